@@ -1,0 +1,204 @@
+//! `meetnow create` and `meetnow check`: the terminal face of the Graph module, and the fallback when
+//! Discord is down. Output goes to stdout; logs go to stderr.
+
+use std::io::Write;
+
+use serde::Serialize;
+use serenity::all::Permissions;
+
+use crate::config::Config;
+use crate::graph::{GraphClient, REQUIRED_ROLE};
+use crate::meeting::{Meeting, MeetingKey, MeetingRequest, Origin, NO_DIAL_IN_REASON};
+
+/// The standing meeting `meetnow check` creates once and then reuses, proving the whole path works.
+pub const CHECK_KEY: &str = "meetnow-setup-check";
+
+/// Permissions the bot needs in incident channels: see them, post, embed links, pin (Manage Messages),
+/// and post in threads.
+pub fn bot_permissions() -> Permissions {
+    Permissions::VIEW_CHANNEL
+        | Permissions::SEND_MESSAGES
+        | Permissions::SEND_MESSAGES_IN_THREADS
+        | Permissions::EMBED_LINKS
+        | Permissions::MANAGE_MESSAGES
+}
+
+/// How `create` should print.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Output {
+    Text,
+    Json,
+}
+
+/// Creates (or, with a key, gets) a meeting and prints it. Returns the process exit status:
+/// 0 on success, 1 when Graph refuses.
+pub async fn create(graph: &GraphClient, subject: String, key: Option<MeetingKey>, output: Output) -> u8 {
+    match graph.meeting(&MeetingRequest { subject, key }).await {
+        Ok(meeting) => {
+            let printed = match output {
+                Output::Text => render_text(&meeting),
+                Output::Json => render_json(&meeting),
+            };
+            let mut stdout = std::io::stdout().lock();
+            // A closed stdout (`| head`) is not worth a panic.
+            let _ = writeln!(stdout, "{printed}");
+            0
+        }
+        Err(error) => {
+            tracing::error!(%error, kind = error.kind(), "could not create the meeting");
+            eprintln!("error: {}", error.user_message());
+            1
+        }
+    }
+}
+
+/// The meeting for a terminal: one fact per line, labels aligned.
+pub fn render_text(meeting: &Meeting) -> String {
+    let mut lines = Vec::new();
+    let mut line = |label: &str, value: String| lines.push(format!("{label:<15} {value}"));
+    line("Subject:", meeting.subject.clone().unwrap_or_else(|| "(none)".into()));
+    let origin = match (meeting.origin, meeting.created_at) {
+        (Origin::Created, _) => "new meeting".to_owned(),
+        (Origin::Reused, Some(at)) => format!("existing meeting for this key, created {}", crate::meeting::rfc3339(at)),
+        (Origin::Reused, None) => "existing meeting for this key".to_owned(),
+    };
+    line("Status:", origin);
+    line("Join:", meeting.join_url.clone());
+    if let Some(by_id) = &meeting.join_by_id {
+        let passcode = by_id.passcode.as_deref().map(|p| format!("  passcode {p}")).unwrap_or_default();
+        line("Meeting ID:", format!("{}{passcode}", by_id.meeting_id));
+    }
+    match &meeting.dial_in {
+        Some(dial_in) => {
+            for (kind, number) in dial_in.numbers() {
+                let tap = dial_in.one_tap(number).map(|t| format!("  one tap {t}")).unwrap_or_default();
+                line(&format!("{}:", kind.label()), format!("{number}{tap}"));
+            }
+            if let Some(id) = &dial_in.conference_id {
+                line("Conference ID:", format!("{id}#"));
+            }
+            if let Some(url) = &dial_in.local_numbers_url {
+                line("Local numbers:", url.clone());
+            }
+        }
+        None => line("Dial-in:", NO_DIAL_IN_REASON.to_owned()),
+    }
+    line("Graph id:", meeting.id.clone());
+    lines.join("\n")
+}
+
+/// The meeting as one JSON object: the [`Meeting`] fields plus the one-tap dial strings.
+pub fn render_json(meeting: &Meeting) -> String {
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct WithOneTap<'a> {
+        #[serde(flatten)]
+        meeting: &'a Meeting,
+        one_tap: Vec<String>,
+    }
+    let one_tap =
+        meeting.dial_in.as_ref().map(|d| d.numbers().filter_map(|(_, n)| d.one_tap(n)).collect()).unwrap_or_default();
+    // Serializing plain strings, numbers and RFC 3339 times can't fail.
+    serde_json::to_string(&WithOneTap { meeting, one_tap }).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+}
+
+/// One line of `check`'s report.
+struct Report {
+    failures: usize,
+}
+
+impl Report {
+    fn ok(&mut self, what: &str, detail: impl AsRef<str>) {
+        println!("ok    {what:<18} {}", detail.as_ref());
+    }
+
+    fn fail(&mut self, what: &str, fix: impl AsRef<str>) {
+        self.failures += 1;
+        println!("FAIL  {what:<18} {}", fix.as_ref());
+    }
+}
+
+/// Checks the whole setup against the real services, one line per check. Returns the exit status:
+/// 0 when every check passes, 1 otherwise.
+pub async fn check(config: &Config, graph: &GraphClient, http_client: reqwest::Client) -> u8 {
+    let mut report = Report { failures: 0 };
+    let organizer = &config.graph.organizer_id;
+    report.ok("organizer id", format!("{organizer} is an Entra object id"));
+
+    match graph.token_info().await {
+        Ok(token) => {
+            report.ok(
+                "graph sign-in",
+                format!("app {} signed in to tenant {}", config.graph.client_id, config.graph.tenant_id),
+            );
+            if token.roles.iter().any(|r| r == REQUIRED_ROLE) {
+                report.ok("permission", format!("the token carries {REQUIRED_ROLE}"));
+            } else {
+                let found = if token.roles.is_empty() { "none".to_owned() } else { token.roles.join(", ") };
+                report.fail(
+                    "permission",
+                    format!(
+                        "the token lacks {REQUIRED_ROLE} (roles: {found}). In Entra admin center → App registrations → \
+                         the app → API permissions, add Microsoft Graph → Application permissions → {REQUIRED_ROLE}, \
+                         then click Grant admin consent. New consent can take a few minutes to reach tokens."
+                    ),
+                );
+            }
+            check_meeting(&mut report, graph).await;
+        }
+        Err(error) => {
+            report.fail("graph sign-in", error.user_message());
+            report.fail("meeting", "skipped: sign-in must work first");
+        }
+    }
+
+    match crate::discord::http(config, http_client) {
+        Ok(http) => match http.get_current_user().await {
+            Ok(user) => {
+                report.ok("discord token", format!("bot {} (id {})", user.name, user.id));
+                let invite = format!(
+                    "https://discord.com/oauth2/authorize?client_id={}&scope=bot+applications.commands&permissions={}",
+                    user.id,
+                    bot_permissions().bits()
+                );
+                report.ok("invite url", invite);
+            }
+            Err(error) => report.fail("discord token", discord_token_fix(&error)),
+        },
+        Err(error) => report.fail("discord token", error.to_string()),
+    }
+
+    u8::from(report.failures > 0)
+}
+
+async fn check_meeting(report: &mut Report, graph: &GraphClient) {
+    // A real createOrGet proves the organizer, the access policy and the licence in one go; the fixed key
+    // means repeated checks reuse one meeting.
+    let key = MeetingKey::named(CHECK_KEY).ok();
+    let request = MeetingRequest { subject: "meetnow setup check".into(), key };
+    match graph.meeting(&request).await {
+        Ok(meeting) => {
+            let dial_in = if meeting.dial_in.is_some() {
+                "with phone dial-in"
+            } else {
+                "without phone dial-in (the organizer has no Audio Conferencing licence)"
+            };
+            report.ok("meeting", format!("createOrGet works for the organizer (access policy in place), {dial_in}"));
+        }
+        Err(error) => report.fail("meeting", error.user_message()),
+    }
+}
+
+fn discord_token_fix(error: &serenity::Error) -> String {
+    use serenity::all::{HttpError, StatusCode};
+    match error {
+        serenity::Error::Http(HttpError::UnsuccessfulRequest(response))
+            if response.status_code == StatusCode::UNAUTHORIZED =>
+        {
+            "Discord rejected DISCORD_TOKEN (401). In the Developer Portal → your application → Bot, press Reset \
+             Token and paste the new token."
+                .to_owned()
+        }
+        other => format!("could not reach Discord to check the token: {other}"),
+    }
+}

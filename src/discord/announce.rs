@@ -1,0 +1,300 @@
+//! The announcement: a [`Meeting`] rendered as a Discord embed with link buttons.
+//!
+//! Pure functions, no I/O. Everything that comes from people or from Graph is cleaned here so it fits
+//! Discord's limits (titles 256, field values 1024, button URLs 512) and can't render as a link, heading
+//! or mention. The join link Graph returned is the only link in the message.
+
+use serenity::all::{CreateActionRow, CreateButton, CreateEmbed, Timestamp};
+
+use crate::meeting::{Meeting, Origin, NO_DIAL_IN_REASON};
+
+/// Discord's limits that apply to what we send.
+pub mod limits {
+    pub const CONTENT: usize = 2000;
+    pub const EMBED_TITLE: usize = 256;
+    pub const EMBED_DESCRIPTION: usize = 4096;
+    pub const FIELD_VALUE: usize = 1024;
+    pub const BUTTON_URL: usize = 512;
+    pub const EMBED_URL: usize = 2048;
+}
+
+/// Teams' brand purple, so the announcement is recognisable at a glance.
+const TEAMS_PURPLE: u32 = 0x0062_64A7;
+
+/// Whether the person asked for the channel's standing bridge or a separate meeting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Standing,
+    Separate,
+}
+
+/// The embed and the buttons of an announcement.
+pub struct Announcement {
+    pub embed: CreateEmbed,
+    pub buttons: Option<CreateActionRow>,
+}
+
+/// Renders `meeting`. `fallback_subject` is used when Graph returned none.
+pub fn announcement(meeting: &Meeting, kind: Kind, fallback_subject: &str) -> Announcement {
+    let subject = meeting.subject.as_deref().map(clean_text).filter(|s| !s.is_empty());
+    let title = truncate(&escape_markdown(subject.as_deref().unwrap_or(fallback_subject)), limits::EMBED_TITLE);
+
+    let mut description = status_line(meeting, kind);
+    let join_fits_a_button = meeting.join_url.len() <= limits::BUTTON_URL;
+    if !join_fits_a_button {
+        description.push_str("\nClick the title to join the meeting.");
+    }
+    if meeting.dial_in.is_none() {
+        description.push('\n');
+        description.push_str(NO_DIAL_IN_REASON);
+    }
+
+    let mut embed = CreateEmbed::new()
+        .title(title)
+        .description(truncate(&description, limits::EMBED_DESCRIPTION))
+        .colour(TEAMS_PURPLE);
+    if meeting.join_url.len() <= limits::EMBED_URL {
+        embed = embed.url(&meeting.join_url);
+    }
+
+    if let Some(dial_in) = &meeting.dial_in {
+        let lines: Vec<String> = dial_in
+            .numbers()
+            .map(|(kind, number)| {
+                let shown = code(number);
+                match dial_in.one_tap(number) {
+                    Some(tap) => format!("{}: {shown} · one tap {}", kind.label(), code(&tap)),
+                    None => format!("{}: {shown}", kind.label()),
+                }
+            })
+            .collect();
+        if !lines.is_empty() {
+            embed = embed.field("Dial in", fit_lines(&lines, limits::FIELD_VALUE), false);
+        }
+        if let Some(id) = &dial_in.conference_id {
+            embed = embed.field("Conference ID", truncate(&code(&format!("{id}#")), limits::FIELD_VALUE), true);
+        }
+    }
+    if let Some(by_id) = &meeting.join_by_id {
+        let mut value = format!("Meeting ID {}", code(&by_id.meeting_id));
+        if let Some(passcode) = &by_id.passcode {
+            value.push_str(&format!(" · passcode {}", code(passcode)));
+        }
+        embed = embed.field("Join by ID", truncate(&value, limits::FIELD_VALUE), true);
+    }
+    if let Some(created) = meeting.created_at.and_then(|t| Timestamp::from_unix_timestamp(t.unix_timestamp()).ok()) {
+        embed = embed.timestamp(created);
+    }
+
+    let mut buttons = Vec::new();
+    if join_fits_a_button {
+        buttons.push(CreateButton::new_link(&meeting.join_url).label("Join meeting"));
+    }
+    if let Some(url) = meeting.dial_in.as_ref().and_then(|d| d.local_numbers_url.as_ref()) {
+        if url.len() <= limits::BUTTON_URL {
+            buttons.push(CreateButton::new_link(url).label("Local numbers"));
+        }
+    }
+    Announcement { embed, buttons: (!buttons.is_empty()).then_some(CreateActionRow::Buttons(buttons)) }
+}
+
+fn status_line(meeting: &Meeting, kind: Kind) -> String {
+    let since = meeting
+        .created_at
+        .or(meeting.starts_at)
+        .map(|t| format!(", since <t:{}:R>", t.unix_timestamp()))
+        .unwrap_or_default();
+    match (meeting.origin, kind) {
+        (Origin::Created, Kind::Standing) => "New bridge: this channel's standing Teams meeting.".to_owned(),
+        (Origin::Created, Kind::Separate) => "New separate Teams meeting.".to_owned(),
+        (Origin::Reused, _) => format!("This channel's standing bridge{since}."),
+    }
+}
+
+/// The default subject for a channel: `#inc-2041 bridge`.
+pub fn default_subject(channel_name: Option<&str>) -> String {
+    match channel_name.map(clean_text).filter(|n| !n.is_empty()) {
+        Some(name) => truncate(&format!("#{name} bridge"), crate::discord::command::SUBJECT_MAX),
+        None => "Incident bridge".to_owned(),
+    }
+}
+
+/// Text as people should see it: no control, zero-width or direction-override characters, whitespace
+/// (newlines included) folded to single spaces, trimmed.
+pub fn clean_text(text: &str) -> String {
+    let kept: String = text
+        .chars()
+        .map(|c| if c.is_whitespace() || c.is_control() { ' ' } else { c })
+        .filter(|&c| !is_invisible_format_char(c))
+        .collect();
+    kept.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Zero-width, joiner and bidirectional-control characters: they can hide or reorder text.
+fn is_invisible_format_char(c: char) -> bool {
+    matches!(c,
+        '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}' | '\u{1160}' | '\u{17B4}' | '\u{17B5}' | '\u{180E}'
+        | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{206F}' | '\u{3164}'
+        | '\u{FE00}'..='\u{FE0F}' | '\u{FEFF}' | '\u{FFA0}' | '\u{FFF9}'..='\u{FFFB}')
+}
+
+/// Backslash-escapes everything Discord markdown could turn into formatting, links, headings or mentions.
+pub fn escape_markdown(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '\\' | '*' | '_' | '~' | '`' | '|' | '>' | '#' | '-' | '[' | ']' | '(' | ')' | '<' | '@' | ':') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// An inline code span that can't be broken out of: backticks in the value are dropped.
+fn code(value: &str) -> String {
+    format!("`{}`", clean_text(value).replace('`', ""))
+}
+
+/// At most `max` characters, with an ellipsis when cut. Never splits a backslash escape.
+pub fn truncate(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let mut cut: String = text.chars().take(max.saturating_sub(1)).collect();
+    // An odd run of trailing backslashes would escape the ellipsis; drop one.
+    if cut.chars().rev().take_while(|&c| c == '\\').count() % 2 == 1 {
+        cut.pop();
+    }
+    cut.push('…');
+    cut
+}
+
+/// Joins `lines` with newlines, keeping whole lines, within `max` characters.
+fn fit_lines(lines: &[String], max: usize) -> String {
+    let mut out = String::new();
+    for (shown, line) in lines.iter().enumerate() {
+        let more = format!("… and {} more on the Local numbers page", lines.len() - shown);
+        let needed = out.chars().count() + line.chars().count() + 1;
+        let room_for_note = lines.len() - shown > 1;
+        if needed > max || (room_for_note && needed + more.chars().count() + 1 > max) {
+            if out.is_empty() {
+                return truncate(line, max);
+            }
+            out.push('\n');
+            out.push_str(&more);
+            return out;
+        }
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        out.push_str(line);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::meeting::{DialIn, JoinById};
+    use serde_json::Value;
+
+    fn meeting(origin: Origin) -> Meeting {
+        Meeting {
+            id: "m1".into(),
+            subject: Some("#inc-2041 bridge".into()),
+            join_url: "https://teams.microsoft.com/l/meetup-join/abc".into(),
+            starts_at: None,
+            ends_at: None,
+            created_at: Some(time::macros::datetime!(2025-11-22 09:00 UTC)),
+            external_id: None,
+            dial_in: Some(DialIn {
+                toll_numbers: vec!["+1 206-555-0100".into()],
+                toll_free_numbers: vec!["+1 866-555-0199".into()],
+                conference_id: Some("123456789".into()),
+                local_numbers_url: Some("https://dialin.teams.microsoft.com/x?id=123456789".into()),
+            }),
+            join_by_id: Some(JoinById { meeting_id: "250 123 456 789".into(), passcode: Some("aB3dE".into()) }),
+            origin,
+            request_id: None,
+        }
+    }
+
+    fn json(a: &Announcement) -> (Value, Value) {
+        (serde_json::to_value(&a.embed).unwrap(), serde_json::to_value(&a.buttons).unwrap())
+    }
+
+    #[test]
+    fn full_meeting_has_numbers_one_tap_and_both_buttons() {
+        let (embed, buttons) = json(&announcement(&meeting(Origin::Created), Kind::Standing, "x"));
+        assert_eq!(embed["title"], "\\#inc\\-2041 bridge");
+        let dial = embed["fields"][0]["value"].as_str().unwrap();
+        assert!(dial.contains("Toll: `+1 206-555-0100` · one tap `+12065550100,,123456789#`"), "{dial}");
+        assert!(dial.contains("Toll-free: `+1 866-555-0199` · one tap `+18665550199,,123456789#`"), "{dial}");
+        assert_eq!(embed["fields"][1]["value"], "`123456789#`");
+        assert!(embed["fields"][2]["value"].as_str().unwrap().contains("`aB3dE`"));
+        assert_eq!(buttons["components"][0]["label"], "Join meeting");
+        assert_eq!(buttons["components"][1]["label"], "Local numbers");
+        assert!(embed["description"].as_str().unwrap().starts_with("New bridge"));
+    }
+
+    #[test]
+    fn reused_bridge_says_since_when() {
+        let (embed, _) = json(&announcement(&meeting(Origin::Reused), Kind::Standing, "x"));
+        assert_eq!(embed["description"], "This channel's standing bridge, since <t:1763802000:R>.");
+    }
+
+    #[test]
+    fn no_dial_in_says_why_and_keeps_the_join_button() {
+        let mut m = meeting(Origin::Created);
+        m.dial_in = None;
+        let (embed, buttons) = json(&announcement(&m, Kind::Separate, "x"));
+        assert!(embed["description"].as_str().unwrap().contains("Audio Conferencing licence"));
+        assert_eq!(buttons["components"].as_array().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn long_join_url_moves_from_button_to_title_link() {
+        let mut m = meeting(Origin::Created);
+        m.join_url = format!("https://teams.microsoft.com/l/{}", "a".repeat(600));
+        let (embed, buttons) = json(&announcement(&m, Kind::Standing, "x"));
+        assert_eq!(embed["url"], Value::String(m.join_url.clone()));
+        assert_eq!(buttons["components"][0]["label"], "Local numbers");
+    }
+
+    #[test]
+    fn hostile_subject_cannot_link_ping_or_overflow() {
+        let mut m = meeting(Origin::Created);
+        m.subject = Some(format!("[Join](https://evil.example) @everyone <@123>\u{202E}\n# big {}", "x".repeat(500)));
+        let (embed, _) = json(&announcement(&m, Kind::Standing, "x"));
+        let title = embed["title"].as_str().unwrap();
+        assert!(title.chars().count() <= limits::EMBED_TITLE);
+        assert!(title.starts_with("\\[Join\\]\\(https\\:"), "{title}");
+        assert!(title.contains("\\@everyone \\<\\@123\\>"), "{title}");
+        assert!(!title.contains('\u{202E}') && !title.contains('\n'));
+    }
+
+    #[test]
+    fn many_numbers_stay_inside_a_field() {
+        let mut m = meeting(Origin::Created);
+        m.dial_in.as_mut().unwrap().toll_numbers = (0..100).map(|i| format!("+1 206-555-{i:04}")).collect();
+        let (embed, _) = json(&announcement(&m, Kind::Standing, "x"));
+        let dial = embed["fields"][0]["value"].as_str().unwrap();
+        assert!(dial.chars().count() <= limits::FIELD_VALUE);
+        assert!(dial.ends_with("more on the Local numbers page"), "{dial}");
+    }
+
+    #[test]
+    fn default_subject_from_channel_name() {
+        assert_eq!(default_subject(Some("inc-2041")), "#inc-2041 bridge");
+        assert_eq!(default_subject(Some("\u{200B}")), "Incident bridge");
+        assert_eq!(default_subject(None), "Incident bridge");
+    }
+
+    #[test]
+    fn truncation_never_leaves_a_dangling_escape() {
+        let t = truncate(&escape_markdown(&"*".repeat(300)), 256);
+        assert!(t.chars().count() <= 256 && t.ends_with('…'));
+        assert!(!t.trim_end_matches('…').ends_with("\\\\*\\"));
+        assert_eq!(t.trim_end_matches('…').chars().rev().take_while(|&c| c == '\\').count() % 2, 0);
+    }
+}

@@ -1,0 +1,203 @@
+//! What happens when someone types `/meetnow`: checks, defer, Graph, announcement, pin.
+//!
+//! The functions take `&Http` and `&CommandInteraction` rather than serenity's `Context`, so they are the
+//! same code the gateway runs and the code a test can call. Failures reach the invoker as an ephemeral
+//! sentence; the channel never gets a half-made announcement or a placeholder link.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use serenity::all::{
+    CommandInteraction, CreateAllowedMentions, CreateInteractionResponse, CreateInteractionResponseFollowup,
+    CreateInteractionResponseMessage, CreateMessage, EditInteractionResponse, Http, Message, RoleId,
+};
+use tokio::sync::watch;
+use tokio::time::Instant;
+use tracing::Instrument as _;
+
+use super::announce::{self, Announcement, Kind};
+use super::command;
+use crate::graph::GraphClient;
+use crate::meeting::{MeetingKey, MeetingRequest, Origin};
+
+/// The bot's state: what every interaction needs.
+pub struct Bot {
+    pub(crate) graph: GraphClient,
+    allowed_roles: Vec<RoleId>,
+    pin: bool,
+    accepting: AtomicBool,
+    /// How many commands are being answered; shutdown waits for zero.
+    in_flight: watch::Sender<usize>,
+}
+
+/// Counts one command as in flight while it lives.
+struct InFlight<'a>(&'a watch::Sender<usize>);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.send_modify(|n| *n = n.saturating_sub(1));
+    }
+}
+
+impl Bot {
+    pub fn new(graph: GraphClient, allowed_roles: &[u64], pin: bool) -> Self {
+        Self {
+            graph,
+            allowed_roles: allowed_roles.iter().copied().map(RoleId::new).collect(),
+            pin,
+            accepting: AtomicBool::new(true),
+            in_flight: watch::Sender::new(0),
+        }
+    }
+
+    /// Stops taking new commands and waits (at most `limit`) for those in flight to finish.
+    /// Returns how many were still running when the wait ended.
+    pub async fn drain(&self, limit: Duration) -> usize {
+        self.accepting.store(false, Ordering::SeqCst);
+        let mut count = self.in_flight.subscribe();
+        let _ = tokio::time::timeout(limit, count.wait_for(|n| *n == 0)).await;
+        let left = *count.borrow();
+        left
+    }
+
+    /// Answers one `/meetnow`.
+    pub async fn handle(&self, http: &Http, command: &CommandInteraction) {
+        let span = tracing::info_span!(
+            "interaction",
+            interaction_id = %command.id,
+            guild_id = command.guild_id.map(|g| g.get()),
+            channel_id = %command.channel_id,
+            user_id = %command.user.id,
+        );
+        self.answer(http, command).instrument(span).await;
+    }
+
+    async fn answer(&self, http: &Http, command: &CommandInteraction) {
+        let received = Instant::now();
+        self.in_flight.send_modify(|n| *n += 1);
+        let _counted = InFlight(&self.in_flight);
+        if !self.accepting.load(Ordering::SeqCst) {
+            return reply_privately(http, command, "meetnow is restarting. Run /meetnow again in a few seconds.").await;
+        }
+        let Some(guild_id) = command.guild_id else {
+            return reply_privately(http, command, "/meetnow works in server channels, not in direct messages.").await;
+        };
+        if !self.may_use(command) {
+            tracing::info!("refused: member has none of the allowed roles");
+            return reply_privately(
+                http,
+                command,
+                "You need one of the roles this server allows to start a bridge with /meetnow. Ask a server admin.",
+            )
+            .await;
+        }
+        let options = match command::options(command) {
+            Ok(options) => options,
+            Err(problem) => return reply_privately(http, command, &problem.to_string()).await,
+        };
+
+        // Acknowledge first: Graph can take longer than Discord's three seconds.
+        if let Err(error) = command.defer(http).await {
+            // Most often 10062: the interaction expired before we got it. Nothing more can be said to the user.
+            tracing::warn!(%error, "could not acknowledge the command; giving up on it");
+            return;
+        }
+
+        let kind = if options.new { Kind::Separate } else { Kind::Standing };
+        let channel_name = command.channel.as_ref().and_then(|c| c.name.as_deref());
+        let fallback_subject = announce::default_subject(channel_name);
+        let request = MeetingRequest {
+            subject: options.subject.unwrap_or_else(|| fallback_subject.clone()),
+            key: (kind == Kind::Standing).then(|| MeetingKey::for_channel(guild_id.get(), command.channel_id.get())),
+        };
+
+        let meeting = match self.graph.meeting(&request).await {
+            Ok(meeting) => meeting,
+            Err(error) => {
+                tracing::error!(
+                    %error, kind = error.kind(), graph_request_id = error.request_id(),
+                    "could not get a meeting"
+                );
+                return fail_privately(http, command, &error.user_message()).await;
+            }
+        };
+
+        let Announcement { embed, buttons } = announce::announcement(&meeting, kind, &fallback_subject);
+        let mut edit =
+            EditInteractionResponse::new().embed(embed.clone()).allowed_mentions(CreateAllowedMentions::new());
+        if let Some(row) = &buttons {
+            edit = edit.components(vec![row.clone()]);
+        }
+        let posted = match command.edit_response(http, edit).await {
+            Ok(message) => Some(message),
+            Err(error) => {
+                // The bridge exists; don't lose it because the interaction token failed. Post it plainly.
+                tracing::warn!(%error, "editing the deferred reply failed; posting the announcement in the channel");
+                let mut message = CreateMessage::new().embed(embed).allowed_mentions(CreateAllowedMentions::new());
+                if let Some(row) = buttons {
+                    message = message.components(vec![row]);
+                }
+                let posted = command.channel_id.send_message(http, message).await;
+                if let Err(error) = &posted {
+                    tracing::error!(%error, meeting_id = %meeting.id, "could not post the announcement at all");
+                }
+                let _ = command.delete_response(http).await;
+                posted.ok()
+            }
+        };
+        let Some(message) = posted else { return };
+
+        tracing::info!(
+            meeting_id = %meeting.id,
+            origin = ?meeting.origin,
+            graph_request_id = meeting.request_id.as_deref(),
+            elapsed_ms = received.elapsed().as_millis() as u64,
+            "bridge announced"
+        );
+        if self.pin && meeting.origin == Origin::Created {
+            pin(http, &message).await;
+        }
+    }
+
+    fn may_use(&self, command: &CommandInteraction) -> bool {
+        if self.allowed_roles.is_empty() {
+            return true;
+        }
+        let roles = command.member.as_ref().map(|m| m.roles.as_slice()).unwrap_or_default();
+        roles.iter().any(|role| self.allowed_roles.contains(role))
+    }
+}
+
+async fn pin(http: &Http, message: &Message) {
+    if let Err(error) = http.pin_message(message.channel_id, message.id, Some("meetnow: new incident bridge")).await {
+        // Usually the bot lacks Manage Messages (or Pin Messages) here; the announcement stands regardless.
+        tracing::warn!(%error, message_id = %message.id, "could not pin the announcement");
+    }
+}
+
+/// An ephemeral answer as the first response (before any defer).
+async fn reply_privately(http: &Http, command: &CommandInteraction, text: &str) {
+    let message = CreateInteractionResponseMessage::new()
+        .content(announce::truncate(text, announce::limits::CONTENT))
+        .ephemeral(true)
+        .allowed_mentions(CreateAllowedMentions::new());
+    if let Err(error) = command.create_response(http, CreateInteractionResponse::Message(message)).await {
+        tracing::warn!(%error, "could not answer the command");
+    }
+}
+
+/// After a public defer: remove the "thinking…" reply and tell only the invoker what went wrong.
+async fn fail_privately(http: &Http, command: &CommandInteraction, text: &str) {
+    // Deleting first makes the follow-up a new message, so it can be ephemeral instead of replacing the
+    // public placeholder.
+    if let Err(error) = command.delete_response(http).await {
+        tracing::warn!(%error, "could not remove the deferred reply");
+    }
+    let followup = CreateInteractionResponseFollowup::new()
+        .content(announce::truncate(text, announce::limits::CONTENT))
+        .ephemeral(true)
+        .allowed_mentions(CreateAllowedMentions::new());
+    if let Err(error) = command.create_followup(http, followup).await {
+        tracing::warn!(%error, "could not tell the user what went wrong");
+    }
+}

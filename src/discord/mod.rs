@@ -1,0 +1,129 @@
+//! The Discord side: the serenity gateway client, `/meetnow` registration, the handler and the announcement.
+//!
+//! Uses `graph` for meetings and never builds a Graph URL or reads Graph JSON. The serenity `Http` shares
+//! the reqwest client with the Graph module (one connection pool, one TLS stack). With `DISCORD_API_URL` set,
+//! REST goes there and serenity's own rate limiter is off: serenity ignores a proxy while its limiter is on,
+//! and a proxy such as twilight-http-proxy owns rate limiting anyway.
+
+pub mod announce;
+pub mod command;
+mod handler;
+
+pub use handler::Bot;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use secrecy::ExposeSecret;
+use serenity::all::{
+    ClientBuilder, Command, Context, CreateAllowedMentions, EventHandler, GatewayIntents, GuildId, Http, HttpBuilder,
+    Interaction, Ready,
+};
+use serenity::async_trait;
+
+use crate::config::{Config, ConfigError};
+use crate::graph::GraphClient;
+
+/// How long shutdown waits for commands in flight.
+pub const DRAIN_LIMIT: Duration = Duration::from_secs(10);
+
+/// Why the bot stopped other than by a clean shutdown.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("Discord refused to start the bot: {0}")]
+    Discord(#[from] serenity::Error),
+}
+
+/// Discord REST as the bot uses it: the given reqwest client, no mentions by default, and
+/// `DISCORD_API_URL` (with the rate limiter off) when set.
+pub fn http(config: &Config, client: reqwest::Client) -> Result<Http, ConfigError> {
+    let token = config.discord_token()?;
+    let mut builder =
+        HttpBuilder::new(token.expose_secret()).client(client).default_allowed_mentions(CreateAllowedMentions::new());
+    if let Some(api) = &config.discord.api_url {
+        builder = builder.proxy(api.as_str().trim_end_matches('/')).ratelimiter_disabled(true);
+    }
+    Ok(builder.build())
+}
+
+/// Runs the bot until `shutdown` completes, then stops taking commands, lets those in flight finish
+/// (at most [`DRAIN_LIMIT`]) and closes the gateway.
+///
+/// # Errors
+/// [`RunError`] when the configuration lacks a Discord token or Discord refuses the bot (e.g. a bad token).
+pub async fn run(
+    config: &Config,
+    client: reqwest::Client,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), RunError> {
+    let graph = GraphClient::new(client.clone(), &config.graph);
+    run_with_graph(config, client, graph, shutdown).await
+}
+
+/// [`run`] with a Graph client made by the caller (benchmarks read its counters).
+///
+/// # Errors
+/// As [`run`].
+pub async fn run_with_graph(
+    config: &Config,
+    client: reqwest::Client,
+    graph: GraphClient,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), RunError> {
+    let http = http(config, client)?;
+    // Sign in now, so the first /meetnow doesn't wait for a token; a failure here is reported but not
+    // fatal: the user who runs /meetnow gets the fix, and the background refresh keeps trying.
+    if let Err(error) = graph.start_token_refresh().await {
+        tracing::error!(%error, fix = %error.user_message(), "graph sign-in failed at start-up");
+    }
+    let bot = Arc::new(Bot::new(graph, &config.allowed_role_ids, config.pin));
+    let events = Events { bot: bot.clone(), guild_id: config.discord.guild_id.map(GuildId::new) };
+    // Slash commands need no gateway intents.
+    let mut client = ClientBuilder::new_with_http(http, GatewayIntents::empty()).event_handler(events).await?;
+
+    let shard_manager = client.shard_manager.clone();
+    tokio::spawn(async move {
+        shutdown.await;
+        tracing::info!("shutting down: finishing commands in flight");
+        let unfinished = bot.drain(DRAIN_LIMIT).await;
+        if unfinished > 0 {
+            tracing::warn!(unfinished, "shutdown limit reached with commands still running");
+        }
+        shard_manager.shutdown_all().await;
+    });
+    client.start().await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+struct Events {
+    bot: Arc<Bot>,
+    guild_id: Option<GuildId>,
+}
+
+#[async_trait]
+impl EventHandler for Events {
+    /// Fires at start and after every reconnect; the bulk overwrite is idempotent.
+    async fn ready(&self, ctx: Context, ready: Ready) {
+        tracing::info!(user = %ready.user.name, guilds = ready.guilds.len(), "connected to Discord");
+        let registered = match self.guild_id {
+            Some(guild) => guild.set_commands(&ctx.http, vec![command::register()]).await.map(|_| ()),
+            None => Command::set_global_commands(&ctx.http, vec![command::register()]).await.map(|_| ()),
+        };
+        match registered {
+            Ok(()) => tracing::info!(guild_id = self.guild_id.map(|g| g.get()), "registered /meetnow"),
+            Err(error) => tracing::error!(%error, "could not register /meetnow"),
+        }
+    }
+
+    async fn interaction_create(&self, ctx: Context, interaction: Interaction) {
+        if let Interaction::Command(command) = interaction {
+            if command.data.name == command::NAME {
+                self.bot.handle(&ctx.http, &command).await;
+            }
+        }
+    }
+}

@@ -1,0 +1,293 @@
+//! Everything that can go wrong talking to Microsoft, as data, and the one function that turns it into
+//! the sentence a person sees ([`GraphError::user_message`]).
+//!
+//! Graph's error body becomes fields (status, `code`, `message`, `request-id`, `client-request-id`), so the
+//! log can carry them and the message can be chosen from them. The user message never includes request
+//! ids or raw bodies; those go to the log through `Display`/`Debug`.
+
+use std::time::Duration;
+
+use super::wire::MeetingShapeError;
+
+/// A Graph error response, as fields.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    pub status: u16,
+    /// Graph's `error.code`, e.g. `General`, `Forbidden`, `NotFound`.
+    pub code: Option<String>,
+    pub message: Option<String>,
+    /// Graph's `request-id` (header or body): what Microsoft support asks for.
+    pub request_id: Option<String>,
+    /// The `client-request-id` we sent.
+    pub client_request_id: String,
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "HTTP {}", self.status)?;
+        if let Some(code) = &self.code {
+            write!(f, " {code}")?;
+        }
+        if let Some(message) = &self.message {
+            write!(f, ": {message}")?;
+        }
+        write!(
+            f,
+            " (request-id {}, client-request-id {})",
+            self.request_id.as_deref().unwrap_or("none"),
+            self.client_request_id
+        )
+    }
+}
+
+/// The sign-in step (client credentials) failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TokenError {
+    /// Entra answered with an error: usually a configuration mistake, named by its AADSTS code.
+    #[error("token request refused: HTTP {status} {error} AADSTS{aadsts:?}: {description}", error = error.as_deref().unwrap_or("?"), description = description.as_deref().unwrap_or(""))]
+    Refused {
+        status: u16,
+        /// The first of `error_codes`, e.g. 7000215.
+        aadsts: Option<u64>,
+        error: Option<String>,
+        description: Option<String>,
+        trace_id: Option<String>,
+        correlation_id: Option<String>,
+        tenant_id: String,
+        client_id: String,
+    },
+    /// The token endpoint could not be reached or kept failing (5xx, connection, timeout).
+    #[error("token endpoint unavailable: {detail}")]
+    Unavailable { detail: String },
+    /// A 200 response without a usable token.
+    #[error("token response unreadable: {detail}")]
+    Malformed { detail: String },
+}
+
+/// A failed Graph operation.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GraphError {
+    #[error(transparent)]
+    Token(#[from] TokenError),
+    /// 403 "No application access policy found for this app".
+    #[error("no application access policy: {api}")]
+    AccessPolicyMissing { client_id: String, organizer_id: String, api: ApiError },
+    /// Any other 403: consent missing, or the organizer is a guest or unlicensed.
+    #[error("forbidden: {0}")]
+    Forbidden(ApiError),
+    /// 404 for the organizer path.
+    #[error("organizer not found: {api}")]
+    OrganizerNotFound { organizer_id: String, api: ApiError },
+    /// 401 even with a token fetched just now.
+    #[error("token not accepted: {0}")]
+    Unauthorized(ApiError),
+    /// 429 that lasted longer than the time budget.
+    #[error("throttled (retry after {retry_after:?}): {last}")]
+    Throttled { retry_after: Option<Duration>, last: String },
+    /// 5xx, connection failures and timeouts that lasted longer than the time budget.
+    #[error("graph unavailable: {detail}")]
+    Unavailable { detail: String },
+    /// Any other 4xx: Graph refused the request itself.
+    #[error("request refused: {0}")]
+    Refused(ApiError),
+    /// A 2xx whose body can't be turned into a meeting (HTML, truncated JSON, no link).
+    #[error("unreadable response (HTTP {status}, request-id {request_id:?}): {problem}")]
+    UnexpectedResponse { status: u16, request_id: Option<String>, problem: MeetingShapeError },
+}
+
+impl GraphError {
+    /// A short, stable name for logs and metrics.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Token(TokenError::Refused { .. }) => "token_refused",
+            Self::Token(TokenError::Unavailable { .. }) => "token_unavailable",
+            Self::Token(TokenError::Malformed { .. }) => "token_malformed",
+            Self::AccessPolicyMissing { .. } => "access_policy_missing",
+            Self::Forbidden(_) => "forbidden",
+            Self::OrganizerNotFound { .. } => "organizer_not_found",
+            Self::Unauthorized(_) => "unauthorized",
+            Self::Throttled { .. } => "throttled",
+            Self::Unavailable { .. } => "unavailable",
+            Self::Refused(_) => "refused",
+            Self::UnexpectedResponse { .. } => "unexpected_response",
+        }
+    }
+
+    /// Graph's request id, when there is one, for the log and the audit line.
+    pub fn request_id(&self) -> Option<&str> {
+        match self {
+            Self::AccessPolicyMissing { api, .. } | Self::OrganizerNotFound { api, .. } => api.request_id.as_deref(),
+            Self::Forbidden(api) | Self::Unauthorized(api) | Self::Refused(api) => api.request_id.as_deref(),
+            Self::UnexpectedResponse { request_id, .. } => request_id.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// What the person who asked for the meeting reads: what went wrong and how to fix it.
+    /// Contains no secret, token, request id or raw response body.
+    pub fn user_message(&self) -> String {
+        match self {
+            Self::Token(token) => token_message(token),
+            Self::AccessPolicyMissing { client_id, organizer_id, .. } => format!(
+                "Teams refused to create the meeting: no application access policy lets this app create meetings \
+                 for the organizer. A Teams administrator must run this once in PowerShell \
+                 (`Import-Module MicrosoftTeams; Connect-MicrosoftTeams` first):\n\
+                 `New-CsApplicationAccessPolicy -Identity MeetNow -AppIds \"{client_id}\" -Description \"Discord /meetnow\"`\n\
+                 `Grant-CsApplicationAccessPolicy -PolicyName MeetNow -Identity \"{organizer_id}\"`\n\
+                 The policy can take up to 30 minutes to apply."
+            ),
+            Self::Forbidden(_) => "Teams refused to create the meeting (403). Usually the app lacks admin consent for the \
+                 application permission OnlineMeetings.ReadWrite.All (Entra admin center → App registrations → \
+                 the app → API permissions → add it → Grant admin consent), or the organizer is a guest or has no \
+                 Teams licence. `meetnow check` shows which."
+                .to_owned(),
+            Self::OrganizerNotFound { organizer_id, .. } => format!(
+                "Graph has no user {organizer_id} in this tenant. MEETNOW_ORGANIZER_ID must be the Entra object id \
+                 of a licensed Teams user in the app's tenant (Entra admin center → Users → Object ID)."
+            ),
+            Self::Unauthorized(_) => "Graph did not accept the app's token, even a fresh one. Check that \
+                 AZURE_TENANT_ID is the tenant that granted consent and that GRAPH_ENDPOINT is in the same cloud as \
+                 AZURE_AUTHORITY_HOST."
+                .to_owned(),
+            Self::Throttled { retry_after, .. } => {
+                let wait = retry_after.map_or(30, |d| d.as_secs().max(1));
+                format!("Teams is throttling meeting requests right now. Try again in {wait} seconds.")
+            }
+            Self::Unavailable { .. } => "Microsoft Teams (Graph) is not answering right now, so no meeting was \
+                 created. Try again in a minute; `meetnow create` works from a terminal too."
+                .to_owned(),
+            Self::Refused(api) => {
+                let code = api.code.as_deref().unwrap_or("no code");
+                format!(
+                    "Graph refused the request (HTTP {}, {code}): {}. Run `meetnow check` to test the setup.",
+                    api.status,
+                    shorten(api.message.as_deref().unwrap_or("no message"), 300)
+                )
+            }
+            Self::UnexpectedResponse { status, .. } => format!(
+                "Microsoft Graph sent a response meetnow can't read (HTTP {status}), so no link was posted. \
+                 Try again in a moment."
+            ),
+        }
+    }
+}
+
+fn token_message(error: &TokenError) -> String {
+    match error {
+        TokenError::Refused { aadsts, error, tenant_id, client_id, .. } => match aadsts {
+            Some(7_000_215) => {
+                "Microsoft sign-in rejected the client secret (AADSTS7000215). AZURE_CLIENT_SECRET must \
+                 be the secret's Value, not its Secret ID: in App registrations → Certificates & secrets create a \
+                 new client secret and copy its Value."
+                    .to_owned()
+            }
+            Some(7_000_222) => "The app's client secret has expired (AADSTS7000222). Create a new one in App \
+                 registrations → Certificates & secrets and put its Value in AZURE_CLIENT_SECRET."
+                .to_owned(),
+            Some(700_016) => format!(
+                "Microsoft sign-in found no app {client_id} in tenant {tenant_id} (AADSTS700016). Check \
+                 AZURE_CLIENT_ID (the Application (client) ID) and that AZURE_TENANT_ID is the tenant the app \
+                 belongs to."
+            ),
+            Some(90_002) => format!(
+                "Microsoft sign-in found no tenant {tenant_id} (AADSTS90002). Check AZURE_TENANT_ID, and \
+                 AZURE_AUTHORITY_HOST for government clouds (https://login.microsoftonline.us)."
+            ),
+            Some(900_023) => format!(
+                "AZURE_TENANT_ID {tenant_id} is not a valid tenant (AADSTS900023): use the Directory (tenant) ID \
+                 GUID or the tenant's domain."
+            ),
+            Some(70_011) => "Microsoft sign-in refused the scope (AADSTS70011): GRAPH_ENDPOINT must be the Graph \
+                 root of your cloud, e.g. https://graph.microsoft.com."
+                .to_owned(),
+            Some(code) => format!(
+                "Microsoft sign-in refused the app (AADSTS{code}, {}). Check AZURE_TENANT_ID, AZURE_CLIENT_ID and \
+                 AZURE_CLIENT_SECRET; `meetnow check` tests them.",
+                error.as_deref().unwrap_or("no error name")
+            ),
+            None => format!(
+                "Microsoft sign-in refused the app ({}). Check AZURE_TENANT_ID, AZURE_CLIENT_ID and \
+                 AZURE_CLIENT_SECRET; `meetnow check` tests them.",
+                error.as_deref().unwrap_or("no error name")
+            ),
+        },
+        TokenError::Unavailable { .. } => "Microsoft sign-in is not answering right now, so no meeting was created. \
+             Try again in a minute."
+            .to_owned(),
+        TokenError::Malformed { .. } => "Microsoft sign-in sent a token meetnow can't read. Check \
+             AZURE_AUTHORITY_HOST; it should be https://login.microsoftonline.com or your cloud's equivalent."
+            .to_owned(),
+    }
+}
+
+/// At most `max` characters, with an ellipsis when cut.
+pub(crate) fn shorten(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn api(status: u16) -> ApiError {
+        ApiError {
+            status,
+            code: Some("General".into()),
+            message: Some("m".into()),
+            request_id: Some("req-123".into()),
+            client_request_id: "c".into(),
+        }
+    }
+
+    #[test]
+    fn access_policy_message_names_both_commands_with_ids() {
+        let message = GraphError::AccessPolicyMissing {
+            client_id: "CLIENT".into(),
+            organizer_id: "ORGANIZER".into(),
+            api: api(403),
+        }
+        .user_message();
+        assert!(message.contains("New-CsApplicationAccessPolicy -Identity MeetNow -AppIds \"CLIENT\""));
+        assert!(message.contains("Grant-CsApplicationAccessPolicy -PolicyName MeetNow -Identity \"ORGANIZER\""));
+        assert!(message.contains("30 minutes"));
+        assert!(!message.contains("req-123"), "request ids go to the log only");
+    }
+
+    #[test]
+    fn every_token_code_has_its_own_fix() {
+        let refused = |code| {
+            GraphError::from(TokenError::Refused {
+                status: 401,
+                aadsts: Some(code),
+                error: Some("invalid_client".into()),
+                description: None,
+                trace_id: None,
+                correlation_id: None,
+                tenant_id: "TENANT".into(),
+                client_id: "CLIENT".into(),
+            })
+            .user_message()
+        };
+        assert!(refused(7_000_215).contains("Value, not its Secret ID"));
+        assert!(refused(7_000_222).contains("expired"));
+        assert!(refused(700_016).contains("no app CLIENT in tenant TENANT"));
+        assert!(refused(90_002).contains("no tenant TENANT"));
+        assert!(refused(900_023).contains("not a valid tenant"));
+        assert!(refused(70_011).contains("GRAPH_ENDPOINT"));
+    }
+
+    #[test]
+    fn throttling_says_when_to_retry() {
+        let e = GraphError::Throttled { retry_after: Some(Duration::from_secs(42)), last: String::new() };
+        assert!(e.user_message().contains("42 seconds"));
+    }
+
+    #[test]
+    fn shorten_counts_characters_not_bytes() {
+        assert_eq!(shorten("ééé", 2), "éé…");
+        assert_eq!(shorten("ab", 2), "ab");
+    }
+}

@@ -1,0 +1,492 @@
+//! The only code that speaks HTTP to Microsoft: the client-credentials token, the few onlineMeeting calls,
+//! Graph's error bodies turned into [`GraphError`], and retries that honour `Retry-After`.
+//!
+//! It knows nothing of Discord. Callers ask for a [`Meeting`] with a [`MeetingRequest`] and get back either
+//! the meeting (and whether it was created or reused) or an error whose
+//! [`user_message`](GraphError::user_message) says how to fix it.
+//!
+//! Facts this module relies on (see `docs/graph.md`):
+//! - `POST /v1.0/users/{organizer}/onlineMeetings/createOrGet` answers 201 when it created the meeting and
+//!   200 when the `externalId` already had one, so repeating it (retries, restarts, two bot processes)
+//!   never makes a second meeting. It takes no lobby settings; a PATCH applies them after a 201.
+//! - `POST /v1.0/users/{organizer}/onlineMeetings` makes a separate meeting and is *not* idempotent: it is
+//!   retried only when the request can't have reached Graph (connection refused, 429, 503).
+//! - Both need the application permission `OnlineMeetings.ReadWrite.All` and an application access policy.
+
+mod auth;
+mod error;
+mod wire;
+
+pub use error::{ApiError, GraphError, TokenError};
+pub use wire::MeetingShapeError;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use rand::Rng as _;
+use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER};
+use reqwest::{Method, StatusCode, Url};
+use secrecy::ExposeSecret;
+use time::OffsetDateTime;
+use tokio::time::Instant;
+
+use crate::config::GraphConfig;
+use crate::meeting::{rfc3339, Meeting, MeetingRequest, Origin};
+use auth::{describe_transport_error, TokenCache};
+use wire::{CreateBody, CreateOrGetBody, ErrorEnvelope, LobbyBypassSettings, LobbyPatchBody, OnlineMeetingWire};
+
+/// The application permission meetnow needs.
+pub const REQUIRED_ROLE: &str = "OnlineMeetings.ReadWrite.All";
+
+/// How long Graph calls may take, all retries included.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    /// Everything (token, retries, waits) must end within this; a person is waiting.
+    pub budget: Duration,
+    /// One HTTP attempt may take at most this long.
+    pub attempt_timeout: Duration,
+    /// First backoff without `Retry-After`; doubles each attempt, with jitter.
+    pub first_backoff: Duration,
+    /// Backoffs never exceed this.
+    pub max_backoff: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            budget: Duration::from_secs(10),
+            attempt_timeout: Duration::from_secs(6),
+            first_backoff: Duration::from_millis(250),
+            max_backoff: Duration::from_secs(3),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// The wait before retry number `retry` (1-based) when Graph gave no `Retry-After`:
+    /// exponential, capped, with "equal jitter" (half fixed, half random) so retries of many commands spread out.
+    fn backoff(&self, retry: u32) -> Duration {
+        let exponential = self.first_backoff.saturating_mul(1 << retry.saturating_sub(1).min(16));
+        let capped = exponential.min(self.max_backoff);
+        let half = capped / 2;
+        half + half.mul_f64(rand::thread_rng().gen::<f64>())
+    }
+}
+
+/// What the app's token says about it, for `meetnow check`.
+#[derive(Debug, Clone)]
+pub struct TokenInfo {
+    /// The app roles in the token, e.g. `OnlineMeetings.ReadWrite.All`.
+    pub roles: Vec<String>,
+}
+
+/// Counters for benchmarks and health: how much the client has asked of Microsoft.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct GraphStats {
+    pub token_requests: u64,
+    pub graph_requests: u64,
+}
+
+/// A cheap-to-clone handle on the Graph client; clones share the token cache and connections.
+#[derive(Clone)]
+pub struct GraphClient {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    tokens: Arc<TokenCache>,
+    policy: RetryPolicy,
+    /// `{GRAPH_ENDPOINT}/v1.0/users/{organizer}/onlineMeetings`
+    meetings_url: Url,
+    client_id: String,
+    organizer_id: String,
+    lobby: (&'static str, bool),
+    duration: Duration,
+    requests: AtomicU64,
+}
+
+impl std::fmt::Debug for GraphClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GraphClient")
+            .field("meetings_url", &self.inner.meetings_url.as_str())
+            .field("client_id", &self.inner.client_id)
+            .field("policy", &self.inner.policy)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One HTTP answer, fully read.
+struct Answer {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Bytes,
+    client_request_id: String,
+}
+
+impl Answer {
+    fn request_id(&self) -> Option<String> {
+        self.headers.get("request-id").and_then(|v| v.to_str().ok()).map(str::to_owned)
+    }
+
+    fn api_error(&self) -> ApiError {
+        let body = serde_json::from_slice::<ErrorEnvelope>(&self.body).ok().and_then(|e| e.error);
+        let (code, message, inner) = body.map_or((None, None, None), |b| (b.code, b.message, b.inner_error));
+        ApiError {
+            status: self.status.as_u16(),
+            code,
+            message,
+            request_id: self.request_id().or_else(|| inner.and_then(|i| i.request_id)),
+            client_request_id: self.client_request_id.clone(),
+        }
+    }
+
+    /// `Retry-After` in seconds (Graph sends seconds; an HTTP date is treated as absent).
+    fn retry_after(&self) -> Option<Duration> {
+        let value = self.headers.get(RETRY_AFTER)?.to_str().ok()?;
+        value.trim().parse::<u64>().ok().map(Duration::from_secs)
+    }
+}
+
+/// Whether repeating a request can create something twice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Repeat {
+    /// createOrGet and PATCH: the same request twice has the effect of once.
+    Safe,
+    /// A plain POST: repeat only when it can't have reached Graph.
+    OnlyIfNotDelivered,
+}
+
+impl GraphClient {
+    /// A client that uses `http` (share it with serenity: one connection pool, one TLS stack).
+    pub fn new(http: reqwest::Client, config: &GraphConfig) -> Self {
+        Self::with_policy(http, config, RetryPolicy::default())
+    }
+
+    /// [`GraphClient::new`] with other time limits (tests use short ones).
+    pub fn with_policy(http: reqwest::Client, config: &GraphConfig, policy: RetryPolicy) -> Self {
+        let mut meetings_url = config.graph_endpoint.clone();
+        if let Ok(mut segments) = meetings_url.path_segments_mut() {
+            segments.pop_if_empty().extend(["v1.0", "users", &config.organizer_id, "onlineMeetings"]);
+        }
+        Self {
+            inner: Arc::new(Inner {
+                http: http.clone(),
+                tokens: Arc::new(TokenCache::new(http, config, policy.attempt_timeout)),
+                policy,
+                meetings_url,
+                client_id: config.client_id.clone(),
+                organizer_id: config.organizer_id.clone(),
+                lobby: (config.lobby_bypass.as_graph_str(), config.dial_in_bypass),
+                duration: config.duration,
+                requests: AtomicU64::new(0),
+            }),
+        }
+    }
+
+    /// Fetches the first token now and keeps it fresh in the background, so no command waits for sign-in.
+    /// The background task ends when the runtime does.
+    ///
+    /// # Errors
+    /// The first token fetch's error; the background task keeps trying anyway.
+    pub async fn start_token_refresh(&self) -> Result<(), GraphError> {
+        let first = self.inner.tokens.get().await.map(drop).map_err(GraphError::from);
+        tokio::spawn(self.inner.tokens.clone().refresh_ahead());
+        first
+    }
+
+    /// Signs in and reports what the token grants.
+    ///
+    /// # Errors
+    /// [`GraphError::Token`] when sign-in fails.
+    pub async fn token_info(&self) -> Result<TokenInfo, GraphError> {
+        let token = self.inner.tokens.get().await?;
+        Ok(TokenInfo { roles: token.roles() })
+    }
+
+    /// Requests made so far.
+    pub fn stats(&self) -> GraphStats {
+        GraphStats {
+            token_requests: self.inner.tokens.fetch_count(),
+            graph_requests: self.inner.requests.load(Ordering::Relaxed),
+        }
+    }
+
+    /// The meeting `request` asks for: the standing meeting for its key (created on first use), or a new one.
+    ///
+    /// Endpoints: `POST /users/{organizer}/onlineMeetings/createOrGet` (then `PATCH .../{id}` for the lobby
+    /// when it was created), or `POST /users/{organizer}/onlineMeetings`. Permission:
+    /// `OnlineMeetings.ReadWrite.All` (application) plus an application access policy.
+    /// <https://learn.microsoft.com/graph/api/onlinemeeting-createorget>
+    ///
+    /// # Errors
+    /// [`GraphError`] once retries within the policy's budget are exhausted or the error is not retryable.
+    pub async fn meeting(&self, request: &MeetingRequest) -> Result<Meeting, GraphError> {
+        let start = OffsetDateTime::now_utc();
+        let end = start + self.inner.duration;
+        match &request.key {
+            Some(key) => {
+                let body = CreateOrGetBody {
+                    external_id: key.external_id(),
+                    subject: &request.subject,
+                    start_date_time: rfc3339(start),
+                    end_date_time: rfc3339(end),
+                };
+                let url = self.meetings_url(&["createOrGet"]);
+                let meeting = self.send_for_meeting(Method::POST, url, &body, Repeat::Safe).await?;
+                if meeting.origin == Origin::Created {
+                    self.apply_lobby_settings(&meeting.id).await;
+                }
+                Ok(meeting)
+            }
+            None => {
+                let body = CreateBody {
+                    subject: &request.subject,
+                    start_date_time: rfc3339(start),
+                    end_date_time: rfc3339(end),
+                    lobby_bypass_settings: self.lobby_settings(),
+                };
+                let url = self.meetings_url(&[]);
+                self.send_for_meeting(Method::POST, url, &body, Repeat::OnlyIfNotDelivered).await
+            }
+        }
+    }
+
+    /// createOrGet can't carry lobby settings, so a new standing meeting gets them here. A failure leaves
+    /// the tenant's default lobby in place; the meeting itself is fine, so it is logged, not returned.
+    async fn apply_lobby_settings(&self, meeting_id: &str) {
+        let body = LobbyPatchBody { lobby_bypass_settings: self.lobby_settings() };
+        let url = self.meetings_url(&[meeting_id]);
+        if let Err(error) = self.send(Method::PATCH, url, &body, Repeat::Safe, |_| Ok(())).await {
+            tracing::warn!(%error, meeting_id, "could not apply lobby settings; the tenant's default lobby applies");
+        }
+    }
+
+    fn lobby_settings(&self) -> LobbyBypassSettings {
+        LobbyBypassSettings { scope: self.inner.lobby.0, is_dial_in_bypass_enabled: self.inner.lobby.1 }
+    }
+
+    fn meetings_url(&self, extra: &[&str]) -> Url {
+        let mut url = self.inner.meetings_url.clone();
+        if let Ok(mut segments) = url.path_segments_mut() {
+            segments.extend(extra);
+        }
+        url
+    }
+
+    async fn send_for_meeting(
+        &self,
+        method: Method,
+        url: Url,
+        body: &impl serde::Serialize,
+        repeat: Repeat,
+    ) -> Result<Meeting, GraphError> {
+        self.send(method, url, body, repeat, |answer| {
+            let origin = if answer.status == StatusCode::CREATED { Origin::Created } else { Origin::Reused };
+            let mut meeting = OnlineMeetingWire::parse(&answer.body)?.into_meeting(origin)?;
+            meeting.request_id = answer.request_id();
+            Ok(meeting)
+        })
+        .await
+    }
+
+    /// Sends one Graph request with retries. `read` turns a 2xx answer into the result; when it fails on a
+    /// request that is safe to repeat (a truncated body, say), the request is repeated like a 503.
+    async fn send<T>(
+        &self,
+        method: Method,
+        url: Url,
+        body: &impl serde::Serialize,
+        repeat: Repeat,
+        read: impl Fn(&Answer) -> Result<T, MeetingShapeError>,
+    ) -> Result<T, GraphError> {
+        let policy = self.inner.policy;
+        let deadline = Instant::now() + policy.budget;
+        let body = Bytes::from(
+            serde_json::to_vec(body)
+                .map_err(|e| GraphError::Unavailable { detail: format!("could not encode the request: {e}") })?,
+        );
+        let mut retries = 0u32;
+        let mut token_renewed = false;
+
+        loop {
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            // What to report if time runs out now, and how long Graph asked us to wait.
+            let (failure, asked_wait): (GraphError, Option<Duration>) =
+                match self.attempt(&method, &url, &body, remaining.min(policy.attempt_timeout)).await {
+                    Err(Attempt::Token(TokenError::Unavailable { detail })) => {
+                        (GraphError::Token(TokenError::Unavailable { detail }), None)
+                    }
+                    Err(Attempt::Token(other)) => return Err(other.into()),
+                    Err(Attempt::Transport { detail, delivered }) => {
+                        let failure = GraphError::Unavailable { detail };
+                        if delivered && repeat == Repeat::OnlyIfNotDelivered {
+                            return Err(failure);
+                        }
+                        (failure, None)
+                    }
+                    Ok((answer, token)) => {
+                        let status = answer.status;
+                        tracing::debug!(
+                            %method, status = status.as_u16(), request_id = answer.request_id().as_deref(),
+                            client_request_id = %answer.client_request_id, "graph answered"
+                        );
+                        if status.is_success() {
+                            match read(&answer) {
+                                Ok(value) => return Ok(value),
+                                Err(problem) => {
+                                    let failure = GraphError::UnexpectedResponse {
+                                        status: status.as_u16(),
+                                        request_id: answer.request_id(),
+                                        problem,
+                                    };
+                                    if repeat == Repeat::OnlyIfNotDelivered {
+                                        return Err(failure);
+                                    }
+                                    (failure, None)
+                                }
+                            }
+                        } else if status == StatusCode::UNAUTHORIZED && !token_renewed {
+                            // The token may have been revoked or rotated: one fresh token, one more try.
+                            self.inner.tokens.invalidate(&token);
+                            token_renewed = true;
+                            continue;
+                        } else if status == StatusCode::TOO_MANY_REQUESTS {
+                            let wait = answer.retry_after();
+                            (GraphError::Throttled { retry_after: wait, last: answer.api_error().to_string() }, wait)
+                        } else if status == StatusCode::SERVICE_UNAVAILABLE
+                            || (repeat == Repeat::Safe
+                                && matches!(status, StatusCode::BAD_GATEWAY | StatusCode::GATEWAY_TIMEOUT))
+                        {
+                            let wait = answer.retry_after();
+                            (GraphError::Unavailable { detail: answer.api_error().to_string() }, wait)
+                        } else {
+                            return Err(self.classify(&answer));
+                        }
+                    }
+                };
+
+            retries += 1;
+            let wait = asked_wait.unwrap_or_else(|| policy.backoff(retries));
+            if Instant::now() + wait >= deadline {
+                tracing::debug!(retries, kind = failure.kind(), "graph retry budget exhausted");
+                // Tell the person how long Graph really asked for, not what was left of our budget.
+                return Err(failure);
+            }
+            tracing::debug!(
+                retries,
+                wait_ms = wait.as_millis() as u64,
+                kind = failure.kind(),
+                "retrying graph request"
+            );
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    async fn attempt(
+        &self,
+        method: &Method,
+        url: &Url,
+        body: &Bytes,
+        timeout: Duration,
+    ) -> Result<(Answer, Arc<auth::CachedToken>), Attempt> {
+        if timeout.is_zero() {
+            return Err(Attempt::Transport { detail: "time budget used up".into(), delivered: false });
+        }
+        let token = self.inner.tokens.get().await.map_err(Attempt::Token)?;
+        let client_request_id = new_request_id();
+        let mut authorization = HeaderValue::try_from(format!("Bearer {}", token.value.expose_secret()))
+            .map_err(|_| Attempt::Token(TokenError::Malformed { detail: "token is not a header value".into() }))?;
+        authorization.set_sensitive(true);
+        self.inner.requests.fetch_add(1, Ordering::Relaxed);
+        let response = self
+            .inner
+            .http
+            .request(method.clone(), url.clone())
+            .header(AUTHORIZATION, authorization)
+            .header(CONTENT_TYPE, "application/json")
+            .header("client-request-id", &client_request_id)
+            .header("Prefer", "include-unknown-enum-members")
+            .body(body.clone())
+            .timeout(timeout)
+            .send()
+            .await
+            .map_err(|e| Attempt::Transport {
+                // Connection errors happen before anything was sent; anything else may have reached Graph.
+                delivered: !e.is_connect(),
+                detail: describe_transport_error(&e),
+            })?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| Attempt::Transport { delivered: true, detail: describe_transport_error(&e) })?;
+        Ok((Answer { status, headers, body, client_request_id }, token))
+    }
+
+    fn classify(&self, answer: &Answer) -> GraphError {
+        let api = answer.api_error();
+        let message = api.message.as_deref().unwrap_or_default().to_ascii_lowercase();
+        match answer.status {
+            StatusCode::FORBIDDEN if message.contains("application access policy") => GraphError::AccessPolicyMissing {
+                client_id: self.inner.client_id.clone(),
+                organizer_id: self.inner.organizer_id.clone(),
+                api,
+            },
+            StatusCode::FORBIDDEN => GraphError::Forbidden(api),
+            StatusCode::NOT_FOUND => {
+                GraphError::OrganizerNotFound { organizer_id: self.inner.organizer_id.clone(), api }
+            }
+            StatusCode::UNAUTHORIZED => GraphError::Unauthorized(api),
+            status if status.is_server_error() => GraphError::Unavailable { detail: api.to_string() },
+            _ => GraphError::Refused(api),
+        }
+    }
+}
+
+/// Why one attempt produced no HTTP answer.
+enum Attempt {
+    Token(TokenError),
+    /// `delivered`: the request may have reached Graph (timeout, reset), so a POST may have taken effect.
+    Transport {
+        detail: String,
+        delivered: bool,
+    },
+}
+
+/// A random (version 4) UUID for `client-request-id`.
+fn new_request_id() -> String {
+    uuid::Builder::from_random_bytes(rand::random()).into_uuid().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_is_capped_and_jittered() {
+        let policy = RetryPolicy::default();
+        for retry in 1..20 {
+            let wait = policy.backoff(retry);
+            let ceiling = policy.first_backoff.saturating_mul(1 << (retry - 1).min(16)).min(policy.max_backoff);
+            assert!(
+                wait >= ceiling / 2 && wait <= ceiling,
+                "retry {retry}: {wait:?} outside [{:?}, {ceiling:?}]",
+                ceiling / 2
+            );
+        }
+        let samples: std::collections::HashSet<_> = (0..20).map(|_| policy.backoff(5)).collect();
+        assert!(samples.len() > 1, "jitter spreads retries");
+    }
+
+    #[test]
+    fn request_ids_are_fresh_uuids() {
+        let (a, b) = (new_request_id(), new_request_id());
+        assert_ne!(a, b);
+        assert!(crate::config::is_guid(&a));
+        assert_eq!(a.as_bytes()[14], b'4', "version 4");
+    }
+}

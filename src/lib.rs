@@ -1,0 +1,41 @@
+//! meetnow: one slash command gives an incident channel a Microsoft Teams bridge.
+//!
+//! Someone types `/meetnow` in a Discord channel; the bot defers within Discord's three seconds, asks
+//! Microsoft Graph for the channel's standing meeting (`createOrGet`, keyed by guild and channel), and edits
+//! the deferred reply into an announcement with the join link and dial-in details. `meetnow create` does the
+//! same from a terminal when Discord is down.
+//!
+//! # Layout
+//!
+//! - [`config`]: every environment variable, validated once; secrets redacted.
+//! - [`meeting`]: the domain (what was asked for, what came back) that the CLI and Discord both render.
+//! - [`graph`]: the only code that talks to Microsoft: token cache, onlineMeeting calls, typed errors, retries.
+//! - [`discord`]: the serenity client, `/meetnow` registration, the handler and the announcement.
+//! - [`cli`]: `meetnow create` and `meetnow check`.
+//! - [`telemetry`]: tracing set-up.
+//!
+//! Dependencies point one way: `discord` and `cli` use `graph` and `meeting`; `graph` knows nothing of Discord.
+
+pub mod cli;
+pub mod config;
+pub mod discord;
+pub mod graph;
+pub mod meeting;
+pub mod telemetry;
+
+use std::time::Duration;
+
+/// The one HTTP client, shared by Discord REST and Graph: one connection pool, one TLS stack (rustls).
+/// Graph calls set their own, shorter per-request timeouts on top of these.
+///
+/// # Errors
+/// When the TLS backend can't be initialised.
+pub fn http_client() -> reqwest::Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .user_agent(concat!("meetnow/", env!("CARGO_PKG_VERSION")))
+        .connect_timeout(Duration::from_secs(5))
+        .timeout(Duration::from_secs(30))
+        .tcp_nodelay(true)
+        .pool_idle_timeout(Duration::from_secs(90))
+        .build()
+}
