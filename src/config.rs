@@ -251,13 +251,15 @@ fn parse_base_url(variable: &'static str, value: &str) -> Result<Url, ConfigErro
     match url.scheme() {
         "https" => {}
         "http" if is_loopback_host(&url) => {}
-        "http" => return Err(ConfigError::new(
-            variable,
-            format!(
+        "http" => {
+            return Err(ConfigError::new(
+                variable,
+                format!(
                 "{value:?} uses http:// for a host that is not loopback; use https:// so no secret crosses a network \
                      in clear text (http:// is accepted only for 127.0.0.0/8, [::1] and localhost)"
             ),
-        )),
+            ))
+        }
         other => return Err(ConfigError::new(variable, format!("{value:?} has scheme {other:?}; use https://"))),
     }
     // Keep the URL without a trailing slash so paths join as `{base}/v1.0/...`.

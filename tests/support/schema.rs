@@ -1,0 +1,99 @@
+//! Validation of request bodies against the published API descriptions in `tests/specs/`.
+//! See `tests/specs/README.md` for how the Graph OpenAPI 3.0 fragments are read.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use serde_json::{json, Map, Value};
+
+/// A compiled request-body schema.
+pub struct RequestSchema {
+    validator: jsonschema::Validator,
+}
+
+impl RequestSchema {
+    /// Every way `body` breaks the schema, as readable lines; empty when it is valid.
+    pub fn violations(&self, body: &Value) -> Vec<String> {
+        self.validator.iter_errors(body).map(|e| format!("{e} (at {})", e.instance_path)).collect()
+    }
+}
+
+fn discord_doc() -> &'static Value {
+    static DOC: OnceLock<Value> = OnceLock::new();
+    DOC.get_or_init(|| {
+        serde_json::from_str(include_str!("../specs/discord-openapi-meetnow.json")).expect("Discord OpenAPI is JSON")
+    })
+}
+
+fn graph_doc() -> &'static Value {
+    static DOC: OnceLock<Value> = OnceLock::new();
+    DOC.get_or_init(|| {
+        serde_yaml_ng::from_str(include_str!("../specs/graph-onlinemeeting-openapi.yaml"))
+            .expect("Graph OpenAPI is YAML")
+    })
+}
+
+/// Compiles `schema` with `doc` around it, so its `#/components/...` references resolve.
+fn compile(doc: &Value, schema: Value) -> RequestSchema {
+    let mut root = doc.clone();
+    root["components"]["schemas"]["__meetnow_request"] = schema;
+    root["$ref"] = json!("#/components/schemas/__meetnow_request");
+    let validator = jsonschema::options()
+        .with_draft(jsonschema::Draft::Draft202012)
+        .should_validate_formats(true)
+        .build(&root)
+        .expect("request schema compiles");
+    RequestSchema { validator }
+}
+
+fn cached(key: String, make: impl FnOnce() -> RequestSchema) -> Arc<RequestSchema> {
+    static CACHE: OnceLock<Mutex<HashMap<String, Arc<RequestSchema>>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(found) = cache.lock().unwrap().get(&key) {
+        return found.clone();
+    }
+    let made = Arc::new(make());
+    cache.lock().unwrap().insert(key, made.clone());
+    made
+}
+
+/// The JSON request body schema of a Discord route, e.g. (`/webhooks/{webhook_id}/{webhook_token}/messages/@original`, `patch`).
+pub fn discord(path: &str, method: &str) -> Arc<RequestSchema> {
+    cached(format!("discord {method} {path}"), || {
+        let schema =
+            discord_doc()["paths"][path][method]["requestBody"]["content"]["application/json"]["schema"].clone();
+        assert!(!schema.is_null(), "no JSON request body for {method} {path} in the Discord OpenAPI");
+        compile(discord_doc(), schema)
+    })
+}
+
+/// The body of `POST /users/{id}/onlineMeetings` and `PATCH .../{meetingId}`: an onlineMeeting, closed.
+pub fn graph_online_meeting() -> Arc<RequestSchema> {
+    cached("graph onlineMeeting".into(), || {
+        let schemas = &graph_doc()["components"]["schemas"];
+        let mut properties = Map::new();
+        let branches = [
+            &schemas["microsoft.graph.entity"],
+            &schemas["microsoft.graph.onlineMeetingBase"]["allOf"][1],
+            &schemas["microsoft.graph.onlineMeeting"]["allOf"][1],
+        ];
+        for branch in branches {
+            let props = branch["properties"].as_object().expect("schema branch has properties");
+            properties.extend(props.clone());
+        }
+        compile(graph_doc(), json!({"type": "object", "properties": properties, "additionalProperties": false}))
+    })
+}
+
+/// The body of `POST /users/{id}/onlineMeetings/createOrGet`, closed to the parameters Graph accepts.
+pub fn graph_create_or_get() -> Arc<RequestSchema> {
+    cached("graph createOrGet".into(), || {
+        let mut schema = graph_doc()["paths"]["/users/{user-id}/onlineMeetings/microsoft.graph.createOrGet"]["post"]
+            ["requestBody"]["content"]["application/json"]["schema"]
+            .clone();
+        assert!(schema.is_object(), "createOrGet body schema present");
+        schema["additionalProperties"] = json!(false);
+        schema["required"] = json!(["externalId"]);
+        compile(graph_doc(), schema)
+    })
+}
