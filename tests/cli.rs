@@ -1,0 +1,176 @@
+//! The `meetnow` binary itself: `create`, `create --json`, configuration errors and exit statuses,
+//! run as a separate process against the local Graph stand-in with a clean environment.
+
+mod support;
+
+use std::process::Output;
+
+use support::graph::{Audio, Fault, GraphStandIn, CLIENT_SECRET};
+
+/// Runs the binary with exactly `vars` in its environment, in an empty directory (so no `.env` is read
+/// unless the test writes one).
+async fn meetnow(args: &[&str], vars: &[(&str, String)], dir: Option<&std::path::Path>) -> Output {
+    let empty = tempfile::tempdir().unwrap();
+    tokio::process::Command::new(env!("CARGO_BIN_EXE_meetnow"))
+        .args(args)
+        .env_clear()
+        .envs(vars.iter().map(|(k, v)| (k, v)))
+        .current_dir(dir.unwrap_or(empty.path()))
+        .output()
+        .await
+        .unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[tokio::test]
+async fn create_prints_join_link_numbers_one_tap_and_passcode() {
+    let graph = GraphStandIn::start().await;
+    let out = meetnow(&["create", "--subject", "Sev1 checkout down"], &graph.env(), None).await;
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
+    assert!(stdout.contains("Subject:        Sev1 checkout down"), "{stdout}");
+    assert!(stdout.contains("Status:         new meeting"));
+    assert!(stdout.contains("Join:           https://teams.microsoft.com/l/meetup-join/"));
+    assert!(stdout.contains("Toll:           +1 206-555-0100  one tap +12065550100,,100000001#"), "{stdout}");
+    assert!(stdout.contains("Toll-free:      +1 866-555-0199  one tap +18665550199,,100000001#"));
+    assert!(stdout.contains("Conference ID:  100000001#"));
+    assert!(stdout.contains("Meeting ID:     2501000000001  passcode aB3dE9"));
+    assert!(stdout.contains("Local numbers:  https://dialin.teams.microsoft.com/"));
+    assert_eq!(graph.violations(), Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn create_with_a_key_twice_prints_the_same_meeting() {
+    let graph = GraphStandIn::start().await;
+    let first = meetnow(&["create", "--key", "inc-2041", "--json"], &graph.env(), None).await;
+    let second = meetnow(&["create", "--key", "inc-2041", "--json"], &graph.env(), None).await;
+    let first: serde_json::Value = serde_json::from_slice(&first.stdout).unwrap();
+    let second: serde_json::Value = serde_json::from_slice(&second.stdout).unwrap();
+    assert_eq!(first["id"], second["id"]);
+    assert_eq!(first["joinUrl"], second["joinUrl"]);
+    assert_eq!((first["origin"].as_str(), second["origin"].as_str()), (Some("created"), Some("reused")));
+    assert_eq!(graph.meetings_created(), 1);
+
+    let text_run = meetnow(&["create", "--key", "inc-2041"], &graph.env(), None).await;
+    assert!(text(&text_run.stdout).contains("Status:         existing meeting for this key, created 20"));
+}
+
+#[tokio::test]
+async fn create_json_is_one_object_with_every_detail() {
+    let graph = GraphStandIn::start().await;
+    let out = meetnow(&["create", "--json", "--subject", "x"], &graph.env(), None).await;
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = text(&out.stdout);
+    assert_eq!(stdout.trim().lines().count(), 1, "one line: {stdout}");
+    let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert!(json["joinUrl"].as_str().unwrap().starts_with("https://teams.microsoft.com/"));
+    assert_eq!(json["dialIn"]["tollNumbers"][0], "+1 206-555-0100");
+    assert_eq!(json["dialIn"]["conferenceId"], "100000001");
+    assert_eq!(json["joinById"]["passcode"], "aB3dE9");
+    assert_eq!(json["oneTap"][0], "+12065550100,,100000001#");
+    assert!(json["startsAt"].as_str().unwrap().ends_with('Z'));
+}
+
+#[tokio::test]
+async fn create_without_dial_in_says_why() {
+    let graph = GraphStandIn::start().await;
+    graph.set_audio(Audio::Null);
+    let out = meetnow(&["create"], &graph.env(), None).await;
+    assert_eq!(out.status.code(), Some(0));
+    assert!(text(&out.stdout)
+        .contains("Dial-in:        No phone dial-in: the organizer has no Teams Audio Conferencing licence"));
+}
+
+#[tokio::test]
+async fn graph_refusal_exits_1_with_the_fix() {
+    let graph = GraphStandIn::start().await;
+    graph.set_always(Some(Fault::AccessPolicy));
+    let out = meetnow(&["create"], &graph.env(), None).await;
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("New-CsApplicationAccessPolicy"), "{stderr}");
+    assert!(!stderr.contains(CLIENT_SECRET));
+}
+
+#[tokio::test]
+async fn configuration_errors_exit_2_naming_the_variable() {
+    let graph = GraphStandIn::start().await;
+    let cases: [(&str, Option<&str>, &str); 6] = [
+        ("AZURE_CLIENT_ID", None, "AZURE_CLIENT_ID: is not set"),
+        (
+            "MEETNOW_ORGANIZER_ID",
+            Some("oncall@contoso.com"),
+            "MEETNOW_ORGANIZER_ID: \"oncall@contoso.com\" is an e-mail address",
+        ),
+        ("MEETNOW_LOBBY_BYPASS", Some("anyone"), "MEETNOW_LOBBY_BYPASS: \"anyone\" is not one of"),
+        ("MEETNOW_DURATION_MINUTES", Some("0"), "MEETNOW_DURATION_MINUTES"),
+        ("GRAPH_ENDPOINT", Some("http://graph.example.com"), "GRAPH_ENDPOINT"),
+        (
+            "AZURE_CLIENT_SECRET",
+            Some("aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"),
+            "AZURE_CLIENT_SECRET: looks like the secret's Secret ID",
+        ),
+    ];
+    for (name, value, expected) in cases {
+        let mut vars: Vec<_> = graph.env().into_iter().filter(|(k, _)| *k != name).collect();
+        if let Some(value) = value {
+            vars.push((name, value.to_owned()));
+        }
+        vars.push(("DISCORD_TOKEN", "discord.token.value".into()));
+        for command in [&["create"][..], &["check"], &["run"]] {
+            let out = meetnow(command, &vars, None).await;
+            let stderr = text(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{command:?} {name}: {stderr}");
+            assert!(stderr.contains(expected), "{command:?} {name}: {stderr}");
+            for secret in [CLIENT_SECRET, "discord.token.value", "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"] {
+                assert!(!stderr.contains(secret) && !text(&out.stdout).contains(secret), "{name} leaked a secret");
+            }
+        }
+    }
+    assert_eq!(graph.token_requests(), 0, "nothing connects before the configuration is valid");
+}
+
+#[tokio::test]
+async fn run_and_check_need_the_discord_token() {
+    let graph = GraphStandIn::start().await;
+    for command in ["run", "check"] {
+        let out = meetnow(&[command], &graph.env(), None).await;
+        assert_eq!(out.status.code(), Some(2));
+        assert!(text(&out.stderr).contains("DISCORD_TOKEN: is not set"));
+    }
+}
+
+#[tokio::test]
+async fn a_dot_env_file_is_read_and_a_malformed_one_is_an_error() {
+    let graph = GraphStandIn::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let lines: Vec<String> = graph.env().iter().map(|(k, v)| format!("{k}={v}")).collect();
+    std::fs::write(dir.path().join(".env"), lines.join("\n")).unwrap();
+    let out = meetnow(&["create", "--json"], &[], Some(dir.path())).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+
+    std::fs::write(dir.path().join(".env"), "AZURE_TENANT_ID='unterminated\n").unwrap();
+    let out = meetnow(&["create"], &[], Some(dir.path())).await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains(".env"));
+}
+
+#[tokio::test]
+async fn a_bad_key_is_refused() {
+    let graph = GraphStandIn::start().await;
+    let out = meetnow(&["create", "--key", "two words"], &graph.env(), None).await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("--key"));
+}
+
+#[tokio::test]
+async fn help_explains_every_option() {
+    let out = meetnow(&["create", "--help"], &[], None).await;
+    let help = text(&out.stdout);
+    for option in ["--subject", "--key", "--json", "discord:GUILD_ID:CHANNEL_ID"] {
+        assert!(help.contains(option), "{help}");
+    }
+}
