@@ -138,11 +138,15 @@ fn is_invisible_format_char(c: char) -> bool {
         | '\u{FE00}'..='\u{FE0F}' | '\u{FEFF}' | '\u{FFA0}' | '\u{FFF9}'..='\u{FFFB}')
 }
 
-/// Backslash-escapes everything Discord markdown could turn into formatting, links, headings or mentions.
+/// Backslash-escapes what Discord markdown could turn into formatting, a link, a mention or a timestamp.
+/// `text` is one line (see [`clean_text`]), so `#`, `-` and `>` matter only at its start (heading, list, quote);
+/// `:` is escaped so `https://` can't become an auto-link.
 pub fn escape_markdown(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if matches!(c, '\\' | '*' | '_' | '~' | '`' | '|' | '>' | '#' | '-' | '[' | ']' | '(' | ')' | '<' | '@' | ':') {
+    let mut out = String::with_capacity(text.len() + 8);
+    for (i, c) in text.chars().enumerate() {
+        let special = matches!(c, '\\' | '*' | '_' | '~' | '`' | '|' | '[' | ']' | '<' | '>' | '@' | ':')
+            || (i == 0 && matches!(c, '#' | '-'));
+        if special {
             out.push('\\');
         }
         out.push(c);
@@ -226,7 +230,7 @@ mod tests {
     #[test]
     fn full_meeting_has_numbers_one_tap_and_both_buttons() {
         let (embed, buttons) = json(&announcement(&meeting(Origin::Created), Kind::Standing, "x"));
-        assert_eq!(embed["title"], "\\#inc\\-2041 bridge");
+        assert_eq!(embed["title"], "\\#inc-2041 bridge");
         let dial = embed["fields"][0]["value"].as_str().unwrap();
         assert!(dial.contains("Toll: `+1 206-555-0100` · one tap `+12065550100,,123456789#`"), "{dial}");
         assert!(dial.contains("Toll-free: `+1 866-555-0199` · one tap `+18665550199,,123456789#`"), "{dial}");
@@ -268,7 +272,7 @@ mod tests {
         let (embed, _) = json(&announcement(&m, Kind::Standing, "x"));
         let title = embed["title"].as_str().unwrap();
         assert!(title.chars().count() <= limits::EMBED_TITLE);
-        assert!(title.starts_with("\\[Join\\]\\(https\\:"), "{title}");
+        assert!(title.starts_with("\\[Join\\](https\\://evil.example)"), "{title}");
         assert!(title.contains("\\@everyone \\<\\@123\\>"), "{title}");
         assert!(!title.contains('\u{202E}') && !title.contains('\n'));
     }

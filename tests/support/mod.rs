@@ -2,6 +2,8 @@
 //! Each test file includes this module (`mod support;`) and uses the parts it needs.
 #![allow(dead_code)]
 
+pub mod bot;
+pub mod discord;
 pub mod graph;
 pub mod schema;
 
@@ -13,4 +15,10 @@ use meetnow::config::Config;
 pub fn config(vars: &[(&'static str, String)]) -> Config {
     let vars: HashMap<&str, String> = vars.iter().cloned().collect();
     Config::from_lookup(|name| vars.get(name).cloned()).expect("stand-in configuration is valid")
+}
+
+/// Shows the bot's logs in a failing test's output (filtered by `RUST_LOG`, default `warn`).
+pub fn show_logs() {
+    let filter = std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into());
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_test_writer().try_init();
 }
