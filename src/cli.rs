@@ -114,7 +114,9 @@ impl Report {
 
     fn fail(&mut self, what: &str, fix: impl AsRef<str>) {
         self.failures += 1;
-        println!("FAIL  {what:<18} {}", fix.as_ref());
+        // A fix can span lines (the PowerShell commands); keep them under the message, not at the margin.
+        let fix = fix.as_ref().replace('\n', &format!("\n{:25}", ""));
+        println!("FAIL  {what:<18} {fix}");
     }
 }
 

@@ -1,20 +1,41 @@
 //! Logging set-up: `tracing` to stderr, pretty for people or one JSON object per line for Loki/Elastic.
 //!
 //! Owns only the subscriber. What gets logged is decided where it happens; no token, secret or interaction
-//! token is ever a field (the Graph module marks its Authorization header sensitive, serenity keeps the bot
-//! token out of its own logs).
+//! token is ever a field of ours. Other crates' verbose output is a different matter: serenity's gateway
+//! debug lines print whole events (interaction tokens included), its `request` span records URLs that
+//! contain interaction tokens, and tungstenite, reqwest and hyper trace raw frames and URLs. Those targets
+//! are capped below, whatever `RUST_LOG` asks for.
 
-use tracing_subscriber::EnvFilter;
+use tracing::level_filters::LevelFilter;
+use tracing_subscriber::filter::Targets;
+use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::util::SubscriberInitExt as _;
+use tracing_subscriber::{EnvFilter, Layer as _};
 
 use crate::config::LogFormat;
+
+/// The most each secret-bearing dependency may log.
+const CEILINGS: [(&str, LevelFilter); 8] = [
+    ("serenity", LevelFilter::INFO),
+    // `Http::request` is an INFO span whose fields include the route, and routes carry interaction tokens.
+    ("serenity::http", LevelFilter::WARN),
+    ("tungstenite", LevelFilter::INFO),
+    ("tokio_tungstenite", LevelFilter::INFO),
+    ("reqwest", LevelFilter::INFO),
+    ("hyper", LevelFilter::INFO),
+    ("hyper_util", LevelFilter::INFO),
+    ("h2", LevelFilter::INFO),
+];
 
 /// Installs the global subscriber. `filter` was validated by `Config` (e.g. `info,serenity=warn`).
 /// Calling it twice is harmless: the second call changes nothing.
 pub fn init(format: LogFormat, filter: &str) {
     let filter = EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
-    let _already_set = match format {
-        LogFormat::Pretty => builder.try_init(),
-        LogFormat::Json => builder.json().with_current_span(true).with_span_list(true).try_init(),
+    let ceilings = Targets::new().with_default(LevelFilter::TRACE).with_targets(CEILINGS);
+    let output = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    let output = match format {
+        LogFormat::Pretty => output.boxed(),
+        LogFormat::Json => output.json().with_current_span(true).with_span_list(true).boxed(),
     };
+    let _already_set = tracing_subscriber::registry().with(filter).with(ceilings).with(output).try_init();
 }

@@ -174,3 +174,136 @@ async fn help_explains_every_option() {
         assert!(help.contains(option), "{help}");
     }
 }
+
+mod with_discord {
+    use super::*;
+    use support::discord::{DiscordStandIn, Invocation, BOT_TOKEN};
+    use support::graph::{TokenFault, CLIENT_ID};
+
+    async fn stand_ins() -> (GraphStandIn, DiscordStandIn, Vec<(&'static str, String)>) {
+        let (graph, discord) = (GraphStandIn::start().await, DiscordStandIn::start().await);
+        let mut vars = graph.env();
+        vars.extend(discord.env());
+        (graph, discord, vars)
+    }
+
+    /// A check's line with its indented continuation lines.
+    fn line(stdout: &str, check: &str) -> String {
+        let mut lines = stdout.lines().skip_while(|l| !(l.len() > 6 && l[6..].starts_with(check)));
+        let first = lines.next().unwrap_or_else(|| panic!("no {check} line in:\n{stdout}"));
+        let rest = lines.take_while(|l| l.starts_with("   "));
+        std::iter::once(first).chain(rest).collect::<Vec<_>>().join("\n")
+    }
+
+    #[tokio::test]
+    async fn check_passes_line_by_line_and_prints_the_invite_url() {
+        let (graph, _discord, vars) = stand_ins().await;
+        let out = meetnow(&["check"], &vars, None).await;
+        let stdout = text(&out.stdout);
+        assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
+        for check in ["organizer id", "graph sign-in", "permission", "meeting", "discord token", "invite url"] {
+            assert!(line(&stdout, check).starts_with("ok    "), "{stdout}");
+        }
+        assert!(line(&stdout, "permission").contains("OnlineMeetings.ReadWrite.All"));
+        assert!(line(&stdout, "meeting").contains("with phone dial-in"));
+        assert!(line(&stdout, "discord token").contains("bot meetnow"));
+        let invite = line(&stdout, "invite url");
+        assert!(invite.contains("scope=bot+applications.commands"), "{invite}");
+        // View Channel, Send Messages, Send Messages in Threads, Embed Links, Manage Messages (pins).
+        assert!(
+            invite.contains(&format!("permissions={}", 1024 + 2048 + 274_877_906_944u64 + 16384 + 8192)),
+            "{invite}"
+        );
+
+        // The check's meeting is a standing one: checking again creates nothing new.
+        meetnow(&["check"], &vars, None).await;
+        assert_eq!(graph.meetings_created(), 1);
+    }
+
+    #[tokio::test]
+    async fn check_names_each_failure_with_its_fix_and_exits_1() {
+        // The permission is missing from the token.
+        let (graph, _discord, vars) = stand_ins().await;
+        graph.set_roles(&["User.Read.All"]);
+        let out = meetnow(&["check"], &vars, None).await;
+        let stdout = text(&out.stdout);
+        assert_eq!(out.status.code(), Some(1));
+        let permission = line(&stdout, "permission");
+        assert!(permission.starts_with("FAIL") && permission.contains("roles: User.Read.All"), "{permission}");
+        assert!(permission.contains("Grant admin consent"));
+
+        // No application access policy.
+        let (graph, _discord, vars) = stand_ins().await;
+        graph.set_always(Some(Fault::AccessPolicy));
+        let stdout = text(&meetnow(&["check"], &vars, None).await.stdout);
+        let meeting = line(&stdout, "meeting");
+        assert!(meeting.starts_with("FAIL") && meeting.contains(&format!("-AppIds \"{CLIENT_ID}\"")), "{meeting}");
+
+        // A wrong secret: sign-in fails and the meeting check is skipped.
+        let (graph, _discord, vars) = stand_ins().await;
+        graph.set_token_fault(Some(TokenFault::Aadsts(7_000_215)));
+        let out = meetnow(&["check"], &vars, None).await;
+        let stdout = text(&out.stdout);
+        assert_eq!(out.status.code(), Some(1));
+        assert!(line(&stdout, "graph sign-in").contains("AADSTS7000215"), "{stdout}");
+        assert!(line(&stdout, "meeting").contains("skipped"));
+        assert!(!stdout.contains(support::graph::CLIENT_SECRET));
+
+        // A Discord token Discord doesn't know.
+        let (_graph, _discord, mut vars) = stand_ins().await;
+        vars.retain(|(k, _)| *k != "DISCORD_TOKEN");
+        vars.push(("DISCORD_TOKEN", "revoked.bot.token".into()));
+        let out = meetnow(&["check"], &vars, None).await;
+        let stdout = text(&out.stdout);
+        assert_eq!(out.status.code(), Some(1));
+        let discord = line(&stdout, "discord token");
+        assert!(discord.starts_with("FAIL") && discord.contains("Reset Token"), "{discord}");
+        assert!(!stdout.contains("revoked.bot.token") && !text(&out.stderr).contains("revoked.bot.token"));
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn run_finishes_a_command_in_flight_on_sigterm_and_exits_0() {
+        let (graph, discord, vars) = stand_ins().await;
+        let dir = tempfile::tempdir().unwrap();
+        let mut bot = tokio::process::Command::new(env!("CARGO_BIN_EXE_meetnow"))
+            .env_clear()
+            .envs(vars.iter().map(|(k, v)| (k, v)))
+            .env("RUST_LOG", "trace")
+            .current_dir(dir.path())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Read the logs while the bot runs: at trace level they would fill the pipe and block it.
+        let mut stderr = bot.stderr.take().unwrap();
+        let logs = tokio::spawn(async move {
+            let mut logs = Vec::new();
+            tokio::io::AsyncReadExt::read_to_end(&mut stderr, &mut logs).await.unwrap();
+            String::from_utf8_lossy(&logs).into_owned()
+        });
+        discord.wait_for("registration", |d| (!d.registrations().is_empty()).then_some(())).await;
+        graph.set_latency(std::time::Duration::from_millis(1500));
+        let token = discord.invoke(Invocation::in_channel(4_000_000_000_000_000_001)).await;
+        discord.wait_for("the defer", |d| d.interaction(&token).deferred().then_some(())).await;
+
+        let pid = bot.id().unwrap().to_string();
+        let killed = tokio::process::Command::new("kill").args(["-TERM", &pid]).status().await.unwrap();
+        assert!(killed.success());
+        let status = tokio::time::timeout(std::time::Duration::from_secs(20), bot.wait())
+            .await
+            .expect("the bot exits after SIGTERM")
+            .unwrap();
+        let logs = logs.await.unwrap();
+        assert_eq!(status.code(), Some(0), "{logs}");
+        let record = discord.interaction(&token);
+        assert!(record.original.is_some(), "the command in flight was answered before exit");
+        // Even at trace level, no secret or token reaches the log: bot token, client secret, interaction
+        // token, or any Graph access token (every one the stand-in issues contains that marker).
+        for secret in [BOT_TOKEN, support::graph::CLIENT_SECRET, token.as_str(), "stand-in-signature"] {
+            let leaks: Vec<_> = logs.lines().filter(|l| l.contains(secret)).map(|l| &l[..l.len().min(900)]).collect();
+            assert!(leaks.is_empty(), "log leaked {secret}:\n{}", leaks.join("\n"));
+        }
+        assert!(logs.contains("bridge announced"));
+    }
+}
