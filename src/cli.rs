@@ -102,7 +102,7 @@ pub fn render_json(meeting: &Meeting) -> String {
     serde_json::to_string(&WithOneTap { meeting, one_tap }).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
 }
 
-/// One line of `check`'s report.
+/// `check`'s report: one line per check, and how many failed.
 struct Report {
     failures: usize,
 }
@@ -110,6 +110,10 @@ struct Report {
 impl Report {
     fn ok(&mut self, what: &str, detail: impl AsRef<str>) {
         println!("ok    {what:<18} {}", detail.as_ref());
+    }
+
+    fn skip(&mut self, what: &str, why: &str) {
+        println!("--    {what:<18} skipped: {why}");
     }
 
     fn fail(&mut self, what: &str, fix: impl AsRef<str>) {
@@ -154,23 +158,32 @@ pub async fn check(config: &Config, graph: &GraphClient, http_client: reqwest::C
         }
     }
 
-    match crate::discord::http(config, http_client) {
-        Ok(http) => match http.get_current_user().await {
-            Ok(user) => {
-                report.ok("discord token", format!("bot {} (id {})", user.name, user.id));
-                let invite = format!(
-                    "https://discord.com/oauth2/authorize?client_id={}&scope=bot+applications.commands&permissions={}",
-                    user.id,
-                    bot_permissions().bits()
-                );
-                report.ok("invite url", invite);
-            }
-            Err(error) => report.fail("discord token", discord_token_fix(&error)),
-        },
-        Err(error) => report.fail("discord token", error.to_string()),
+    if config.discord.token.is_none() {
+        report.skip("discord token", "DISCORD_TOKEN is not set; set it to check the bot token and get the invite URL");
+    } else {
+        check_discord(&mut report, config, http_client).await;
     }
 
     u8::from(report.failures > 0)
+}
+
+async fn check_discord(report: &mut Report, config: &Config, http_client: reqwest::Client) {
+    let http = match crate::discord::http(config, http_client) {
+        Ok(http) => http,
+        Err(error) => return report.fail("discord token", error.to_string()),
+    };
+    match http.get_current_user().await {
+        Ok(user) => {
+            report.ok("discord token", format!("bot {} (id {})", user.name, user.id));
+            let invite = format!(
+                "https://discord.com/oauth2/authorize?client_id={}&scope=bot+applications.commands&permissions={}",
+                user.id,
+                bot_permissions().bits()
+            );
+            report.ok("invite url", invite);
+        }
+        Err(error) => report.fail("discord token", discord_token_fix(&error)),
+    }
 }
 
 async fn check_meeting(report: &mut Report, graph: &GraphClient) {

@@ -1,0 +1,128 @@
+//! The sandbox: meetnow working end to end on your machine, with no Discord or Microsoft account.
+//!
+//! Starts the local stand-ins of Discord (REST and gateway) and of Microsoft Entra + Graph from
+//! `tests/support/`, runs the real bot against them (real configuration loading, real serenity client, real
+//! Graph module), types `/meetnow` in a channel called #inc-2041, prints the announcement the way Discord
+//! shows it, types `/meetnow` again as someone else to show the standing bridge, and exits.
+//!
+//! ```text
+//! cargo run --example sandbox
+//! ```
+//! Exits 1 if anything the bot sent would have been rejected by Discord or Graph.
+
+#[path = "../tests/support/mod.rs"]
+#[allow(dead_code, unused_imports)]
+mod support;
+
+use std::process::ExitCode;
+
+use serde_json::Value;
+use support::discord::{DiscordStandIn, Invocation};
+use support::graph::GraphStandIn;
+
+const CHANNEL: u64 = 1_310_000_000_000_002_041;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let (discord, graph) = (DiscordStandIn::start().await, GraphStandIn::start().await);
+    let mut vars = graph.env();
+    vars.extend(discord.env());
+    vars.push(("RUST_LOG", "warn".into()));
+    println!("Local Discord stand-in: {} (gateway {})", discord.url, discord.gateway_url);
+    println!("Local Microsoft Entra + Graph stand-in: {}", graph.url);
+    println!("Configuration, as a real deployment would set it:");
+    for (name, value) in &vars {
+        let shown = if name.ends_with("SECRET") || name.ends_with("TOKEN") { "(a stand-in secret)" } else { value };
+        println!("  {name}={shown}");
+    }
+    println!();
+
+    let config = support::config(&vars);
+    meetnow::telemetry::init(config.log_format, &config.log_filter);
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let bot = tokio::spawn(async move {
+        let http = meetnow::http_client().expect("TLS set-up");
+        meetnow::discord::run(&config, http, async {
+            let _ = stopped.await;
+        })
+        .await
+    });
+
+    discord.wait_for("the bot to register /meetnow", |d| (!d.registrations().is_empty()).then_some(())).await;
+    println!("> /meetnow   (typed by @oncall in #inc-2041)\n");
+    let first = discord.invoke(Invocation::in_channel(CHANNEL)).await;
+    let first = discord.settled(&first).await;
+    match &first.original {
+        Some(message) => print_announcement(message, first.acknowledged_after),
+        None => println!("(no announcement: {:?})", first.ephemeral_text()),
+    }
+
+    println!("\n> /meetnow   (typed by @sre-lead in the same channel a minute later)\n");
+    let mut again = Invocation::in_channel(CHANNEL);
+    again.user_id = 700_000_000_000_000_002;
+    let again = discord.invoke(again).await;
+    let again = discord.settled(&again).await;
+    if let Some(message) = &again.original {
+        print_announcement(message, again.acknowledged_after);
+    }
+
+    let _ = stop.send(());
+    let stopped_cleanly = matches!(bot.await, Ok(Ok(())));
+    let problems: Vec<String> =
+        discord.violations().into_iter().chain(graph.violations()).chain(discord.pings()).collect();
+    println!(
+        "\nTeams meetings created: {}; pinned messages: {}; Graph token requests: {}",
+        graph.meetings_created(),
+        discord.pins().len(),
+        graph.token_requests()
+    );
+    if problems.is_empty() && stopped_cleanly && first.original.is_some() {
+        println!("Every request matched Discord's and Microsoft's published schemas; nothing pinged anyone.");
+        ExitCode::SUCCESS
+    } else {
+        eprintln!("Problems: {problems:#?} (bot stopped cleanly: {stopped_cleanly})");
+        ExitCode::FAILURE
+    }
+}
+
+/// The message as a Discord client renders it: markdown escapes resolved, timestamps in words, buttons.
+fn print_announcement(message: &Value, acknowledged_after: Option<std::time::Duration>) {
+    let embed = &message["embeds"][0];
+    let bar = "│";
+    println!("{bar} meetnow (bot)");
+    println!("{bar} ┃ {}", shown(&embed["title"]));
+    for line in shown(&embed["description"]).lines() {
+        println!("{bar} ┃ {line}");
+    }
+    for field in embed["fields"].as_array().into_iter().flatten() {
+        println!("{bar} ┃");
+        println!("{bar} ┃ {}", shown(&field["name"]));
+        for line in shown(&field["value"]).lines() {
+            println!("{bar} ┃   {line}");
+        }
+    }
+    for button in message["components"][0]["components"].as_array().into_iter().flatten() {
+        println!("{bar} [ {} ↗ ]  {}", shown(&button["label"]), shown(&button["url"]));
+    }
+    if let Some(after) = acknowledged_after {
+        println!("(acknowledged {} ms after the command arrived)", after.as_millis());
+    }
+}
+
+/// Text as Discord displays it: backslash escapes and code ticks removed, `<t:…:R>` as "just now".
+fn shown(value: &Value) -> String {
+    let text = value.as_str().unwrap_or_default();
+    let mut out = String::new();
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => out.extend(chars.next()),
+            '`' => {}
+            other => out.push(other),
+        }
+    }
+    match (out.find("<t:"), out.find(":R>")) {
+        (Some(start), Some(end)) if start < end => format!("{}just now{}", &out[..start], &out[end + 3..]),
+        _ => out,
+    }
+}
