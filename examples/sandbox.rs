@@ -11,7 +11,6 @@
 //! Exits 1 if anything the bot sent would have been rejected by Discord or Graph.
 
 #[path = "../tests/support/mod.rs"]
-#[allow(dead_code, unused_imports)]
 mod support;
 
 use std::process::ExitCode;
