@@ -35,6 +35,7 @@ fn assert_clean(bot: &RunningBot) {
     assert_eq!(bot.discord.violations(), Vec::<String>::new(), "Discord bodies");
     assert_eq!(bot.graph.violations(), Vec::<String>::new(), "Graph bodies");
     assert_eq!(bot.discord.pings(), Vec::<String>::new(), "pings");
+    assert_eq!(bot.discord.interaction_errors(), Vec::<u64>::new(), "Discord refused a response (10062, 40060, ...)");
     for (kind, body) in bot.discord.message_bodies() {
         assert_eq!(body["allowed_mentions"]["parse"], serde_json::json!([]), "{kind} without allowed_mentions: {body}");
     }
@@ -258,6 +259,18 @@ async fn after_the_gateway_drops_the_bot_reconnects_and_answers() {
     let record = bot.discord.settled(&token).await;
     assert_eq!(buttons(&record)[0].0, "Join meeting");
     assert_clean(&bot);
+    bot.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn heartbeats_are_acknowledged_and_the_session_stays_up() {
+    let (discord, graph) = (DiscordStandIn::start().await, GraphStandIn::start().await);
+    discord.set_heartbeat_interval(Duration::from_millis(100));
+    let bot = RunningBot::start_with(discord, graph, &[]).await;
+    bot.discord.wait_for("three heartbeats", |d| (d.heartbeats() >= 3).then_some(())).await;
+    assert_eq!((bot.discord.identifies(), bot.discord.resumes()), (1, 0), "no reconnect: every heartbeat was acked");
+    let token = bot.discord.invoke(Invocation::in_channel(CHANNEL)).await;
+    assert_eq!(buttons(&bot.discord.settled(&token).await)[0].0, "Join meeting");
     bot.stop().await.unwrap();
 }
 

@@ -104,6 +104,8 @@ struct Inner {
     faults: HashMap<Route, VecDeque<(StatusCode, Value)>>,
     pin_forbidden: bool,
     latency: Duration,
+    heartbeat_interval_ms: u64,
+    heartbeats: u32,
     next_id: u64,
     bodies: Vec<(String, Value)>,
 }
@@ -144,6 +146,8 @@ impl DiscordStandIn {
             faults: HashMap::new(),
             pin_forbidden: false,
             latency: Duration::ZERO,
+            heartbeat_interval_ms: 41_250,
+            heartbeats: 0,
             next_id: 1_100_000_000_000_000_000,
             bodies: Vec::new(),
         }));
@@ -198,6 +202,18 @@ impl DiscordStandIn {
     /// `PUT` bodies of command registrations, with their paths.
     pub fn registrations(&self) -> Vec<(String, Value)> {
         self.with(|s| s.registrations.clone())
+    }
+    /// The interval HELLO announces to new connections (Discord's is 41 250 ms).
+    pub fn set_heartbeat_interval(&self, interval: Duration) {
+        self.with(|s| s.heartbeat_interval_ms = interval.as_millis() as u64);
+    }
+    /// Heartbeats received (each answered with an ACK).
+    pub fn heartbeats(&self) -> u32 {
+        self.with(|s| s.heartbeats)
+    }
+    /// Discord error codes the bot's requests drew, over all interactions.
+    pub fn interaction_errors(&self) -> Vec<u64> {
+        self.with(|s| s.interactions.values().flat_map(|r| r.errors.clone()).collect())
     }
     pub fn identifies(&self) -> u32 {
         self.with(|s| s.identifies)
@@ -780,7 +796,8 @@ async fn accept_gateway(listener: TcpListener, app: App) {
 async fn serve_gateway(ws: tokio_tungstenite::WebSocketStream<tokio::net::TcpStream>, app: App) {
     let (mut sink, mut stream) = ws.split();
     let send = |payload: Value| WsMessage::Text(payload.to_string());
-    if sink.send(send(json!({"op": 10, "d": {"heartbeat_interval": 41250}}))).await.is_err() {
+    let interval = app.inner.lock().unwrap().heartbeat_interval_ms;
+    if sink.send(send(json!({"op": 10, "d": {"heartbeat_interval": interval}}))).await.is_err() {
         return;
     }
     let mut seq = 0u64;
@@ -839,8 +856,11 @@ async fn serve_gateway(ws: tokio_tungstenite::WebSocketStream<tokio::net::TcpStr
             frame = stream.next() => match frame {
                 Some(Ok(WsMessage::Text(text))) => {
                     let frame: Value = serde_json::from_str(&text).unwrap_or_default();
-                    if frame["op"] == 1 && sink.send(send(json!({"op": 11}))).await.is_err() {
-                        break;
+                    if frame["op"] == 1 {
+                        app.with(|s| s.heartbeats += 1);
+                        if sink.send(send(json!({"op": 11}))).await.is_err() {
+                            break;
+                        }
                     }
                 }
                 Some(Ok(WsMessage::Ping(data))) => { let _ = sink.send(WsMessage::Pong(data)).await; }
