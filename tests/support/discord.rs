@@ -59,6 +59,10 @@ pub struct InteractionRecord {
     pub original_deleted: bool,
     /// Follow-up messages, with their `flags` (64 = ephemeral).
     pub followups: Vec<Value>,
+    /// Time from dispatch until the announcement existed (the edit of the deferred reply was answered).
+    pub announced_after: Option<Duration>,
+    /// Time this stand-in spent serving the interaction's callback and edit (latency included).
+    pub served: Duration,
 }
 
 impl InteractionRecord {
@@ -86,7 +90,12 @@ pub struct ChannelMessage {
 }
 
 enum GatewayCommand {
-    Dispatch { event: &'static str, data: Value },
+    /// `token`: the interaction whose dispatch time is set when the frame is written.
+    Dispatch {
+        event: &'static str,
+        data: Value,
+        token: Option<String>,
+    },
     Drop,
 }
 
@@ -106,6 +115,8 @@ struct Inner {
     latency: Duration,
     heartbeat_interval_ms: u64,
     heartbeats: u32,
+    validate: bool,
+    answered: usize,
     next_id: u64,
     bodies: Vec<(String, Value)>,
 }
@@ -148,6 +159,8 @@ impl DiscordStandIn {
             latency: Duration::ZERO,
             heartbeat_interval_ms: 41_250,
             heartbeats: 0,
+            validate: true,
+            answered: 0,
             next_id: 1_100_000_000_000_000_000,
             bodies: Vec::new(),
         }));
@@ -207,6 +220,14 @@ impl DiscordStandIn {
     pub fn set_heartbeat_interval(&self, interval: Duration) {
         self.with(|s| s.heartbeat_interval_ms = interval.as_millis() as u64);
     }
+    /// Schema and limit checks on (the default, for tests) or off (benchmarks measure the bot, not the checks).
+    pub fn set_validation(&self, on: bool) {
+        self.with(|s| s.validate = on);
+    }
+    /// Interactions whose deferred reply was edited, or that drew an error: cheap to poll under load.
+    pub fn answered(&self) -> usize {
+        self.with(|s| s.answered)
+    }
     /// Heartbeats received (each answered with an ACK).
     pub fn heartbeats(&self) -> u32 {
         self.with(|s| s.heartbeats)
@@ -246,8 +267,18 @@ impl DiscordStandIn {
         self.with(|s| s.bodies.clone())
     }
 
+    /// Every interaction's record.
+    pub fn interactions(&self) -> Vec<InteractionRecord> {
+        self.with(|s| s.interactions.values().cloned().collect())
+    }
+
     /// Waits until `check` returns `Some`, re-checking whenever the stand-in changes. Panics after 30 s.
     pub async fn wait_for<T>(&self, what: &str, check: impl Fn(&DiscordStandIn) -> Option<T>) -> T {
+        self.wait_within(Duration::from_secs(30), what, check).await
+    }
+
+    /// [`Self::wait_for`] with another limit.
+    pub async fn wait_within<T>(&self, limit: Duration, what: &str, check: impl Fn(&DiscordStandIn) -> Option<T>) -> T {
         let wait = async {
             loop {
                 let notified = self.changed.notified();
@@ -257,9 +288,7 @@ impl DiscordStandIn {
                 notified.await;
             }
         };
-        tokio::time::timeout(Duration::from_secs(30), wait)
-            .await
-            .unwrap_or_else(|_| panic!("timed out waiting for {what}"))
+        tokio::time::timeout(limit, wait).await.unwrap_or_else(|_| panic!("timed out waiting for {what}"))
     }
 
     /// Closes the gateway connection abruptly, as a network failure would.
@@ -297,10 +326,14 @@ impl DiscordStandIn {
                     original: None,
                     original_deleted: false,
                     followups: Vec::new(),
+                    announced_after: None,
+                    served: Duration::ZERO,
                 },
             );
             let gateway = s.gateway.as_ref().expect("connected");
-            gateway.send(GatewayCommand::Dispatch { event: "INTERACTION_CREATE", data: payload }).unwrap();
+            let command =
+                GatewayCommand::Dispatch { event: "INTERACTION_CREATE", data: payload, token: Some(token.clone()) };
+            gateway.send(command).unwrap();
         });
         token
     }
@@ -446,6 +479,9 @@ impl App {
     fn check_body(&self, path: &str, method: &str, raw: &Bytes, message: Option<&str>) -> Result<Value, Response> {
         let body: Value = serde_json::from_slice(raw)
             .map_err(|_| discord_error(StatusCode::BAD_REQUEST, 50109, "The request body contains invalid JSON."))?;
+        if !self.inner.lock().unwrap().validate {
+            return Ok(body);
+        }
         let mut problems: Vec<String> = schema::discord(path, method)
             .violations(&body)
             .into_iter()
@@ -558,6 +594,7 @@ async fn register_guild(
 }
 
 async fn callback(State(app): State<App>, Path((_id, token)): Path<(u64, String)>, raw: Bytes) -> Response {
+    let started = Instant::now();
     app.delay().await;
     if let Some(fault) = app.fault(Route::Callback) {
         return fault;
@@ -577,9 +614,13 @@ async fn callback(State(app): State<App>, Path((_id, token)): Path<(u64, String)
         let Some(record) = s.interactions.get_mut(&token) else {
             return discord_error(StatusCode::NOT_FOUND, 10062, "Unknown interaction");
         };
+        let first_answer = record.callbacks.is_empty() && record.errors.is_empty();
         let waited = arrived.duration_since(record.dispatched_at);
         if record.callbacks.is_empty() && waited > DEADLINE {
             record.errors.push(10062);
+            if first_answer {
+                s.answered += 1;
+            }
             return discord_error(StatusCode::NOT_FOUND, 10062, "Unknown interaction");
         }
         if !record.callbacks.is_empty() {
@@ -588,6 +629,7 @@ async fn callback(State(app): State<App>, Path((_id, token)): Path<(u64, String)
         }
         record.callbacks.push(body);
         record.acknowledged_after = Some(waited);
+        record.served += started.elapsed();
         StatusCode::NO_CONTENT.into_response()
     })
 }
@@ -597,6 +639,7 @@ async fn edit_original(
     Path((_app, token, message)): Path<(u64, String, String)>,
     raw: Bytes,
 ) -> Response {
+    let started = Instant::now();
     app.delay().await;
     if message != "@original" {
         return discord_error(StatusCode::NOT_FOUND, 10008, "Unknown Message");
@@ -620,7 +663,15 @@ async fn edit_original(
         Some((_, _, true)) => discord_error(StatusCode::NOT_FOUND, 10008, "Unknown Message"),
         Some((channel_id, false, false)) => {
             let message = app.message(channel_id, &body, 0);
-            app.with(|s| s.interactions.get_mut(&token).unwrap().original = Some(message.clone()));
+            app.with(|s| {
+                let record = s.interactions.get_mut(&token).unwrap();
+                record.original = Some(message.clone());
+                record.served += started.elapsed();
+                if record.announced_after.is_none() {
+                    record.announced_after = Some(record.dispatched_at.elapsed());
+                    s.answered += 1;
+                }
+            });
             axum::Json(message).into_response()
         }
     }
@@ -868,10 +919,14 @@ async fn serve_gateway(ws: tokio_tungstenite::WebSocketStream<tokio::net::TcpStr
                 _ => break,
             },
             command = inbox.recv() => match command {
-                Some(GatewayCommand::Dispatch { event, data }) => {
+                Some(GatewayCommand::Dispatch { event, data, token }) => {
                     seq += 1;
                     if sink.send(send(json!({"op": 0, "s": seq, "t": event, "d": data}))).await.is_err() {
                         break;
+                    }
+                    // Discord's clock starts when the event leaves: queueing inside the stand-in is not the bot's.
+                    if let Some(token) = token {
+                        app.with(|s| s.interactions.get_mut(&token).map(|r| r.dispatched_at = Instant::now()));
                     }
                 }
                 // Dropping both halves closes the TCP connection without a close frame.

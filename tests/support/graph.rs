@@ -9,7 +9,7 @@
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -91,6 +91,12 @@ pub struct Recorded {
     pub body: Value,
     pub client_request_id: Option<String>,
     pub prefer: Option<String>,
+    /// The status answered.
+    pub status: u16,
+    /// Time spent serving it (latency and faults included).
+    pub served: Duration,
+    /// The meeting it created, read or changed, if any.
+    pub meeting_id: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -122,6 +128,7 @@ struct Inner {
     latency: Duration,
     violations: Vec<String>,
     serial: u64,
+    validate: bool,
 }
 
 /// The running stand-in. Dropping it leaves the server running until the test's runtime ends.
@@ -160,6 +167,7 @@ impl GraphStandIn {
             latency: Duration::ZERO,
             violations: Vec::new(),
             serial: 0,
+            validate: true,
         }));
         let changed = Arc::new(Notify::new());
         let state = AppState { inner: inner.clone(), changed: changed.clone() };
@@ -206,6 +214,10 @@ impl GraphStandIn {
     }
     pub fn set_roles(&self, roles: &[&str]) {
         self.with(|s| s.roles = roles.iter().map(|r| r.to_string()).collect());
+    }
+    /// Schema checks on (the default, for tests) or off (benchmarks measure the bot, not the checks).
+    pub fn set_validation(&self, on: bool) {
+        self.with(|s| s.validate = on);
     }
     /// Added to every meeting request (not to token requests).
     pub fn set_latency(&self, latency: Duration) {
@@ -333,6 +345,9 @@ fn admit(
         body: body.clone(),
         client_request_id: client_request_id.clone(),
         prefer: header("prefer"),
+        status: 0,
+        served: Duration::ZERO,
+        meeting_id: None,
     });
     let crid = client_request_id.as_deref();
     let bearer = header("authorization").and_then(|a| a.strip_prefix("Bearer ").map(str::to_owned));
@@ -347,7 +362,11 @@ fn admit(
     if organizer != ORGANIZER {
         return Err(graph_error(StatusCode::NOT_FOUND, "NotFound", "The requested user was not found.", crid));
     }
-    let violations = if body.is_null() { vec!["body is not JSON".to_owned()] } else { schema.violations(&body) };
+    let violations = match (&body, s.validate) {
+        (Value::Null, _) => vec!["body is not JSON".to_owned()],
+        (_, true) => schema.violations(&body),
+        (_, false) => Vec::new(),
+    };
     if !violations.is_empty() {
         let message = format!("Invalid request body: {}", violations.join("; "));
         s.violations.extend(violations);
@@ -402,6 +421,27 @@ fn admit(
     }
 }
 
+/// Notes how a request ended (status, time served, meeting) on its record, found by its client-request-id.
+fn finish(
+    app: &AppState,
+    headers: &HeaderMap,
+    started: Instant,
+    meeting_id: Option<&str>,
+    response: Response,
+) -> Response {
+    let crid = headers.get("client-request-id").and_then(|v| v.to_str().ok());
+    {
+        let mut s = app.inner.lock().unwrap();
+        if let Some(record) = s.requests.iter_mut().rev().find(|r| r.client_request_id.as_deref() == crid) {
+            record.status = response.status().as_u16();
+            record.served = started.elapsed();
+            record.meeting_id = meeting_id.map(str::to_owned);
+        }
+    }
+    app.changed.notify_waiters();
+    response
+}
+
 /// Sends `meeting` as the response, applying a late fault (slow, truncated, not JSON).
 async fn answer(
     app: &AppState,
@@ -434,6 +474,7 @@ async fn create_or_get(
     headers: HeaderMap,
     raw: Bytes,
 ) -> Response {
+    let started = Instant::now();
     if action != "createOrGet" && action != "microsoft.graph.createOrGet" {
         return graph_error(StatusCode::BAD_REQUEST, "BadRequest", "Unsupported action.", None);
     }
@@ -441,10 +482,7 @@ async fn create_or_get(
     let (body, fault, latency) =
         match admit(&app, &Method::POST, path, &organizer, &headers, &raw, &schema::graph_create_or_get()) {
             Ok(admitted) => admitted,
-            Err(response) => {
-                app.changed.notify_waiters();
-                return response;
-            }
+            Err(response) => return finish(&app, &headers, started, None, response),
         };
     let external_id = body["externalId"].as_str().unwrap_or_default().to_owned();
     let (status, meeting) = {
@@ -458,7 +496,9 @@ async fn create_or_get(
             }
         }
     };
-    answer(&app, status, meeting, fault, latency).await
+    let id = meeting.id.clone();
+    let response = answer(&app, status, meeting, fault, latency).await;
+    finish(&app, &headers, started, Some(&id), response)
 }
 
 async fn create_meeting(
@@ -467,17 +507,17 @@ async fn create_meeting(
     headers: HeaderMap,
     raw: Bytes,
 ) -> Response {
+    let started = Instant::now();
     let path = format!("/v1.0/users/{organizer}/onlineMeetings");
     let (body, fault, latency) =
         match admit(&app, &Method::POST, path, &organizer, &headers, &raw, &schema::graph_online_meeting()) {
             Ok(admitted) => admitted,
-            Err(response) => {
-                app.changed.notify_waiters();
-                return response;
-            }
+            Err(response) => return finish(&app, &headers, started, None, response),
         };
     let meeting = new_meeting(&mut app.inner.lock().unwrap(), &body, None);
-    answer(&app, StatusCode::CREATED, meeting, fault, latency).await
+    let id = meeting.id.clone();
+    let response = answer(&app, StatusCode::CREATED, meeting, fault, latency).await;
+    finish(&app, &headers, started, Some(&id), response)
 }
 
 async fn patch_meeting(
@@ -486,14 +526,12 @@ async fn patch_meeting(
     headers: HeaderMap,
     raw: Bytes,
 ) -> Response {
+    let started = Instant::now();
     let path = format!("/v1.0/users/{organizer}/onlineMeetings/{meeting_id}");
     let (body, fault, latency) =
         match admit(&app, &Method::PATCH, path, &organizer, &headers, &raw, &schema::graph_online_meeting()) {
             Ok(admitted) => admitted,
-            Err(response) => {
-                app.changed.notify_waiters();
-                return response;
-            }
+            Err(response) => return finish(&app, &headers, started, None, response),
         };
     let updated = {
         let mut s = app.inner.lock().unwrap();
@@ -504,10 +542,11 @@ async fn patch_meeting(
             m.clone()
         })
     };
-    match updated {
+    let response = match updated {
         Some(meeting) => answer(&app, StatusCode::OK, meeting, fault, latency).await,
         None => graph_error(StatusCode::NOT_FOUND, "NotFound", "The meeting was not found.", None),
-    }
+    };
+    finish(&app, &headers, started, Some(&meeting_id), response)
 }
 
 fn new_meeting(s: &mut Inner, body: &Value, external_id: Option<String>) -> StoredMeeting {

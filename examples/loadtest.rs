@@ -1,0 +1,384 @@
+//! Load benchmark: the real bot, in its own process, against the local Discord and Graph stand-ins.
+//!
+//! ```text
+//! cargo run --release --example loadtest -- --commands 200 --graph-latency-ms 100
+//! cargo run --release --example loadtest -- --commands 2000 --same-channel
+//! cargo run --release --example loadtest -- --baseline /path/to/older/loadtest --rounds 3
+//! ```
+//!
+//! It dispatches N `/meetnow` over the gateway (one channel each, or all in one channel), and for every
+//! interaction takes the stand-ins' own clocks: dispatch → acknowledgement (the defer's arrival), dispatch →
+//! announcement (the edit answered), and the bot's overhead: dispatch → announcement minus the time the
+//! stand-ins spent serving that interaction's requests (callback, Graph calls, edit; injected latency
+//! included). It reports p50/p90/p99/max, throughput, token requests, Graph requests per command, lost
+//! announcements and the bot process's idle and peak resident memory: a table for people, then one JSON line.
+//!
+//! The bot process is this executable started with `--bot`: the same `meetnow::discord::run` the `meetnow`
+//! binary calls, configured from the environment like the binary. `--baseline PATH` runs another build of
+//! this example (e.g. from an older commit) the same way, alternating rounds, so before and after are
+//! measured side by side in one run.
+
+#[path = "../tests/support/mod.rs"]
+mod support;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::process::{ExitCode, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use support::discord::{DiscordStandIn, Invocation};
+use support::graph::GraphStandIn;
+
+#[derive(Debug, Clone)]
+struct Args {
+    commands: usize,
+    graph_latency: Duration,
+    discord_latency: Duration,
+    same_channel: bool,
+    rounds: usize,
+    baseline: Option<PathBuf>,
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut args = Args {
+        commands: 200,
+        graph_latency: Duration::from_millis(100),
+        discord_latency: Duration::ZERO,
+        same_channel: false,
+        rounds: 1,
+        baseline: None,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let mut value = || it.next().ok_or(format!("{flag} needs a value"));
+        match flag.as_str() {
+            "--commands" => args.commands = value()?.parse().map_err(|e| format!("--commands: {e}"))?,
+            "--graph-latency-ms" => {
+                args.graph_latency = Duration::from_millis(value()?.parse().map_err(|e| format!("{e}"))?)
+            }
+            "--discord-latency-ms" => {
+                args.discord_latency = Duration::from_millis(value()?.parse().map_err(|e| format!("{e}"))?)
+            }
+            "--same-channel" => args.same_channel = true,
+            "--rounds" => args.rounds = value()?.parse().map_err(|e| format!("--rounds: {e}"))?,
+            "--baseline" => args.baseline = Some(PathBuf::from(value()?)),
+            other => return Err(format!("unknown option {other}")),
+        }
+    }
+    Ok(args)
+}
+
+fn main() -> ExitCode {
+    if std::env::args().nth(1).as_deref() == Some("--bot") {
+        return bot_process();
+    }
+    let args = match parse_args() {
+        Ok(args) => args,
+        Err(problem) => {
+            eprintln!("loadtest: {problem}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    runtime.block_on(benchmark(args))
+}
+
+/// The bot, configured from the environment as `meetnow run` is, stopping on SIGTERM.
+fn bot_process() -> ExitCode {
+    let config = match meetnow::config::Config::from_env() {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("configuration error: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    meetnow::telemetry::init(config.log_format, &config.log_filter);
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    runtime.block_on(async {
+        let http = meetnow::http_client().expect("TLS");
+        let stop = async {
+            let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("signal");
+            term.recv().await;
+        };
+        match meetnow::discord::run(&config, http, stop).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => {
+                eprintln!("{error}");
+                ExitCode::FAILURE
+            }
+        }
+    })
+}
+
+async fn benchmark(args: Args) -> ExitCode {
+    let current = std::env::current_exe().expect("own path");
+    let mut runs: Vec<(String, Report)> = Vec::new();
+    for _ in 0..args.rounds {
+        if let Some(baseline) = &args.baseline {
+            runs.push(("baseline".into(), run_once(&args, baseline).await));
+        }
+        runs.push(("current".into(), run_once(&args, &current).await));
+    }
+    let mode =
+        if args.same_channel { "all in one channel".to_owned() } else { format!("across {} channels", args.commands) };
+    println!(
+        "meetnow load benchmark: {} commands {mode}; Graph latency {} ms, Discord latency {} ms; {} CPU cores",
+        args.commands,
+        args.graph_latency.as_millis(),
+        args.discord_latency.as_millis(),
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
+    let mut lost = 0;
+    for (label, report) in &runs {
+        report.print_table(label);
+        lost += report.lost;
+    }
+    for (label, report) in &runs {
+        println!("{}", report.json(label, &args));
+    }
+    if lost == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+#[derive(Debug, Default)]
+struct Report {
+    commands: usize,
+    ack_ms: Vec<f64>,
+    announce_ms: Vec<f64>,
+    overhead_ms: Vec<f64>,
+    elapsed: Duration,
+    lost: usize,
+    late_acks: usize,
+    token_requests: u64,
+    token_requests_after_start: u64,
+    graph_per_new: f64,
+    graph_per_reused: f64,
+    idle_rss_kb: u64,
+    peak_rss_kb: u64,
+    bot_cpu: Duration,
+    harness_cpu: Duration,
+}
+
+async fn run_once(args: &Args, bot: &PathBuf) -> Report {
+    let (discord, graph) = (DiscordStandIn::start().await, GraphStandIn::start().await);
+    let mut vars = graph.env();
+    vars.extend(discord.env());
+    vars.push(("RUST_LOG", "error".into()));
+    let mut child = tokio::process::Command::new(bot)
+        .arg("--bot")
+        .env_clear()
+        .envs(vars.iter().map(|(k, v)| (k, v)))
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start the bot process");
+    let pid = child.id().expect("bot pid");
+    discord
+        .wait_within(Duration::from_secs(60), "the bot to register", |d| (!d.registrations().is_empty()).then_some(()))
+        .await;
+    // Idle: connected, registered, token fetched, nothing to do.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let idle_rss_kb = proc_status_kb(pid, "VmRSS:");
+    let token_requests_at_start = graph.token_requests();
+
+    graph.set_latency(args.graph_latency);
+    discord.set_latency(args.discord_latency);
+    // The tests validate every body; here the stand-ins should cost as little CPU as possible, since they
+    // share the machine with the bot.
+    graph.set_validation(false);
+    discord.set_validation(false);
+    let channel =
+        |i: usize| if args.same_channel { 5_000_000_000_000_000_000 } else { 5_000_000_000_000_000_000 + i as u64 };
+    let (bot_cpu_before, harness_cpu_before) = (cpu_time(pid), cpu_time(std::process::id()));
+    let started = Instant::now();
+    let mut tokens = Vec::with_capacity(args.commands);
+    for i in 0..args.commands {
+        tokens.push(discord.invoke(Invocation::in_channel(channel(i)).subject(&format!("load-{i}"))).await);
+    }
+    let limit = Duration::from_secs(120);
+    let all = tokens.len();
+    let settled = tokio::time::timeout(
+        limit,
+        discord.wait_within(limit, "announcements", move |d| (d.answered() >= all).then_some(())),
+    )
+    .await;
+    let elapsed = started.elapsed();
+    let peak_rss_kb = proc_status_kb(pid, "VmHWM:");
+    let bot_cpu = cpu_time(pid).saturating_sub(bot_cpu_before);
+    let harness_cpu = cpu_time(std::process::id()).saturating_sub(harness_cpu_before);
+    // SAFETY: kill(2) on the child we spawned, with a valid signal number.
+    unsafe { libc::kill(pid as libc::pid_t, libc::SIGTERM) };
+    let _ = tokio::time::timeout(Duration::from_secs(15), child.wait()).await;
+    if settled.is_err() {
+        eprintln!("loadtest: not every command was answered within {limit:?}");
+    }
+
+    // Attribute Graph requests to interactions: by subject (`load-i`), and PATCHes by the meeting they change.
+    let requests = graph.requests();
+    let mut graph_served: HashMap<String, Duration> = HashMap::new();
+    let mut graph_count: HashMap<String, (usize, bool)> = HashMap::new();
+    let mut created_by: HashMap<String, String> = HashMap::new();
+    for request in &requests {
+        let owner = match request.body["subject"].as_str() {
+            Some(subject) => subject.to_owned(),
+            None => match request.meeting_id.as_ref().and_then(|m| created_by.get(m)) {
+                Some(owner) => owner.clone(),
+                None => continue,
+            },
+        };
+        if request.status == 201 {
+            if let Some(meeting) = &request.meeting_id {
+                created_by.insert(meeting.clone(), owner.clone());
+            }
+        }
+        *graph_served.entry(owner.clone()).or_default() += request.served;
+        let entry = graph_count.entry(owner).or_default();
+        entry.0 += 1;
+        entry.1 |= request.status == 201;
+    }
+
+    let records: HashMap<String, _> = discord.interactions().into_iter().map(|r| (r.token.clone(), r)).collect();
+    let mut report = Report {
+        commands: args.commands,
+        elapsed,
+        idle_rss_kb,
+        peak_rss_kb,
+        bot_cpu,
+        harness_cpu,
+        token_requests: graph.token_requests(),
+        token_requests_after_start: graph.token_requests() - token_requests_at_start,
+        ..Report::default()
+    };
+    let (mut new, mut reused) = ((0, 0), (0, 0));
+    for (i, token) in tokens.iter().enumerate() {
+        let record = &records[token];
+        let subject = format!("load-{i}");
+        if let Some(ack) = record.acknowledged_after {
+            report.ack_ms.push(ms(ack));
+            if ack > support::discord::DEADLINE {
+                report.late_acks += 1;
+            }
+        }
+        match record.announced_after {
+            Some(announced) => {
+                report.announce_ms.push(ms(announced));
+                let served = record.served + graph_served.get(&subject).copied().unwrap_or_default();
+                report.overhead_ms.push(ms(announced.saturating_sub(served)));
+            }
+            None => report.lost += 1,
+        }
+        let (count, created) = graph_count.get(&subject).copied().unwrap_or_default();
+        let bucket = if created { &mut new } else { &mut reused };
+        bucket.0 += count;
+        bucket.1 += 1;
+    }
+    report.graph_per_new = ratio(new);
+    report.graph_per_reused = ratio(reused);
+    report
+}
+
+fn ratio((requests, commands): (usize, usize)) -> f64 {
+    if commands == 0 {
+        0.0
+    } else {
+        requests as f64 / commands as f64
+    }
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// User + system CPU time a process has used so far (/proc/PID/stat, in clock ticks of 10 ms).
+fn cpu_time(pid: u32) -> Duration {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the parenthesised command name; utime and stime are the 14th and 15th fields overall.
+    let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    let field = |i: usize| fields.get(i).and_then(|f| f.parse::<u64>().ok()).unwrap_or(0);
+    // after_name starts at field 3 (state), so utime (14) and stime (15) are at 11 and 12.
+    let ticks = field(11) + field(12);
+    Duration::from_millis(ticks * 10)
+}
+
+/// A `kB` line of /proc/PID/status (VmRSS: now, VmHWM: peak).
+fn proc_status_kb(pid: u32, field: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|status| {
+            status.lines().find(|l| l.starts_with(field)).and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil().max(1.0) as usize;
+    sorted[rank.min(sorted.len()) - 1]
+}
+
+fn summary(values: &[f64]) -> [f64; 4] {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    [percentile(&sorted, 50.0), percentile(&sorted, 90.0), percentile(&sorted, 99.0), percentile(&sorted, 100.0)]
+}
+
+impl Report {
+    fn print_table(&self, label: &str) {
+        println!();
+        println!("[{label}]                     p50        p90        p99        max");
+        for (name, values) in [
+            ("acknowledgement", &self.ack_ms),
+            ("announcement", &self.announce_ms),
+            ("bot overhead", &self.overhead_ms),
+        ] {
+            let [p50, p90, p99, max] = summary(values);
+            println!("  {name:<22} {p50:>7.2} ms {p90:>7.2} ms {p99:>7.2} ms {max:>7.2} ms");
+        }
+        println!(
+            "  throughput {:.0} commands/s; announcements lost {}; acknowledgements after 3 s {}",
+            self.commands as f64 / self.elapsed.as_secs_f64(),
+            self.lost,
+            self.late_acks
+        );
+        println!(
+            "  token requests {} ({} after start-up); Graph requests per command: new bridge {:.2}, reused {:.2}",
+            self.token_requests, self.token_requests_after_start, self.graph_per_new, self.graph_per_reused
+        );
+        println!(
+            "  bot memory: idle {:.1} MB, peak {:.1} MB; CPU: bot {:.0} ms ({:.2} ms per command), stand-ins and load generator {:.0} ms",
+            self.idle_rss_kb as f64 / 1024.0,
+            self.peak_rss_kb as f64 / 1024.0,
+            ms(self.bot_cpu),
+            ms(self.bot_cpu) / self.commands as f64,
+            ms(self.harness_cpu)
+        );
+    }
+
+    fn json(&self, label: &str, args: &Args) -> String {
+        let [a50, a90, a99, amax] = summary(&self.ack_ms);
+        let [n50, n90, n99, nmax] = summary(&self.announce_ms);
+        let [o50, o90, o99, omax] = summary(&self.overhead_ms);
+        json!({
+            "run": label, "commands": self.commands, "same_channel": args.same_channel,
+            "graph_latency_ms": args.graph_latency.as_millis() as u64, "discord_latency_ms": args.discord_latency.as_millis() as u64,
+            "ack_ms": {"p50": a50, "p90": a90, "p99": a99, "max": amax},
+            "announce_ms": {"p50": n50, "p90": n90, "p99": n99, "max": nmax},
+            "overhead_ms": {"p50": o50, "p90": o90, "p99": o99, "max": omax},
+            "throughput_per_s": self.commands as f64 / self.elapsed.as_secs_f64(),
+            "lost": self.lost, "late_acks": self.late_acks,
+            "token_requests": self.token_requests, "token_requests_after_start": self.token_requests_after_start,
+            "graph_requests_per_new": self.graph_per_new, "graph_requests_per_reused": self.graph_per_reused,
+            "idle_rss_kb": self.idle_rss_kb, "peak_rss_kb": self.peak_rss_kb,
+            "bot_cpu_ms": ms(self.bot_cpu), "harness_cpu_ms": ms(self.harness_cpu),
+        })
+        .to_string()
+    }
+}
