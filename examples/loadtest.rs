@@ -3,6 +3,7 @@
 //! ```text
 //! cargo run --release --example loadtest -- --commands 200 --graph-latency-ms 100
 //! cargo run --release --example loadtest -- --commands 2000 --same-channel
+//! cargo run --release --example loadtest -- --commands 200 --rate 100      # arrivals spread over 2 s
 //! cargo run --release --example loadtest -- --baseline /path/to/older/loadtest --rounds 3
 //! ```
 //!
@@ -38,6 +39,8 @@ struct Args {
     same_channel: bool,
     rounds: usize,
     baseline: Option<PathBuf>,
+    /// Commands per second; `None`: all at once.
+    rate: Option<f64>,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -48,6 +51,7 @@ fn parse_args() -> Result<Args, String> {
         same_channel: false,
         rounds: 1,
         baseline: None,
+        rate: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -63,6 +67,7 @@ fn parse_args() -> Result<Args, String> {
             "--same-channel" => args.same_channel = true,
             "--rounds" => args.rounds = value()?.parse().map_err(|e| format!("--rounds: {e}"))?,
             "--baseline" => args.baseline = Some(PathBuf::from(value()?)),
+            "--rate" => args.rate = Some(value()?.parse().map_err(|e| format!("--rate: {e}"))?),
             other => return Err(format!("unknown option {other}")),
         }
     }
@@ -120,8 +125,10 @@ async fn benchmark(args: Args) -> ExitCode {
         }
         runs.push(("current".into(), run_once(&args, &current).await));
     }
-    let mode =
+    let place =
         if args.same_channel { "all in one channel".to_owned() } else { format!("across {} channels", args.commands) };
+    let spread = args.rate.map_or_else(|| "all at once".to_owned(), |rate| format!("{rate} per second"));
+    let mode = format!("{place}, {spread}");
     println!(
         "meetnow load benchmark: {} commands {mode}; Graph latency {} ms, Discord latency {} ms; {} CPU cores",
         args.commands,
@@ -195,11 +202,22 @@ async fn run_once(args: &Args, bot: &PathBuf) -> Report {
     let channel =
         |i: usize| if args.same_channel { 5_000_000_000_000_000_000 } else { 5_000_000_000_000_000_000 + i as u64 };
     let (bot_cpu_before, harness_cpu_before) = (cpu_time(pid), cpu_time(std::process::id()));
+    let invocations: Vec<_> =
+        (0..args.commands).map(|i| Invocation::in_channel(channel(i)).subject(&format!("load-{i}"))).collect();
     let started = Instant::now();
-    let mut tokens = Vec::with_capacity(args.commands);
-    for i in 0..args.commands {
-        tokens.push(discord.invoke(Invocation::in_channel(channel(i)).subject(&format!("load-{i}"))).await);
-    }
+    let tokens = match args.rate {
+        None => discord.invoke_all(invocations).await,
+        Some(rate) => {
+            // An even arrival rate: one command every 1/rate seconds.
+            let mut tokens = Vec::with_capacity(invocations.len());
+            let mut tick = tokio::time::interval(Duration::from_secs_f64(1.0 / rate));
+            for invocation in invocations {
+                tick.tick().await;
+                tokens.push(discord.invoke(invocation).await);
+            }
+            tokens
+        }
+    };
     let limit = Duration::from_secs(120);
     let all = tokens.len();
     let settled = tokio::time::timeout(
@@ -220,7 +238,7 @@ async fn run_once(args: &Args, bot: &PathBuf) -> Report {
 
     // Attribute Graph requests to interactions: by subject (`load-i`), and PATCHes by the meeting they change.
     let requests = graph.requests();
-    let mut graph_served: HashMap<String, Duration> = HashMap::new();
+    let mut graph_service: HashMap<String, Vec<(Instant, Instant)>> = HashMap::new();
     let mut graph_count: HashMap<String, (usize, bool)> = HashMap::new();
     let mut created_by: HashMap<String, String> = HashMap::new();
     for request in &requests {
@@ -236,7 +254,7 @@ async fn run_once(args: &Args, bot: &PathBuf) -> Report {
                 created_by.insert(meeting.clone(), owner.clone());
             }
         }
-        *graph_served.entry(owner.clone()).or_default() += request.served;
+        graph_service.entry(owner.clone()).or_default().extend(request.interval);
         let entry = graph_count.entry(owner).or_default();
         entry.0 += 1;
         entry.1 |= request.status == 201;
@@ -267,8 +285,12 @@ async fn run_once(args: &Args, bot: &PathBuf) -> Report {
         match record.announced_after {
             Some(announced) => {
                 report.announce_ms.push(ms(announced));
-                let served = record.served + graph_served.get(&subject).copied().unwrap_or_default();
-                report.overhead_ms.push(ms(announced.saturating_sub(served)));
+                // The bot's own time: the part of dispatch → announcement during which no stand-in was serving
+                // one of this interaction's requests (requests can overlap, e.g. the lobby PATCH and the edit).
+                let mut service = record.service.clone();
+                service.extend(graph_service.get(&subject).into_iter().flatten().copied());
+                let waiting = covered(&mut service, record.dispatched_at, record.dispatched_at + announced);
+                report.overhead_ms.push(ms(announced.saturating_sub(waiting)));
             }
             None => report.lost += 1,
         }
@@ -280,6 +302,20 @@ async fn run_once(args: &Args, bot: &PathBuf) -> Report {
     report.graph_per_new = ratio(new);
     report.graph_per_reused = ratio(reused);
     report
+}
+
+/// How much of `[from, to]` the intervals cover (their union, clipped).
+fn covered(intervals: &mut [(Instant, Instant)], from: Instant, to: Instant) -> Duration {
+    intervals.sort();
+    let (mut total, mut reached) = (Duration::ZERO, from);
+    for &(start, end) in intervals.iter() {
+        let (start, end) = (start.max(reached), end.min(to));
+        if end > start {
+            total += end - start;
+            reached = end;
+        }
+    }
+    total
 }
 
 fn ratio((requests, commands): (usize, usize)) -> f64 {
@@ -367,7 +403,7 @@ impl Report {
         let [n50, n90, n99, nmax] = summary(&self.announce_ms);
         let [o50, o90, o99, omax] = summary(&self.overhead_ms);
         json!({
-            "run": label, "commands": self.commands, "same_channel": args.same_channel,
+            "run": label, "commands": self.commands, "same_channel": args.same_channel, "rate_per_s": args.rate,
             "graph_latency_ms": args.graph_latency.as_millis() as u64, "discord_latency_ms": args.discord_latency.as_millis() as u64,
             "ack_ms": {"p50": a50, "p90": a90, "p99": a99, "max": amax},
             "announce_ms": {"p50": n50, "p90": n90, "p99": n99, "max": nmax},

@@ -47,7 +47,8 @@ pub struct InteractionRecord {
     pub id: u64,
     pub token: String,
     pub channel_id: u64,
-    dispatched_at: Instant,
+    /// When the gateway frame carrying the interaction was written.
+    pub dispatched_at: Instant,
     /// Accepted responses (`{"type": 5}` for a defer, `{"type": 4, "data": ...}` for a message).
     pub callbacks: Vec<Value>,
     /// Time from dispatch to the accepted first response.
@@ -61,8 +62,8 @@ pub struct InteractionRecord {
     pub followups: Vec<Value>,
     /// Time from dispatch until the announcement existed (the edit of the deferred reply was answered).
     pub announced_after: Option<Duration>,
-    /// Time this stand-in spent serving the interaction's callback and edit (latency included).
-    pub served: Duration,
+    /// When this stand-in served the interaction's callback and edits: (request in, response out).
+    pub service: Vec<(Instant, Instant)>,
 }
 
 impl InteractionRecord {
@@ -303,23 +304,39 @@ impl DiscordStandIn {
     /// Sends `/meetnow` over the gateway and returns the interaction's token, the key to its record.
     /// The payload is first checked to deserialize into serenity's model (serenity drops one that doesn't).
     pub async fn invoke(&self, invocation: Invocation) -> String {
-        self.wait_for("a gateway connection", |d| d.with(|s| s.gateway.clone())).await;
-        let (payload, token, id) = self.with(|s| {
-            s.next_id += 1;
-            let id = s.next_id;
-            let token = format!("aW50ZXJhY3Rpb24{id}.stand-in-interaction-token");
-            (invocation.payload(id, &token), token, id)
+        self.invoke_all(vec![invocation]).await.remove(0)
+    }
+
+    /// Sends many `/meetnow` at once: every payload is built and checked first, then all are queued on the
+    /// gateway together, so a benchmark's burst is a burst.
+    pub async fn invoke_all(&self, invocations: Vec<Invocation>) -> Vec<String> {
+        let gateway = self.wait_for("a gateway connection", |d| d.with(|s| s.gateway.clone())).await;
+        let first_id = self.with(|s| {
+            let first = s.next_id + 1;
+            s.next_id += invocations.len() as u64;
+            first
         });
-        serde_json::from_value::<serenity::all::Interaction>(payload.clone())
-            .unwrap_or_else(|e| panic!("fixture must deserialize into serenity's Interaction: {e}\n{payload:#}"));
+        let prepared: Vec<(u64, String, Value, u64)> = invocations
+            .iter()
+            .enumerate()
+            .map(|(i, invocation)| {
+                let id = first_id + i as u64;
+                let token = format!("aW50ZXJhY3Rpb24{id}.stand-in-interaction-token");
+                let payload = invocation.payload(id, &token);
+                serde_json::from_value::<serenity::all::Interaction>(payload.clone()).unwrap_or_else(|e| {
+                    panic!("fixture must deserialize into serenity's Interaction: {e}\n{payload:#}")
+                });
+                (id, token, payload, invocation.channel_id)
+            })
+            .collect();
+        let now = Instant::now();
         self.with(|s| {
-            s.interactions.insert(
-                token.clone(),
-                InteractionRecord {
-                    id,
+            for (id, token, _, channel_id) in &prepared {
+                let record = InteractionRecord {
+                    id: *id,
                     token: token.clone(),
-                    channel_id: invocation.channel_id,
-                    dispatched_at: Instant::now(),
+                    channel_id: *channel_id,
+                    dispatched_at: now,
                     callbacks: Vec::new(),
                     acknowledged_after: None,
                     errors: Vec::new(),
@@ -327,15 +344,20 @@ impl DiscordStandIn {
                     original_deleted: false,
                     followups: Vec::new(),
                     announced_after: None,
-                    served: Duration::ZERO,
-                },
-            );
-            let gateway = s.gateway.as_ref().expect("connected");
-            let command =
-                GatewayCommand::Dispatch { event: "INTERACTION_CREATE", data: payload, token: Some(token.clone()) };
-            gateway.send(command).unwrap();
+                    service: Vec::new(),
+                };
+                s.interactions.insert(token.clone(), record);
+            }
         });
-        token
+        prepared
+            .into_iter()
+            .map(|(_, token, data, _)| {
+                let command =
+                    GatewayCommand::Dispatch { event: "INTERACTION_CREATE", data, token: Some(token.clone()) };
+                gateway.send(command).expect("gateway connected");
+                token
+            })
+            .collect()
     }
 
     /// Waits until the interaction is settled: announced (edit or channel message) or answered privately.
@@ -629,7 +651,7 @@ async fn callback(State(app): State<App>, Path((_id, token)): Path<(u64, String)
         }
         record.callbacks.push(body);
         record.acknowledged_after = Some(waited);
-        record.served += started.elapsed();
+        record.service.push((started, Instant::now()));
         StatusCode::NO_CONTENT.into_response()
     })
 }
@@ -666,7 +688,7 @@ async fn edit_original(
             app.with(|s| {
                 let record = s.interactions.get_mut(&token).unwrap();
                 record.original = Some(message.clone());
-                record.served += started.elapsed();
+                record.service.push((started, Instant::now()));
                 if record.announced_after.is_none() {
                     record.announced_after = Some(record.dispatched_at.elapsed());
                     s.answered += 1;

@@ -95,6 +95,8 @@ pub struct Recorded {
     pub status: u16,
     /// Time spent serving it (latency and faults included).
     pub served: Duration,
+    /// When it arrived and when it was answered.
+    pub interval: Option<(Instant, Instant)>,
     /// The meeting it created, read or changed, if any.
     pub meeting_id: Option<String>,
 }
@@ -347,6 +349,7 @@ fn admit(
         prefer: header("prefer"),
         status: 0,
         served: Duration::ZERO,
+        interval: None,
         meeting_id: None,
     });
     let crid = client_request_id.as_deref();
@@ -435,6 +438,7 @@ fn finish(
         if let Some(record) = s.requests.iter_mut().rev().find(|r| r.client_request_id.as_deref() == crid) {
             record.status = response.status().as_u16();
             record.served = started.elapsed();
+            record.interval = Some((started, Instant::now()));
             record.meeting_id = meeting_id.map(str::to_owned);
         }
     }
