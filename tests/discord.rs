@@ -93,6 +93,9 @@ async fn announces_a_new_bridge_with_every_dial_in_detail_and_pins_it() {
     let message_id: u64 = record.original.as_ref().unwrap()["id"].as_str().unwrap().parse().unwrap();
     bot.discord.wait_for("the pin", |d| d.pins().contains(&(CHANNEL, message_id)).then_some(())).await;
     assert_eq!(bot.graph.meetings_created(), 1);
+    // The lobby PATCH runs while the announcement is posted; the pin comes after both.
+    let patch = bot.graph.requests().into_iter().find(|r| r.method == "PATCH").expect("lobby settings applied");
+    assert_eq!(patch.body["lobbyBypassSettings"]["scope"], "organization");
     let create = &bot.graph.requests()[0];
     assert_eq!(create.body["externalId"], format!("meetnow:discord:{GUILD_ID}:{CHANNEL}"));
     assert_eq!(create.body["subject"], "#inc-2041 bridge");

@@ -4,6 +4,7 @@
 //! same code the gateway runs and the code a test can call. Failures reach the invoker as an ephemeral
 //! sentence; the channel never gets a half-made announcement or a placeholder link.
 
+use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
@@ -11,7 +12,7 @@ use serenity::all::{
     CommandInteraction, CreateAllowedMentions, CreateInteractionResponse, CreateInteractionResponseFollowup,
     CreateInteractionResponseMessage, CreateMessage, EditInteractionResponse, Http, Message, RoleId,
 };
-use tokio::sync::watch;
+use tokio::sync::{watch, Semaphore};
 use tokio::time::Instant;
 use tracing::Instrument as _;
 
@@ -28,7 +29,13 @@ pub struct Bot {
     accepting: AtomicBool,
     /// How many commands are being answered; shutdown waits for zero.
     in_flight: watch::Sender<usize>,
+    /// Permits for Discord REST calls in flight (see [`MAX_DISCORD_CALLS_IN_FLIGHT`]).
+    discord_calls: Semaphore,
 }
+
+/// Discord REST calls in flight at once, for the same reason as `graph::MAX_REQUESTS_IN_FLIGHT`: a burst of
+/// commands reuses pooled connections instead of opening one per call.
+pub const MAX_DISCORD_CALLS_IN_FLIGHT: usize = 256;
 
 /// Counts one command as in flight while it lives.
 struct InFlight<'a>(&'a watch::Sender<usize>);
@@ -47,6 +54,7 @@ impl Bot {
             pin,
             accepting: AtomicBool::new(true),
             in_flight: watch::Sender::new(0),
+            discord_calls: Semaphore::new(MAX_DISCORD_CALLS_IN_FLIGHT),
         }
     }
 
@@ -77,27 +85,28 @@ impl Bot {
         self.in_flight.send_modify(|n| *n += 1);
         let _counted = InFlight(&self.in_flight);
         if !self.accepting.load(Ordering::SeqCst) {
-            return reply_privately(http, command, "meetnow is restarting. Run /meetnow again in a few seconds.").await;
+            return self
+                .reply_privately(http, command, "meetnow is restarting. Run /meetnow again in a few seconds.")
+                .await;
         }
         let Some(guild_id) = command.guild_id else {
-            return reply_privately(http, command, "/meetnow works in server channels, not in direct messages.").await;
+            return self
+                .reply_privately(http, command, "/meetnow works in server channels, not in direct messages.")
+                .await;
         };
         if !self.may_use(command) {
             tracing::info!("refused: member has none of the allowed roles");
-            return reply_privately(
-                http,
-                command,
-                "You need one of the roles this server allows to start a bridge with /meetnow. Ask a server admin.",
-            )
-            .await;
+            let refusal =
+                "You need one of the roles this server allows to start a bridge with /meetnow. Ask a server admin.";
+            return self.reply_privately(http, command, refusal).await;
         }
         let options = match command::options(command) {
             Ok(options) => options,
-            Err(problem) => return reply_privately(http, command, &problem.to_string()).await,
+            Err(problem) => return self.reply_privately(http, command, &problem.to_string()).await,
         };
 
         // Acknowledge first: Graph can take longer than Discord's three seconds.
-        if let Err(error) = command.defer(http).await {
+        if let Err(error) = self.discord(command.defer(http)).await {
             // Most often 10062: the interaction expired before we got it. Nothing more can be said to the user.
             tracing::warn!(%error, "could not acknowledge the command; giving up on it");
             return;
@@ -111,41 +120,29 @@ impl Bot {
             key: (kind == Kind::Standing).then(|| MeetingKey::for_channel(guild_id.get(), command.channel_id.get())),
         };
 
-        let meeting = match self.graph.meeting(&request).await {
-            Ok(meeting) => meeting,
+        let (meeting, lobby) = match self.graph.meeting_now(&request).await {
+            Ok(found) => found,
             Err(error) => {
                 tracing::error!(
                     %error, kind = error.kind(), graph_request_id = error.request_id(),
                     "could not get a meeting"
                 );
-                return fail_privately(http, command, &error.user_message()).await;
+                return self.fail_privately(http, command, &error.user_message()).await;
             }
         };
 
-        let Announcement { embed, buttons } = announce::announcement(&meeting, kind, &fallback_subject);
-        let mut edit =
-            EditInteractionResponse::new().embed(embed.clone()).allowed_mentions(CreateAllowedMentions::new());
-        if let Some(row) = &buttons {
-            edit = edit.components(vec![row.clone()]);
-        }
-        let posted = match command.edit_response(http, edit).await {
-            Ok(message) => Some(message),
-            Err(error) => {
-                // The bridge exists; don't lose it because the interaction token failed. Post it plainly.
-                tracing::warn!(%error, "editing the deferred reply failed; posting the announcement in the channel");
-                let mut message = CreateMessage::new().embed(embed).allowed_mentions(CreateAllowedMentions::new());
-                if let Some(row) = buttons {
-                    message = message.components(vec![row]);
-                }
-                let posted = command.channel_id.send_message(http, message).await;
-                if let Err(error) = &posted {
-                    tracing::error!(%error, meeting_id = %meeting.id, "could not post the announcement at all");
-                }
-                let _ = command.delete_response(http).await;
-                posted.ok()
+        // Show the link now; a new bridge's lobby settings are applied meanwhile.
+        let announcement = announce::announcement(&meeting, kind, &fallback_subject);
+        let apply_lobby = async {
+            if let Some(lobby) = lobby {
+                lobby.apply().await;
             }
         };
-        let Some(message) = posted else { return };
+        let (posted, ()) = tokio::join!(self.announce(http, command, announcement), apply_lobby);
+        let Some(message) = posted else {
+            tracing::error!(meeting_id = %meeting.id, "could not post the announcement at all");
+            return;
+        };
 
         tracing::info!(
             meeting_id = %meeting.id,
@@ -155,8 +152,31 @@ impl Bot {
             "bridge announced"
         );
         if self.pin && meeting.origin == Origin::Created {
-            pin(http, &message).await;
+            self.pin(http, &message).await;
         }
+    }
+
+    /// Edits the deferred reply into the announcement. If that fails (an expired or broken interaction
+    /// token), the bridge exists all the same, so it is posted as a plain channel message instead.
+    async fn announce(&self, http: &Http, command: &CommandInteraction, announcement: Announcement) -> Option<Message> {
+        let Announcement { embed, buttons } = announcement;
+        let mut edit =
+            EditInteractionResponse::new().embed(embed.clone()).allowed_mentions(CreateAllowedMentions::new());
+        if let Some(row) = &buttons {
+            edit = edit.components(vec![row.clone()]);
+        }
+        let error = match self.discord(command.edit_response(http, edit)).await {
+            Ok(message) => return Some(message),
+            Err(error) => error,
+        };
+        tracing::warn!(%error, "editing the deferred reply failed; posting the announcement in the channel");
+        let mut message = CreateMessage::new().embed(embed).allowed_mentions(CreateAllowedMentions::new());
+        if let Some(row) = buttons {
+            message = message.components(vec![row]);
+        }
+        let posted = self.discord(command.channel_id.send_message(http, message)).await;
+        let _ = self.discord(command.delete_response(http)).await;
+        posted.map_err(|error| tracing::error!(%error, "posting the announcement in the channel failed")).ok()
     }
 
     fn may_use(&self, command: &CommandInteraction) -> bool {
@@ -166,38 +186,47 @@ impl Bot {
         let roles = command.member.as_ref().map(|m| m.roles.as_slice()).unwrap_or_default();
         roles.iter().any(|role| self.allowed_roles.contains(role))
     }
-}
 
-async fn pin(http: &Http, message: &Message) {
-    if let Err(error) = http.pin_message(message.channel_id, message.id, Some("meetnow: new incident bridge")).await {
-        // Usually the bot lacks Manage Messages (or Pin Messages) here; the announcement stands regardless.
-        tracing::warn!(%error, message_id = %message.id, "could not pin the announcement");
+    /// Runs one Discord REST call within [`MAX_DISCORD_CALLS_IN_FLIGHT`].
+    async fn discord<T>(&self, call: impl Future<Output = T>) -> T {
+        // The semaphore is never closed; if it were, going ahead without a permit is the safe failure.
+        let _slot = self.discord_calls.acquire().await.ok();
+        call.await
     }
-}
 
-/// An ephemeral answer as the first response (before any defer).
-async fn reply_privately(http: &Http, command: &CommandInteraction, text: &str) {
-    let message = CreateInteractionResponseMessage::new()
-        .content(announce::truncate(text, announce::limits::CONTENT))
-        .ephemeral(true)
-        .allowed_mentions(CreateAllowedMentions::new());
-    if let Err(error) = command.create_response(http, CreateInteractionResponse::Message(message)).await {
-        tracing::warn!(%error, "could not answer the command");
+    async fn pin(&self, http: &Http, message: &Message) {
+        let reason = Some("meetnow: new incident bridge");
+        if let Err(error) = self.discord(http.pin_message(message.channel_id, message.id, reason)).await {
+            // Usually the bot lacks Manage Messages (or Pin Messages) here; the announcement stands regardless.
+            tracing::warn!(%error, message_id = %message.id, "could not pin the announcement");
+        }
     }
-}
 
-/// After a public defer: remove the "thinking…" reply and tell only the invoker what went wrong.
-async fn fail_privately(http: &Http, command: &CommandInteraction, text: &str) {
-    // Deleting first makes the follow-up a new message, so it can be ephemeral instead of replacing the
-    // public placeholder.
-    if let Err(error) = command.delete_response(http).await {
-        tracing::warn!(%error, "could not remove the deferred reply");
+    /// An ephemeral answer as the first response (before any defer).
+    async fn reply_privately(&self, http: &Http, command: &CommandInteraction, text: &str) {
+        let message = CreateInteractionResponseMessage::new()
+            .content(announce::truncate(text, announce::limits::CONTENT))
+            .ephemeral(true)
+            .allowed_mentions(CreateAllowedMentions::new());
+        let response = CreateInteractionResponse::Message(message);
+        if let Err(error) = self.discord(command.create_response(http, response)).await {
+            tracing::warn!(%error, "could not answer the command");
+        }
     }
-    let followup = CreateInteractionResponseFollowup::new()
-        .content(announce::truncate(text, announce::limits::CONTENT))
-        .ephemeral(true)
-        .allowed_mentions(CreateAllowedMentions::new());
-    if let Err(error) = command.create_followup(http, followup).await {
-        tracing::warn!(%error, "could not tell the user what went wrong");
+
+    /// After a public defer: remove the "thinking…" reply and tell only the invoker what went wrong.
+    async fn fail_privately(&self, http: &Http, command: &CommandInteraction, text: &str) {
+        // Deleting first makes the follow-up a new message, so it can be ephemeral instead of replacing the
+        // public placeholder.
+        if let Err(error) = self.discord(command.delete_response(http)).await {
+            tracing::warn!(%error, "could not remove the deferred reply");
+        }
+        let followup = CreateInteractionResponseFollowup::new()
+            .content(announce::truncate(text, announce::limits::CONTENT))
+            .ephemeral(true)
+            .allowed_mentions(CreateAllowedMentions::new());
+        if let Err(error) = self.discord(command.create_followup(http, followup)).await {
+            tracing::warn!(%error, "could not tell the user what went wrong");
+        }
     }
 }

@@ -40,6 +40,12 @@ use wire::{CreateBody, CreateOrGetBody, ErrorEnvelope, LobbyBypassSettings, Lobb
 /// The application permission meetnow needs.
 pub const REQUIRED_ROLE: &str = "OnlineMeetings.ReadWrite.All";
 
+/// Graph requests in flight at once. Over HTTP/1.1 each one holds a connection and its buffers, so a burst
+/// of thousands of commands would otherwise open thousands of connections; queued requests reuse the
+/// pooled ones instead. Well above what 200 simultaneous incidents need, and within Graph's limit for
+/// cloud-communications resources (5,000 requests per 10 s per app).
+pub const MAX_REQUESTS_IN_FLIGHT: usize = 256;
+
 /// How long Graph calls may take, all retries included.
 #[derive(Debug, Clone, Copy)]
 pub struct RetryPolicy {
@@ -106,6 +112,8 @@ struct Inner {
     lobby: (&'static str, bool),
     duration: Duration,
     requests: AtomicU64,
+    /// Permits for [`MAX_REQUESTS_IN_FLIGHT`].
+    in_flight: tokio::sync::Semaphore,
 }
 
 impl std::fmt::Debug for GraphClient {
@@ -182,6 +190,7 @@ impl GraphClient {
                 lobby: (config.lobby_bypass.as_graph_str(), config.dial_in_bypass),
                 duration: config.duration,
                 requests: AtomicU64::new(0),
+                in_flight: tokio::sync::Semaphore::new(MAX_REQUESTS_IN_FLIGHT),
             }),
         }
     }
@@ -214,7 +223,8 @@ impl GraphClient {
         }
     }
 
-    /// The meeting `request` asks for: the standing meeting for its key (created on first use), or a new one.
+    /// The meeting `request` asks for: the standing meeting for its key (created on first use), or a new one,
+    /// with the configured lobby settings applied.
     ///
     /// Endpoints: `POST /users/{organizer}/onlineMeetings/createOrGet` (then `PATCH .../{id}` for the lobby
     /// when it was created), or `POST /users/{organizer}/onlineMeetings`. Permission:
@@ -224,6 +234,21 @@ impl GraphClient {
     /// # Errors
     /// [`GraphError`] once retries within the policy's budget are exhausted or the error is not retryable.
     pub async fn meeting(&self, request: &MeetingRequest) -> Result<Meeting, GraphError> {
+        let (meeting, lobby) = self.meeting_now(request).await?;
+        if let Some(lobby) = lobby {
+            lobby.apply().await;
+        }
+        Ok(meeting)
+    }
+
+    /// As [`GraphClient::meeting`], but returns as soon as the meeting exists. When a new standing meeting
+    /// still needs its lobby settings (createOrGet can't carry them), that PATCH is returned as a
+    /// [`LobbyUpdate`] for the caller to run while it shows the link: the link appears one Graph round trip
+    /// sooner.
+    ///
+    /// # Errors
+    /// As [`GraphClient::meeting`].
+    pub async fn meeting_now(&self, request: &MeetingRequest) -> Result<(Meeting, Option<LobbyUpdate>), GraphError> {
         let start = OffsetDateTime::now_utc();
         let end = start + self.inner.duration;
         match &request.key {
@@ -236,10 +261,9 @@ impl GraphClient {
                 };
                 let url = self.meetings_url(&["createOrGet"]);
                 let meeting = self.send_for_meeting(Method::POST, url, &body, Repeat::Safe).await?;
-                if meeting.origin == Origin::Created {
-                    self.apply_lobby_settings(&meeting.id).await;
-                }
-                Ok(meeting)
+                let lobby = (meeting.origin == Origin::Created)
+                    .then(|| LobbyUpdate { graph: self.clone(), meeting_id: meeting.id.clone() });
+                Ok((meeting, lobby))
             }
             None => {
                 let body = CreateBody {
@@ -249,18 +273,9 @@ impl GraphClient {
                     lobby_bypass_settings: self.lobby_settings(),
                 };
                 let url = self.meetings_url(&[]);
-                self.send_for_meeting(Method::POST, url, &body, Repeat::OnlyIfNotDelivered).await
+                let meeting = self.send_for_meeting(Method::POST, url, &body, Repeat::OnlyIfNotDelivered).await?;
+                Ok((meeting, None))
             }
-        }
-    }
-
-    /// createOrGet can't carry lobby settings, so a new standing meeting gets them here. A failure leaves
-    /// the tenant's default lobby in place; the meeting itself is fine, so it is logged, not returned.
-    async fn apply_lobby_settings(&self, meeting_id: &str) {
-        let body = LobbyPatchBody { lobby_bypass_settings: self.lobby_settings() };
-        let url = self.meetings_url(&[meeting_id]);
-        if let Err(error) = self.send(Method::PATCH, url, &body, Repeat::Safe, |_| Ok(())).await {
-            tracing::warn!(%error, meeting_id, "could not apply lobby settings; the tenant's default lobby applies");
         }
     }
 
@@ -400,6 +415,8 @@ impl GraphClient {
         let mut authorization = HeaderValue::try_from(format!("Bearer {}", token.value.expose_secret()))
             .map_err(|_| Attempt::Token(TokenError::Malformed { detail: "token is not a header value".into() }))?;
         authorization.set_sensitive(true);
+        // The semaphore is never closed; if it were, going ahead without a permit is the safe failure.
+        let _slot = self.inner.in_flight.acquire().await.ok();
         self.inner.requests.fetch_add(1, Ordering::Relaxed);
         let response = self
             .inner
@@ -443,6 +460,25 @@ impl GraphClient {
             StatusCode::UNAUTHORIZED => GraphError::Unauthorized(api),
             status if status.is_server_error() => GraphError::Unavailable { detail: api.to_string() },
             _ => GraphError::Refused(api),
+        }
+    }
+}
+
+/// The lobby settings a new standing meeting still needs (`PATCH /users/{organizer}/onlineMeetings/{id}`).
+#[must_use = "the lobby keeps the tenant's defaults unless the update is applied"]
+pub struct LobbyUpdate {
+    graph: GraphClient,
+    meeting_id: String,
+}
+
+impl LobbyUpdate {
+    /// Applies the configured lobby settings. A failure leaves the tenant's default lobby in place; the meeting
+    /// itself is fine, so it is logged, not returned.
+    pub async fn apply(self) {
+        let body = LobbyPatchBody { lobby_bypass_settings: self.graph.lobby_settings() };
+        let url = self.graph.meetings_url(&[&self.meeting_id]);
+        if let Err(error) = self.graph.send(Method::PATCH, url, &body, Repeat::Safe, |_| Ok(())).await {
+            tracing::warn!(%error, meeting_id = %self.meeting_id, "could not apply lobby settings; the tenant's default lobby applies");
         }
     }
 }
