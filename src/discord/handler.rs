@@ -37,6 +37,16 @@ pub struct Bot {
 /// commands reuses pooled connections instead of opening one per call.
 pub const MAX_DISCORD_CALLS_IN_FLIGHT: usize = 256;
 
+/// How long to wait before repeating a call Discord answered with 429. serenity's error keeps neither the
+/// `Retry-After` header nor the body's `retry_after`, so this is fixed: Discord's per-route windows are
+/// about a second.
+const RATE_LIMIT_PAUSE: Duration = Duration::from_millis(1000);
+
+fn is_rate_limited(error: &serenity::Error) -> bool {
+    matches!(error, serenity::Error::Http(serenity::all::HttpError::UnsuccessfulRequest(response))
+        if response.status_code == serenity::all::StatusCode::TOO_MANY_REQUESTS)
+}
+
 /// Counts one command as in flight while it lives.
 struct InFlight<'a>(&'a watch::Sender<usize>);
 
@@ -106,7 +116,7 @@ impl Bot {
         };
 
         // Acknowledge first: Graph can take longer than Discord's three seconds.
-        if let Err(error) = self.discord(command.defer(http)).await {
+        if let Err(error) = self.discord(|| command.defer(http)).await {
             // Most often 10062: the interaction expired before we got it. Nothing more can be said to the user.
             tracing::warn!(%error, "could not acknowledge the command; giving up on it");
             return;
@@ -165,7 +175,7 @@ impl Bot {
         if let Some(row) = &buttons {
             edit = edit.components(vec![row.clone()]);
         }
-        let error = match self.discord(command.edit_response(http, edit)).await {
+        let error = match self.discord(|| command.edit_response(http, edit.clone())).await {
             Ok(message) => return Some(message),
             Err(error) => error,
         };
@@ -174,8 +184,8 @@ impl Bot {
         if let Some(row) = buttons {
             message = message.components(vec![row]);
         }
-        let posted = self.discord(command.channel_id.send_message(http, message)).await;
-        let _ = self.discord(command.delete_response(http)).await;
+        let posted = self.discord(|| command.channel_id.send_message(http, message.clone())).await;
+        let _ = self.discord(|| command.delete_response(http)).await;
         posted.map_err(|error| tracing::error!(%error, "posting the announcement in the channel failed")).ok()
     }
 
@@ -187,16 +197,36 @@ impl Bot {
         roles.iter().any(|role| self.allowed_roles.contains(role))
     }
 
-    /// Runs one Discord REST call within [`MAX_DISCORD_CALLS_IN_FLIGHT`].
-    async fn discord<T>(&self, call: impl Future<Output = T>) -> T {
-        // The semaphore is never closed; if it were, going ahead without a permit is the safe failure.
-        let _slot = self.discord_calls.acquire().await.ok();
-        call.await
+    /// Runs one Discord REST call within [`MAX_DISCORD_CALLS_IN_FLIGHT`], repeating it once after a 429.
+    ///
+    /// serenity's own rate limiter prevents 429s in a normal deployment, but it is off behind a proxy
+    /// (`DISCORD_API_URL`), where a 429 can reach us. One retry after [`RATE_LIMIT_PAUSE`] still fits in
+    /// Discord's 3 seconds for the acknowledgement; a retry storm would get the bot's IP banned.
+    async fn discord<T, F, Fut>(&self, mut call: F) -> serenity::Result<T>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = serenity::Result<T>>,
+    {
+        let mut retried = false;
+        loop {
+            // The semaphore is never closed; if it were, going ahead without a permit is the safe failure.
+            let slot = self.discord_calls.acquire().await.ok();
+            let result = call().await;
+            drop(slot);
+            match result {
+                Err(error) if !retried && is_rate_limited(&error) => {
+                    tracing::warn!(%error, "Discord rate-limited a call; retrying once");
+                    retried = true;
+                    tokio::time::sleep(RATE_LIMIT_PAUSE).await;
+                }
+                other => return other,
+            }
+        }
     }
 
     async fn pin(&self, http: &Http, message: &Message) {
         let reason = Some("meetnow: new incident bridge");
-        if let Err(error) = self.discord(http.pin_message(message.channel_id, message.id, reason)).await {
+        if let Err(error) = self.discord(|| http.pin_message(message.channel_id, message.id, reason)).await {
             // Usually the bot lacks Manage Messages (or Pin Messages) here; the announcement stands regardless.
             tracing::warn!(%error, message_id = %message.id, "could not pin the announcement");
         }
@@ -209,7 +239,7 @@ impl Bot {
             .ephemeral(true)
             .allowed_mentions(CreateAllowedMentions::new());
         let response = CreateInteractionResponse::Message(message);
-        if let Err(error) = self.discord(command.create_response(http, response)).await {
+        if let Err(error) = self.discord(|| command.create_response(http, response.clone())).await {
             tracing::warn!(%error, "could not answer the command");
         }
     }
@@ -218,14 +248,14 @@ impl Bot {
     async fn fail_privately(&self, http: &Http, command: &CommandInteraction, text: &str) {
         // Deleting first makes the follow-up a new message, so it can be ephemeral instead of replacing the
         // public placeholder.
-        if let Err(error) = self.discord(command.delete_response(http)).await {
+        if let Err(error) = self.discord(|| command.delete_response(http)).await {
             tracing::warn!(%error, "could not remove the deferred reply");
         }
         let followup = CreateInteractionResponseFollowup::new()
             .content(announce::truncate(text, announce::limits::CONTENT))
             .ephemeral(true)
             .allowed_mentions(CreateAllowedMentions::new());
-        if let Err(error) = self.discord(command.create_followup(http, followup)).await {
+        if let Err(error) = self.discord(|| command.create_followup(http, followup.clone())).await {
             tracing::warn!(%error, "could not tell the user what went wrong");
         }
     }

@@ -52,6 +52,8 @@ pub enum Fault {
     Truncated,
     /// Do the work, then answer 200 with a body that is not JSON.
     NotJson,
+    /// Do the work, send the headers and half the body, then break the connection.
+    ResetMidBody,
 }
 
 /// How `audioConferencing` comes back.
@@ -467,6 +469,14 @@ async fn answer(
         Some(Fault::Slow(delay)) => tokio::time::sleep(delay).await,
         Some(Fault::Truncated) => body.truncate(body.len() / 2),
         Some(Fault::NotJson) => body = "<html>OK</html>".into(),
+        Some(Fault::ResetMidBody) => {
+            let half = Bytes::from(body[..body.len() / 2].to_owned());
+            let broken: [Result<Bytes, std::io::Error>; 2] =
+                [Ok(half), Err(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "reset by the stand-in"))];
+            let stream = futures_util::stream::iter(broken);
+            return (status, [("content-type", "application/json")], axum::body::Body::from_stream(stream))
+                .into_response();
+        }
         _ => {}
     }
     (status, [("request-id", uuid().as_str()), ("content-type", "application/json")], body).into_response()
