@@ -316,3 +316,89 @@ mod with_discord {
         assert!(logs.contains("bridge announced"));
     }
 }
+
+mod secrets {
+    use super::*;
+    use support::discord::{DiscordStandIn, Invocation, BOT_TOKEN};
+    use support::graph::CLIENT_SECRET;
+
+    /// Every secret the bot handles: the bot token, the client secret, the Graph access tokens (all of the
+    /// stand-in's contain that marker) and interaction tokens (likewise).
+    fn leaks(text: &str) -> Vec<String> {
+        [BOT_TOKEN, CLIENT_SECRET, "stand-in-signature", "stand-in-interaction-token"]
+            .iter()
+            .flat_map(|secret| text.lines().filter(move |l| l.contains(secret)).map(|l| l.chars().take(300).collect()))
+            .collect()
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn trace_logs_hold_no_secret_through_successes_and_failures() {
+        let (graph, discord) = (GraphStandIn::start().await, DiscordStandIn::start().await);
+        let mut vars = graph.env();
+        vars.extend(discord.env());
+        for format in ["pretty", "json"] {
+            let dir = tempfile::tempdir().unwrap();
+            let mut bot = tokio::process::Command::new(env!("CARGO_BIN_EXE_meetnow"))
+                .env_clear()
+                .envs(vars.iter().map(|(k, v)| (k, v)))
+                .env("RUST_LOG", "trace")
+                .env("LOG_FORMAT", format)
+                .current_dir(dir.path())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap();
+            let (mut stdout, mut stderr) = (bot.stdout.take().unwrap(), bot.stderr.take().unwrap());
+            let output = tokio::spawn(async move {
+                let (mut out, mut err) = (Vec::new(), Vec::new());
+                let _ = tokio::join!(
+                    tokio::io::AsyncReadExt::read_to_end(&mut stdout, &mut out),
+                    tokio::io::AsyncReadExt::read_to_end(&mut stderr, &mut err)
+                );
+                format!("{}{}", String::from_utf8_lossy(&out), String::from_utf8_lossy(&err))
+            });
+            let registered = discord.registrations().len();
+            discord.wait_for("registration", |d| (d.registrations().len() > registered).then_some(())).await;
+
+            // A success, then Graph refusing (access policy), throttling beyond the budget, and an expired token.
+            let base = if format == "json" { 8_100_000_000_000_000_000 } else { 8_000_000_000_000_000_000 };
+            let ok = discord.invoke(Invocation::in_channel(base + 1)).await;
+            assert!(discord.settled(&ok).await.original.is_some());
+            for (i, fault) in
+                [Fault::AccessPolicy, Fault::Throttle(Some(90)), Fault::ExpireTokens].into_iter().enumerate()
+            {
+                graph.push_fault(fault);
+                let token = discord.invoke(Invocation::in_channel(base + 2 + i as u64)).await;
+                discord.settled(&token).await;
+            }
+
+            let pid = libc::pid_t::try_from(bot.id().unwrap()).unwrap();
+            // SAFETY: kill(2) with a pid we spawned and a valid signal number touches no memory of ours.
+            assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+            bot.wait().await.unwrap();
+            let logs = output.await.unwrap();
+            assert!(
+                logs.contains("bridge announced") && logs.contains("could not get a meeting"),
+                "{format} logs:\n{}",
+                &logs[logs.len().saturating_sub(3000)..]
+            );
+            assert_eq!(leaks(&logs), Vec::<String>::new(), "{format} logs leaked a secret");
+        }
+    }
+
+    #[tokio::test]
+    async fn debug_of_every_config_and_client_is_redacted() {
+        let graph = GraphStandIn::start().await;
+        let discord = DiscordStandIn::start().await;
+        let mut vars = graph.env();
+        vars.extend(discord.env());
+        let config = support::config(&vars);
+        let client = meetnow::graph::GraphClient::new(meetnow::http_client().unwrap(), &config.graph);
+        client.token_info().await.unwrap(); // a token is now cached inside the client
+        let http = meetnow::discord::http(&config, meetnow::http_client().unwrap()).unwrap();
+        let shown = format!("{config:?}\n{:?}\n{client:?}\n{http:?}", config.graph);
+        assert_eq!(leaks(&shown), Vec::<String>::new(), "{shown}");
+        assert!(shown.contains("REDACTED"));
+    }
+}

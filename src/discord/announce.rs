@@ -302,3 +302,101 @@ mod tests {
         assert_eq!(t.trim_end_matches('…').chars().rev().take_while(|&c| c == '\\').count() % 2, 0);
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use crate::meeting::{DialIn, JoinById};
+    use proptest::prelude::*;
+
+    fn text(max: usize) -> impl Strategy<Value = String> {
+        let any_text = proptest::string::string_regex(&format!("\\PC{{0,{max}}}")).expect("valid regex");
+        let markdown =
+            proptest::string::string_regex(&format!("[@#*_`|~<>\\[\\]():\\\\\u{200B}\u{202E}\n\r\t a-z]{{0,{max}}}"))
+                .expect("valid regex");
+        prop_oneof![any_text, markdown]
+    }
+
+    fn meeting() -> impl Strategy<Value = Meeting> {
+        (
+            proptest::option::of(text(700)),
+            "https://[a-z]{1,20}/[a-zA-Z0-9%]{0,700}",
+            proptest::option::of((
+                prop::collection::vec(text(60), 0..40),
+                prop::collection::vec(text(60), 0..40),
+                proptest::option::of(text(80)),
+                proptest::option::of("https://[a-z]{1,10}/[a-z0-9]{0,600}"),
+            )),
+            proptest::option::of((text(300), proptest::option::of(text(300)))),
+            any::<bool>(),
+            proptest::option::of(0i64..4_000_000_000),
+        )
+            .prop_map(|(subject, join_url, dial_in, by_id, created, at)| Meeting {
+                id: "m".into(),
+                subject,
+                join_url,
+                starts_at: None,
+                ends_at: None,
+                created_at: at.and_then(|t| time::OffsetDateTime::from_unix_timestamp(t).ok()),
+                external_id: None,
+                dial_in: dial_in.map(|(toll, free, conference_id, url)| DialIn {
+                    toll_numbers: toll,
+                    toll_free_numbers: free,
+                    conference_id,
+                    local_numbers_url: url,
+                }),
+                join_by_id: by_id.map(|(meeting_id, passcode)| JoinById { meeting_id, passcode }),
+                origin: if created { Origin::Created } else { Origin::Reused },
+                request_id: None,
+            })
+    }
+
+    fn chars(v: &serde_json::Value) -> usize {
+        v.as_str().map_or(0, |s| s.chars().count())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn every_announcement_fits_discords_limits(meeting in meeting(), fallback in text(300), separate in any::<bool>()) {
+            let kind = if separate { Kind::Separate } else { Kind::Standing };
+            let fallback = default_subject(Some(&fallback));
+            let a = announcement(&meeting, kind, &fallback);
+            let embed = serde_json::to_value(&a.embed).unwrap();
+            prop_assert!(chars(&embed["title"]) <= limits::EMBED_TITLE);
+            prop_assert!(chars(&embed["description"]) <= limits::EMBED_DESCRIPTION);
+            prop_assert!(chars(&embed["url"]) <= limits::EMBED_URL);
+            let fields = embed["fields"].as_array().cloned().unwrap_or_default();
+            prop_assert!(fields.len() <= 25);
+            let mut total = chars(&embed["title"]) + chars(&embed["description"]);
+            for field in &fields {
+                prop_assert!(chars(&field["name"]) <= 256 && chars(&field["value"]) <= limits::FIELD_VALUE);
+                prop_assert!(chars(&field["value"]) > 0);
+                total += chars(&field["name"]) + chars(&field["value"]);
+            }
+            prop_assert!(total <= 6000);
+            let title = embed["title"].as_str().unwrap_or_default();
+            prop_assert!(!title.chars().any(|c| c.is_control() || is_invisible_format_char(c)));
+            if let Some(row) = &a.buttons {
+                let row = serde_json::to_value(row).unwrap();
+                for button in row["components"].as_array().unwrap() {
+                    prop_assert!(chars(&button["url"]) <= limits::BUTTON_URL && chars(&button["label"]) <= 80);
+                }
+            }
+        }
+
+        #[test]
+        fn escaped_text_has_no_unescaped_markdown(raw in text(300)) {
+            let escaped = escape_markdown(&clean_text(&raw));
+            let mut chars = escaped.chars().peekable();
+            while let Some(c) = chars.next() {
+                if c == '\\' {
+                    chars.next();
+                    continue;
+                }
+                prop_assert!(!"*_~`|[]<>@:".contains(c), "unescaped {c:?} in {escaped:?}");
+            }
+        }
+    }
+}

@@ -526,3 +526,27 @@ mod tests {
         assert_eq!(a.as_bytes()[14], b'4', "version 4");
     }
 }
+
+/// Entry points for the fuzz targets in `fuzz/` (see RELIABILITY.md): Graph's response parsers on arbitrary
+/// bytes. Not part of the API.
+#[doc(hidden)]
+pub mod fuzzing {
+    use super::wire::{ErrorEnvelope, OnlineMeetingWire, TokenErrorBody, TokenResponse};
+    use crate::meeting::{Meeting, Origin};
+
+    /// A meeting response, as the client reads one.
+    pub fn meeting(bytes: &[u8]) -> Option<Meeting> {
+        OnlineMeetingWire::parse(bytes).and_then(|m| m.into_meeting(Origin::Created)).ok()
+    }
+
+    /// A Graph error body.
+    pub fn error(bytes: &[u8]) {
+        let _ = serde_json::from_slice::<ErrorEnvelope>(bytes);
+    }
+
+    /// A token endpoint response, success or failure.
+    pub fn token(bytes: &[u8]) {
+        let _ = serde_json::from_slice::<TokenResponse>(bytes);
+        let _ = serde_json::from_slice::<TokenErrorBody>(bytes);
+    }
+}

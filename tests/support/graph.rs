@@ -29,7 +29,8 @@ pub const CLIENT_SECRET: &str = "Xy8Q~stand-in-secret-value.Abc123";
 pub const ORGANIZER: &str = "0f0e0d0c-0b0a-4908-8706-050403020100";
 pub const ROLE: &str = "OnlineMeetings.ReadWrite.All";
 
-/// A fault for the next meeting request (createOrGet, POST or PATCH), in queue order.
+/// A fault for the next request that creates or finds a meeting (createOrGet or POST), in queue order;
+/// [`GraphStandIn::set_always`] applies one to every meeting request, PATCH included.
 #[derive(Debug, Clone)]
 pub enum Fault {
     /// 429 with `Retry-After: n` (or without the header).
@@ -377,7 +378,10 @@ fn admit(
         s.violations.extend(violations);
         return Err(graph_error(StatusCode::BAD_REQUEST, "BadRequest", &message, crid));
     }
-    let fault = s.faults.pop_front().or_else(|| s.always.clone());
+    // Queued faults hit the requests that create or find meetings; a lobby PATCH still running from an earlier
+    // command must not take one meant for the next command. Lasting faults hit every request.
+    let queued = if *method == Method::POST { s.faults.pop_front() } else { None };
+    let fault = queued.or_else(|| s.always.clone());
     let latency = s.latency;
     let early = match &fault {
         Some(Fault::Throttle(after)) => {
