@@ -42,6 +42,8 @@ pub struct Config {
     pub log_format: LogFormat,
     /// The `tracing` filter (`RUST_LOG`), already checked to parse.
     pub log_filter: String,
+    /// `METRICS_ADDR`: where to serve `/metrics` and `/healthz`; `None`: no listener.
+    pub metrics_addr: Option<std::net::SocketAddr>,
 }
 
 /// Settings for the Discord side.
@@ -169,6 +171,7 @@ impl Config {
             allowed_role_ids: get("MEETNOW_ALLOWED_ROLE_IDS").map_or(Ok(Vec::new()), |v| parse_role_ids(&v))?,
             log_format: get("LOG_FORMAT").map_or(Ok(LogFormat::Pretty), |v| parse_log_format(&v))?,
             log_filter: parse_log_filter(get("RUST_LOG").unwrap_or_else(|| "info,serenity=warn".into()))?,
+            metrics_addr: get("METRICS_ADDR").map(|v| parse_metrics_addr(&v)).transpose()?,
         })
     }
 
@@ -381,6 +384,17 @@ fn parse_log_format(value: &str) -> Result<LogFormat, ConfigError> {
     }
 }
 
+fn parse_metrics_addr(value: &str) -> Result<std::net::SocketAddr, ConfigError> {
+    value.parse().map_err(|_| {
+        ConfigError::new(
+            "METRICS_ADDR",
+            format!(
+                "{value:?} is not an address and port; use e.g. 127.0.0.1:9464 (or 0.0.0.0:9464 for every interface)"
+            ),
+        )
+    })
+}
+
 fn parse_log_filter(value: String) -> Result<String, ConfigError> {
     tracing_subscriber::EnvFilter::try_new(&value).map(|_| value.clone()).map_err(|e| {
         ConfigError::new("RUST_LOG", format!("{value:?} is not a tracing filter ({e}); e.g. info,meetnow=debug"))
@@ -518,6 +532,10 @@ mod tests {
         assert_eq!(error_for("AZURE_TENANT_ID", "not a tenant").variable, "AZURE_TENANT_ID");
         assert_eq!(error_for("AZURE_CLIENT_ID", "meetnow-app").variable, "AZURE_CLIENT_ID");
         assert_eq!(error_for("RUST_LOG", "info,[").variable, "RUST_LOG");
+        assert_eq!(error_for("METRICS_ADDR", "localhost").variable, "METRICS_ADDR");
+        let mut vars = valid();
+        vars.insert("METRICS_ADDR", "127.0.0.1:9464".into());
+        assert_eq!(load(&vars).unwrap().metrics_addr.unwrap().port(), 9464);
     }
 
     #[test]

@@ -12,6 +12,7 @@
 //! - [`graph`]: the only code that talks to Microsoft: token cache, onlineMeeting calls, typed errors, retries.
 //! - [`discord`]: the serenity client, `/meetnow` registration, the handler and the announcement.
 //! - [`cli`]: `meetnow create` and `meetnow check`.
+//! - [`metrics`]: Prometheus metrics, health, and the listener for `/metrics` and `/healthz`.
 //! - [`telemetry`]: tracing set-up.
 //!
 //! Dependencies point one way: `discord` and `cli` use `graph` and `meeting`; `graph` knows nothing of Discord.
@@ -21,6 +22,7 @@ pub mod config;
 pub mod discord;
 pub mod graph;
 pub mod meeting;
+pub mod metrics;
 pub mod telemetry;
 
 use std::time::Duration;

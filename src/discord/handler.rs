@@ -6,6 +6,7 @@
 
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use serenity::all::{
@@ -20,6 +21,7 @@ use super::announce::{self, Announcement, Kind};
 use super::command;
 use crate::graph::GraphClient;
 use crate::meeting::{MeetingKey, MeetingRequest, Origin};
+use crate::metrics::Metrics;
 
 /// The bot's state: what every interaction needs.
 pub struct Bot {
@@ -31,6 +33,7 @@ pub struct Bot {
     in_flight: watch::Sender<usize>,
     /// Permits for Discord REST calls in flight (see [`MAX_DISCORD_CALLS_IN_FLIGHT`]).
     discord_calls: Semaphore,
+    pub(crate) metrics: Arc<Metrics>,
 }
 
 /// Discord REST calls in flight at once, for the same reason as `graph::MAX_REQUESTS_IN_FLIGHT`: a burst of
@@ -59,6 +62,7 @@ impl Drop for InFlight<'_> {
 impl Bot {
     pub fn new(graph: GraphClient, allowed_roles: &[u64], pin: bool) -> Self {
         Self {
+            metrics: graph.metrics(),
             graph,
             allowed_roles: allowed_roles.iter().copied().map(RoleId::new).collect(),
             pin,
@@ -94,6 +98,7 @@ impl Bot {
         let received = Instant::now();
         self.in_flight.send_modify(|n| *n += 1);
         let _counted = InFlight(&self.in_flight);
+        self.metrics.command_received();
         if !self.accepting.load(Ordering::SeqCst) {
             return self
                 .reply_privately(http, command, "meetnow is restarting. Run /meetnow again in a few seconds.")
@@ -106,6 +111,7 @@ impl Bot {
         };
         if !self.may_use(command) {
             tracing::info!("refused: member has none of the allowed roles");
+            self.metrics.command_failed("refused");
             let refusal =
                 "You need one of the roles this server allows to start a bridge with /meetnow. Ask a server admin.";
             return self.reply_privately(http, command, refusal).await;
@@ -119,6 +125,7 @@ impl Bot {
         if let Err(error) = self.discord(|| command.defer(http)).await {
             // Most often 10062: the interaction expired before we got it. Nothing more can be said to the user.
             tracing::warn!(%error, "could not acknowledge the command; giving up on it");
+            self.metrics.command_failed("acknowledgement");
             return;
         }
 
@@ -137,6 +144,7 @@ impl Bot {
                     %error, kind = error.kind(), graph_request_id = error.request_id(),
                     "could not get a meeting"
                 );
+                self.metrics.command_failed(error.kind());
                 return self.fail_privately(http, command, &error.user_message()).await;
             }
         };
@@ -151,6 +159,7 @@ impl Bot {
         let (posted, ()) = tokio::join!(self.announce(http, command, announcement), apply_lobby);
         let Some(message) = posted else {
             tracing::error!(meeting_id = %meeting.id, "could not post the announcement at all");
+            self.metrics.command_failed("announcement");
             return;
         };
 
@@ -161,6 +170,7 @@ impl Bot {
             elapsed_ms = received.elapsed().as_millis() as u64,
             "bridge announced"
         );
+        self.metrics.meeting_announced(meeting.origin == Origin::Created);
         if self.pin && meeting.origin == Origin::Created {
             self.pin(http, &message).await;
         }

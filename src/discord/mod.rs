@@ -17,8 +17,8 @@ use std::time::Duration;
 
 use secrecy::ExposeSecret;
 use serenity::all::{
-    ClientBuilder, Command, Context, CreateAllowedMentions, EventHandler, GatewayIntents, GuildId, Http, HttpBuilder,
-    Interaction, Ready,
+    ClientBuilder, Command, ConnectionStage, Context, CreateAllowedMentions, EventHandler, GatewayIntents, GuildId,
+    Http, HttpBuilder, Interaction, Ready, ResumedEvent, ShardStageUpdateEvent,
 };
 use serenity::async_trait;
 
@@ -35,6 +35,8 @@ pub enum RunError {
     Config(#[from] ConfigError),
     #[error("Discord refused to start the bot: {0}")]
     Discord(#[from] serenity::Error),
+    #[error("METRICS_ADDR: could not listen on {addr}: {source}")]
+    Metrics { addr: std::net::SocketAddr, source: std::io::Error },
 }
 
 /// Discord REST as the bot uses it: the given reqwest client, no mentions by default, and
@@ -79,12 +81,17 @@ pub async fn run_with_graph(
     if let Err(error) = graph.start_token_refresh().await {
         tracing::error!(%error, fix = %error.user_message(), "graph sign-in failed at start-up");
     }
+    if let Some(addr) = config.metrics_addr {
+        crate::metrics::start(addr, graph.metrics()).await.map_err(|source| RunError::Metrics { addr, source })?;
+    }
+    let metrics = graph.metrics();
     let bot = Arc::new(Bot::new(graph, &config.allowed_role_ids, config.pin));
     let events = Events { bot: bot.clone(), guild_id: config.discord.guild_id.map(GuildId::new) };
     // Slash commands need no gateway intents.
     let mut client = ClientBuilder::new_with_http(http, GatewayIntents::empty()).event_handler(events).await?;
 
     let shard_manager = client.shard_manager.clone();
+    tokio::spawn(watch_gateway(shard_manager.clone(), metrics));
     tokio::spawn(async move {
         shutdown.await;
         tracing::info!("shutting down: finishing commands in flight");
@@ -99,6 +106,19 @@ pub async fn run_with_graph(
     Ok(())
 }
 
+/// Keeps the health's gateway state true to the shard runners: serenity emits no event when a resume fails
+/// and the shard is restarted, so the runners' connection stage is read twice a second.
+async fn watch_gateway(shards: Arc<serenity::gateway::ShardManager>, metrics: Arc<crate::metrics::Metrics>) {
+    let mut tick = tokio::time::interval(Duration::from_millis(500));
+    loop {
+        tick.tick().await;
+        let runners = shards.runners.lock().await;
+        let connected = !runners.is_empty() && runners.values().all(|r| r.stage == ConnectionStage::Connected);
+        drop(runners);
+        metrics.gateway(connected);
+    }
+}
+
 struct Events {
     bot: Arc<Bot>,
     guild_id: Option<GuildId>,
@@ -109,6 +129,7 @@ impl EventHandler for Events {
     /// Fires at start and after every reconnect; the bulk overwrite is idempotent.
     async fn ready(&self, ctx: Context, ready: Ready) {
         tracing::info!(user = %ready.user.name, guilds = ready.guilds.len(), "connected to Discord");
+        self.bot.metrics.gateway(true);
         let registered = match self.guild_id {
             Some(guild) => guild.set_commands(&ctx.http, vec![command::register()]).await.map(|_| ()),
             None => Command::set_global_commands(&ctx.http, vec![command::register()]).await.map(|_| ()),
@@ -117,6 +138,20 @@ impl EventHandler for Events {
             Ok(()) => tracing::info!(guild_id = self.guild_id.map(|g| g.get()), "registered /meetnow"),
             Err(error) => tracing::error!(%error, "could not register /meetnow"),
         }
+    }
+
+    async fn resume(&self, _ctx: Context, _resumed: ResumedEvent) {
+        tracing::info!("gateway session resumed");
+        self.bot.metrics.gateway(true);
+    }
+
+    /// Tracks the connection for `/healthz`: anything but Connected means commands can't arrive.
+    async fn shard_stage_update(&self, _ctx: Context, update: ShardStageUpdateEvent) {
+        let connected = update.new == ConnectionStage::Connected;
+        if !connected {
+            tracing::warn!(stage = %update.new, "gateway not connected");
+        }
+        self.bot.metrics.gateway(connected);
     }
 
     async fn interaction_create(&self, ctx: Context, interaction: Interaction) {

@@ -16,6 +16,7 @@ use tokio::time::Instant;
 use super::error::TokenError;
 use super::wire::{TokenErrorBody, TokenResponse};
 use crate::config::GraphConfig;
+use crate::metrics::Metrics;
 
 /// How long before expiry a token stops being handed out (a request must not start with a dying token).
 const EXPIRY_MARGIN: Duration = Duration::from_secs(5 * 60);
@@ -64,10 +65,16 @@ pub(crate) struct TokenCache {
     /// Held while fetching, so concurrent callers share one request.
     fetching: tokio::sync::Mutex<()>,
     fetches: AtomicU64,
+    metrics: Arc<Metrics>,
 }
 
 impl TokenCache {
-    pub(crate) fn new(http: reqwest::Client, config: &GraphConfig, request_timeout: Duration) -> Self {
+    pub(crate) fn new(
+        http: reqwest::Client,
+        config: &GraphConfig,
+        request_timeout: Duration,
+        metrics: Arc<Metrics>,
+    ) -> Self {
         let authority = config.authority_host.as_str().trim_end_matches('/');
         let graph = config.graph_endpoint.as_str().trim_end_matches('/');
         Self {
@@ -81,6 +88,7 @@ impl TokenCache {
             current: RwLock::new(None),
             fetching: tokio::sync::Mutex::new(()),
             fetches: AtomicU64::new(0),
+            metrics,
         }
     }
 
@@ -148,6 +156,12 @@ impl TokenCache {
     }
 
     async fn fetch(&self) -> Result<Arc<CachedToken>, TokenError> {
+        let fetched = self.request_token().await;
+        self.metrics.token_refreshed(fetched.is_ok());
+        fetched
+    }
+
+    async fn request_token(&self) -> Result<Arc<CachedToken>, TokenError> {
         let generation = self.fetches.fetch_add(1, Ordering::Relaxed) + 1;
         let started = Instant::now();
         let form = [

@@ -34,6 +34,7 @@ use tokio::time::Instant;
 
 use crate::config::GraphConfig;
 use crate::meeting::{rfc3339, Meeting, MeetingRequest, Origin};
+use crate::metrics::Metrics;
 use auth::{describe_transport_error, TokenCache};
 use wire::{CreateBody, CreateOrGetBody, ErrorEnvelope, LobbyBypassSettings, LobbyPatchBody, OnlineMeetingWire};
 
@@ -114,6 +115,7 @@ struct Inner {
     requests: AtomicU64,
     /// Permits for [`MAX_REQUESTS_IN_FLIGHT`].
     in_flight: tokio::sync::Semaphore,
+    metrics: Arc<Metrics>,
 }
 
 impl std::fmt::Debug for GraphClient {
@@ -179,10 +181,11 @@ impl GraphClient {
         if let Ok(mut segments) = meetings_url.path_segments_mut() {
             segments.pop_if_empty().extend(["v1.0", "users", &config.organizer_id, "onlineMeetings"]);
         }
+        let metrics = Arc::new(Metrics::default());
         Self {
             inner: Arc::new(Inner {
                 http: http.clone(),
-                tokens: Arc::new(TokenCache::new(http, config, policy.attempt_timeout)),
+                tokens: Arc::new(TokenCache::new(http, config, policy.attempt_timeout, metrics.clone())),
                 policy,
                 meetings_url,
                 client_id: config.client_id.clone(),
@@ -191,6 +194,7 @@ impl GraphClient {
                 duration: config.duration,
                 requests: AtomicU64::new(0),
                 in_flight: tokio::sync::Semaphore::new(MAX_REQUESTS_IN_FLIGHT),
+                metrics,
             }),
         }
     }
@@ -213,6 +217,11 @@ impl GraphClient {
     pub async fn token_info(&self) -> Result<TokenInfo, GraphError> {
         let token = self.inner.tokens.get().await?;
         Ok(TokenInfo { roles: token.roles() })
+    }
+
+    /// The metrics this client records into (the bot and the metrics listener share them).
+    pub fn metrics(&self) -> Arc<Metrics> {
+        self.inner.metrics.clone()
     }
 
     /// Requests made so far.
@@ -396,6 +405,7 @@ impl GraphClient {
                 kind = failure.kind(),
                 "retrying graph request"
             );
+            self.inner.metrics.graph_retry();
             tokio::time::sleep(wait).await;
         }
     }
@@ -418,6 +428,7 @@ impl GraphClient {
         // The semaphore is never closed; if it were, going ahead without a permit is the safe failure.
         let _slot = self.inner.in_flight.acquire().await.ok();
         self.inner.requests.fetch_add(1, Ordering::Relaxed);
+        let sent = Instant::now();
         let response = self
             .inner
             .http
@@ -430,10 +441,13 @@ impl GraphClient {
             .timeout(timeout)
             .send()
             .await
-            .map_err(|e| Attempt::Transport {
-                // Connection errors happen before anything was sent; anything else may have reached Graph.
-                delivered: !e.is_connect(),
-                detail: describe_transport_error(&e),
+            .map_err(|e| {
+                self.inner.metrics.graph_request(sent.elapsed(), None);
+                Attempt::Transport {
+                    // Connection errors happen before anything was sent; anything else may have reached Graph.
+                    delivered: !e.is_connect(),
+                    detail: describe_transport_error(&e),
+                }
             })?;
         let status = response.status();
         let headers = response.headers().clone();
@@ -441,6 +455,7 @@ impl GraphClient {
             .bytes()
             .await
             .map_err(|e| Attempt::Transport { delivered: true, detail: describe_transport_error(&e) })?;
+        self.inner.metrics.graph_request(sent.elapsed(), Some(status.as_u16()));
         Ok((Answer { status, headers, body, client_request_id }, token))
     }
 

@@ -118,6 +118,7 @@ struct Inner {
     heartbeats: u32,
     validate: bool,
     answered: usize,
+    refuse_gateway: bool,
     next_id: u64,
     bodies: Vec<(String, Value)>,
 }
@@ -162,6 +163,7 @@ impl DiscordStandIn {
             heartbeats: 0,
             validate: true,
             answered: 0,
+            refuse_gateway: false,
             next_id: 1_100_000_000_000_000_000,
             bodies: Vec::new(),
         }));
@@ -290,6 +292,11 @@ impl DiscordStandIn {
             }
         };
         tokio::time::timeout(limit, wait).await.unwrap_or_else(|_| panic!("timed out waiting for {what}"))
+    }
+
+    /// While on, new gateway connections are closed at once (an outage); the bot keeps trying to reconnect.
+    pub fn set_refuse_gateway(&self, refuse: bool) {
+        self.with(|s| s.refuse_gateway = refuse);
     }
 
     /// Closes the gateway connection abruptly, as a network failure would.
@@ -857,6 +864,10 @@ pub fn would_ping(message: &Value) -> Vec<String> {
 async fn accept_gateway(listener: TcpListener, app: App) {
     loop {
         let Ok((stream, _)) = listener.accept().await else { continue };
+        if app.inner.lock().unwrap().refuse_gateway {
+            drop(stream);
+            continue;
+        }
         let app = app.clone();
         tokio::spawn(async move {
             if let Ok(ws) = tokio_tungstenite::accept_async(stream).await {
