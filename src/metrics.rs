@@ -65,7 +65,7 @@ impl Default for Metrics {
             meetings: Family::default(),
             errors: Family::default(),
             // 25 ms to 25 s: Graph usually answers in a few hundred milliseconds; the budget is 10 s.
-            graph_latency: Histogram::new([0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 25.0].into_iter()),
+            graph_latency: Histogram::new([0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 25.0]),
             graph_retries: Counter::default(),
             graph_throttled: Counter::default(),
             token_refreshes: Family::default(),
