@@ -258,6 +258,22 @@ mod with_discord {
         assert!(line(&stdout, "meeting").contains("skipped"));
         assert!(!stdout.contains(support::graph::CLIENT_SECRET));
 
+        // An organizer id that is a GUID but no user in the tenant.
+        let (_graph, _discord, mut vars) = stand_ins().await;
+        vars.retain(|(k, _)| *k != "MEETNOW_ORGANIZER_ID");
+        vars.push(("MEETNOW_ORGANIZER_ID", "aaaaaaaa-0000-4000-8000-000000000000".into()));
+        let out = meetnow(&["check"], &vars, None).await;
+        assert_eq!(out.status.code(), Some(1));
+        let meeting = line(&text(&out.stdout), "meeting");
+        assert!(meeting.starts_with("FAIL") && meeting.contains("Graph has no user aaaaaaaa-0000"), "{meeting}");
+
+        // Microsoft sign-in unreachable.
+        let (graph, _discord, vars) = stand_ins().await;
+        graph.set_token_fault(Some(TokenFault::Down));
+        let out = meetnow(&["check"], &vars, None).await;
+        assert_eq!(out.status.code(), Some(1));
+        assert!(line(&text(&out.stdout), "graph sign-in").contains("not answering"));
+
         // A Discord token Discord doesn't know.
         let (_graph, _discord, mut vars) = stand_ins().await;
         vars.retain(|(k, _)| *k != "DISCORD_TOKEN");
