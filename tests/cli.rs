@@ -289,37 +289,15 @@ mod with_discord {
     #[cfg(unix)]
     #[tokio::test]
     async fn run_finishes_a_command_in_flight_on_sigterm_and_exits_0() {
-        let (graph, discord, vars) = stand_ins().await;
-        let dir = tempfile::tempdir().unwrap();
-        let mut bot = tokio::process::Command::new(env!("CARGO_BIN_EXE_meetnow"))
-            .env_clear()
-            .envs(vars.iter().map(|(k, v)| (k, v)))
-            .env("RUST_LOG", "trace")
-            .current_dir(dir.path())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        // Read the logs while the bot runs: at trace level they would fill the pipe and block it.
-        let mut stderr = bot.stderr.take().unwrap();
-        let logs = tokio::spawn(async move {
-            let mut logs = Vec::new();
-            tokio::io::AsyncReadExt::read_to_end(&mut stderr, &mut logs).await.unwrap();
-            String::from_utf8_lossy(&logs).into_owned()
-        });
+        let (graph, discord, mut vars) = stand_ins().await;
+        vars.push(("RUST_LOG", "trace".into()));
+        let bot = support::process::BotProcess::start(&vars);
         discord.wait_for("registration", |d| (!d.registrations().is_empty()).then_some(())).await;
         graph.set_latency(std::time::Duration::from_millis(1500));
         let token = discord.invoke(Invocation::in_channel(4_000_000_000_000_000_001)).await;
         discord.wait_for("the defer", |d| d.interaction(&token).deferred().then_some(())).await;
 
-        let pid = libc::pid_t::try_from(bot.id().unwrap()).unwrap();
-        // SAFETY: kill(2) with a pid we spawned and a valid signal number touches no memory of ours.
-        assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0, "SIGTERM delivered");
-        let status = tokio::time::timeout(std::time::Duration::from_secs(20), bot.wait())
-            .await
-            .expect("the bot exits after SIGTERM")
-            .unwrap();
-        let logs = logs.await.unwrap();
+        let (status, logs) = bot.terminate().await;
         assert_eq!(status.code(), Some(0), "{logs}");
         let record = discord.interaction(&token);
         assert!(record.original.is_some(), "the command in flight was answered before exit");
@@ -354,26 +332,9 @@ mod secrets {
         let mut vars = graph.env();
         vars.extend(discord.env());
         for format in ["pretty", "json"] {
-            let dir = tempfile::tempdir().unwrap();
-            let mut bot = tokio::process::Command::new(env!("CARGO_BIN_EXE_meetnow"))
-                .env_clear()
-                .envs(vars.iter().map(|(k, v)| (k, v)))
-                .env("RUST_LOG", "trace")
-                .env("LOG_FORMAT", format)
-                .current_dir(dir.path())
-                .stdout(std::process::Stdio::piped())
-                .stderr(std::process::Stdio::piped())
-                .spawn()
-                .unwrap();
-            let (mut stdout, mut stderr) = (bot.stdout.take().unwrap(), bot.stderr.take().unwrap());
-            let output = tokio::spawn(async move {
-                let (mut out, mut err) = (Vec::new(), Vec::new());
-                let _ = tokio::join!(
-                    tokio::io::AsyncReadExt::read_to_end(&mut stdout, &mut out),
-                    tokio::io::AsyncReadExt::read_to_end(&mut stderr, &mut err)
-                );
-                format!("{}{}", String::from_utf8_lossy(&out), String::from_utf8_lossy(&err))
-            });
+            let mut env = vars.clone();
+            env.extend([("RUST_LOG", "trace".to_owned()), ("LOG_FORMAT", format.to_owned())]);
+            let bot = support::process::BotProcess::start(&env);
             let registered = discord.registrations().len();
             discord.wait_for("registration", |d| (d.registrations().len() > registered).then_some(())).await;
 
@@ -389,11 +350,7 @@ mod secrets {
                 discord.settled(&token).await;
             }
 
-            let pid = libc::pid_t::try_from(bot.id().unwrap()).unwrap();
-            // SAFETY: kill(2) with a pid we spawned and a valid signal number touches no memory of ours.
-            assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
-            bot.wait().await.unwrap();
-            let logs = output.await.unwrap();
+            let (_, logs) = bot.terminate().await;
             assert!(
                 logs.contains("bridge announced") && logs.contains("could not get a meeting"),
                 "{format} logs:\n{}",

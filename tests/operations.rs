@@ -134,30 +134,12 @@ async fn json_logs_are_one_object_per_line_with_the_interaction_fields() {
     let (graph, discord) = (GraphStandIn::start().await, DiscordStandIn::start().await);
     let mut vars = graph.env();
     vars.extend(discord.env());
-    let dir = tempfile::tempdir().unwrap();
-    let mut bot = tokio::process::Command::new(env!("CARGO_BIN_EXE_meetnow"))
-        .env_clear()
-        .envs(vars.iter().map(|(k, v)| (k, v)))
-        .env("LOG_FORMAT", "json")
-        .env("RUST_LOG", "info")
-        .current_dir(dir.path())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = bot.stderr.take().unwrap();
-    let logs = tokio::spawn(async move {
-        let mut logs = String::new();
-        tokio::io::AsyncReadExt::read_to_string(&mut stderr, &mut logs).await.unwrap();
-        logs
-    });
+    vars.extend([("LOG_FORMAT", "json".to_owned()), ("RUST_LOG", "info".to_owned())]);
+    let bot = support::process::BotProcess::start(&vars);
     discord.wait_for("registration", |d| (!d.registrations().is_empty()).then_some(())).await;
     let token = discord.invoke(Invocation::in_channel(9_200_000_000_000_000_001)).await;
     discord.settled(&token).await;
-    // SAFETY: kill(2) with a pid we spawned and a valid signal number touches no memory of ours.
-    assert_eq!(unsafe { libc::kill(bot.id().unwrap() as libc::pid_t, libc::SIGTERM) }, 0);
-    bot.wait().await.unwrap();
-    let logs = logs.await.unwrap();
+    let (_, logs) = bot.terminate().await;
 
     let lines: Vec<serde_json::Value> =
         logs.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}"))).collect();

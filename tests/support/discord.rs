@@ -282,16 +282,7 @@ impl DiscordStandIn {
 
     /// [`Self::wait_for`] with another limit.
     pub async fn wait_within<T>(&self, limit: Duration, what: &str, check: impl Fn(&DiscordStandIn) -> Option<T>) -> T {
-        let wait = async {
-            loop {
-                let notified = self.changed.notified();
-                if let Some(found) = check(self) {
-                    return found;
-                }
-                notified.await;
-            }
-        };
-        tokio::time::timeout(limit, wait).await.unwrap_or_else(|_| panic!("timed out waiting for {what}"))
+        super::wait_until(&self.changed, limit, what, || check(self)).await
     }
 
     /// While on, new gateway connections are closed at once (an outage); the bot keeps trying to reconnect.

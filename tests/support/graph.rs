@@ -250,18 +250,7 @@ impl GraphStandIn {
 
     /// Waits until `check` returns `Some`, re-checking whenever a request arrives. Panics after 30 s.
     pub async fn wait_for<T>(&self, what: &str, check: impl Fn(&GraphStandIn) -> Option<T>) -> T {
-        let wait = async {
-            loop {
-                let notified = self.changed.notified();
-                if let Some(found) = check(self) {
-                    return found;
-                }
-                notified.await;
-            }
-        };
-        tokio::time::timeout(Duration::from_secs(30), wait)
-            .await
-            .unwrap_or_else(|_| panic!("timed out waiting for {what}"))
+        super::wait_until(&self.changed, Duration::from_secs(30), what, || check(self)).await
     }
 }
 

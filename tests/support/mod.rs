@@ -5,9 +5,13 @@
 pub mod bot;
 pub mod discord;
 pub mod graph;
+// Integration tests only: examples have no `CARGO_BIN_EXE_meetnow`.
+#[cfg(test)]
+pub mod process;
 pub mod schema;
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use meetnow::config::Config;
 
@@ -21,4 +25,24 @@ pub fn config(vars: &[(&'static str, String)]) -> Config {
 pub fn show_logs() {
     let filter = std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into());
     let _ = tracing_subscriber::fmt().with_env_filter(filter).with_test_writer().try_init();
+}
+
+/// Waits until `check` returns `Some`, re-checking whenever `changed` is notified. Panics after `limit`.
+pub async fn wait_until<T>(
+    changed: &tokio::sync::Notify,
+    limit: Duration,
+    what: &str,
+    check: impl Fn() -> Option<T>,
+) -> T {
+    let wait = async {
+        loop {
+            // Registered before the check, so a change between the check and the await is not missed.
+            let notified = changed.notified();
+            if let Some(found) = check() {
+                return found;
+            }
+            notified.await;
+        }
+    };
+    tokio::time::timeout(limit, wait).await.unwrap_or_else(|_| panic!("timed out waiting for {what}"))
 }
