@@ -192,16 +192,15 @@ pub async fn serve(listener: tokio::net::TcpListener, metrics: Arc<Metrics>) {
     }
 }
 
-/// Binds the listener (so a bad address fails at start-up) and serves it in the background.
+/// Binds the listener (so a bad address fails at start-up) and serves it in the background until the returned
+/// task is aborted.
 ///
 /// # Errors
 /// When the address can't be bound.
-pub async fn start(addr: SocketAddr, metrics: Arc<Metrics>) -> std::io::Result<SocketAddr> {
+pub async fn start(addr: SocketAddr, metrics: Arc<Metrics>) -> std::io::Result<tokio::task::JoinHandle<()>> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
-    let bound = listener.local_addr()?;
-    tokio::spawn(serve(listener, metrics));
-    tracing::info!(%bound, "serving /metrics and /healthz");
-    Ok(bound)
+    tracing::info!(bound = %listener.local_addr()?, "serving /metrics and /healthz");
+    Ok(tokio::spawn(serve(listener, metrics)))
 }
 
 fn respond<B>(metrics: &Metrics, request: &Request<B>) -> Response<Full<Bytes>> {

@@ -78,12 +78,17 @@ pub async fn run_with_graph(
     let http = http(config, client)?;
     // Sign in now, so the first /meetnow doesn't wait for a token; a failure here is reported but not
     // fatal: the user who runs /meetnow gets the fix, and the background refresh keeps trying.
-    if let Err(error) = graph.start_token_refresh().await {
+    if let Err(error) = graph.sign_in().await {
         tracing::error!(%error, fix = %error.user_message(), "graph sign-in failed at start-up");
     }
+    // Background work that belongs to this run: stopped when it ends, however it ends.
+    let mut background = Background(Vec::new());
     if let Some(addr) = config.metrics_addr {
-        crate::metrics::start(addr, graph.metrics()).await.map_err(|source| RunError::Metrics { addr, source })?;
+        let listener =
+            crate::metrics::start(addr, graph.metrics()).await.map_err(|source| RunError::Metrics { addr, source })?;
+        background.0.push(listener);
     }
+    background.0.push(graph.spawn_token_refresh());
     let metrics = graph.metrics();
     let bot = Arc::new(Bot::new(graph, &config.allowed_role_ids, config.pin));
     let events = Events { bot: bot.clone(), guild_id: config.discord.guild_id.map(GuildId::new) };
@@ -91,7 +96,7 @@ pub async fn run_with_graph(
     let mut client = ClientBuilder::new_with_http(http, GatewayIntents::empty()).event_handler(events).await?;
 
     let shard_manager = client.shard_manager.clone();
-    tokio::spawn(watch_gateway(shard_manager.clone(), metrics));
+    background.0.push(tokio::spawn(watch_gateway(shard_manager.clone(), metrics)));
     tokio::spawn(async move {
         shutdown.await;
         tracing::info!("shutting down: finishing commands in flight");
@@ -104,6 +109,17 @@ pub async fn run_with_graph(
     client.start().await?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Tasks aborted on drop.
+struct Background(Vec<tokio::task::JoinHandle<()>>);
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        for task in &self.0 {
+            task.abort();
+        }
+    }
 }
 
 /// Keeps the health's gateway state true to the shard runners: serenity emits no event when a resume fails
@@ -149,7 +165,7 @@ impl EventHandler for Events {
     async fn shard_stage_update(&self, _ctx: Context, update: ShardStageUpdateEvent) {
         let connected = update.new == ConnectionStage::Connected;
         if !connected {
-            tracing::warn!(stage = %update.new, "gateway not connected");
+            tracing::debug!(stage = %update.new, "gateway not connected");
         }
         self.bot.metrics.gateway(connected);
     }

@@ -199,15 +199,18 @@ impl GraphClient {
         }
     }
 
-    /// Fetches the first token now and keeps it fresh in the background, so no command waits for sign-in.
-    /// The background task ends when the runtime does.
+    /// Fetches a token now (if none is cached), so the first command doesn't wait for sign-in.
     ///
     /// # Errors
-    /// The first token fetch's error; the background task keeps trying anyway.
-    pub async fn start_token_refresh(&self) -> Result<(), GraphError> {
-        let first = self.inner.tokens.get().await.map(drop).map_err(GraphError::from);
-        tokio::spawn(self.inner.tokens.clone().refresh_ahead());
-        first
+    /// [`GraphError::Token`] when sign-in fails.
+    pub async fn sign_in(&self) -> Result<(), GraphError> {
+        self.inner.tokens.get().await.map(drop).map_err(GraphError::from)
+    }
+
+    /// Keeps the token fresh in the background, replacing it at three quarters of its lifetime, so no command
+    /// waits for sign-in. Runs until the returned task is aborted (or the runtime ends).
+    pub fn spawn_token_refresh(&self) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(self.inner.tokens.clone().refresh_ahead())
     }
 
     /// Signs in and reports what the token grants.
