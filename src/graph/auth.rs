@@ -92,11 +92,6 @@ impl TokenCache {
         }
     }
 
-    /// How many token requests were sent so far.
-    pub(crate) fn fetch_count(&self) -> u64 {
-        self.fetches.load(Ordering::Relaxed)
-    }
-
     /// A token that is good for at least a few more minutes.
     ///
     /// # Errors

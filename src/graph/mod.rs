@@ -20,7 +20,6 @@ mod wire;
 pub use error::{ApiError, GraphError, TokenError};
 pub use wire::MeetingShapeError;
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -89,13 +88,6 @@ pub struct TokenInfo {
     pub roles: Vec<String>,
 }
 
-/// Counters for benchmarks and health: how much the client has asked of Microsoft.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct GraphStats {
-    pub token_requests: u64,
-    pub graph_requests: u64,
-}
-
 /// A cheap-to-clone handle on the Graph client; clones share the token cache and connections.
 #[derive(Clone)]
 pub struct GraphClient {
@@ -112,7 +104,6 @@ struct Inner {
     organizer_id: String,
     lobby: (&'static str, bool),
     duration: Duration,
-    requests: AtomicU64,
     /// Permits for [`MAX_REQUESTS_IN_FLIGHT`].
     in_flight: tokio::sync::Semaphore,
     metrics: Arc<Metrics>,
@@ -192,7 +183,6 @@ impl GraphClient {
                 organizer_id: config.organizer_id.clone(),
                 lobby: (config.lobby_bypass.as_graph_str(), config.dial_in_bypass),
                 duration: config.duration,
-                requests: AtomicU64::new(0),
                 in_flight: tokio::sync::Semaphore::new(MAX_REQUESTS_IN_FLIGHT),
                 metrics,
             }),
@@ -225,14 +215,6 @@ impl GraphClient {
     /// The metrics this client records into (the bot and the metrics listener share them).
     pub fn metrics(&self) -> Arc<Metrics> {
         self.inner.metrics.clone()
-    }
-
-    /// Requests made so far.
-    pub fn stats(&self) -> GraphStats {
-        GraphStats {
-            token_requests: self.inner.tokens.fetch_count(),
-            graph_requests: self.inner.requests.load(Ordering::Relaxed),
-        }
     }
 
     /// The meeting `request` asks for: the standing meeting for its key (created on first use), or a new one,
@@ -430,7 +412,6 @@ impl GraphClient {
         authorization.set_sensitive(true);
         // The semaphore is never closed; if it were, going ahead without a permit is the safe failure.
         let _slot = self.inner.in_flight.acquire().await.ok();
-        self.inner.requests.fetch_add(1, Ordering::Relaxed);
         let sent = Instant::now();
         let response = self
             .inner
