@@ -71,6 +71,11 @@ impl Default for RetryPolicy {
 }
 
 impl RetryPolicy {
+    /// The least time worth giving an attempt: Graph answers createOrGet in a few hundred milliseconds.
+    fn shortest_attempt(&self) -> Duration {
+        self.attempt_timeout.min(Duration::from_millis(500))
+    }
+
     /// The wait before retry number `retry` (1-based) when Graph gave no `Retry-After`:
     /// exponential, capped, with "equal jitter" (half fixed, half random) so retries of many commands spread out.
     fn backoff(&self, retry: u32) -> Duration {
@@ -379,9 +384,10 @@ impl GraphClient {
 
             retries += 1;
             let wait = asked_wait.unwrap_or_else(|| policy.backoff(retries));
-            if Instant::now() + wait >= deadline {
+            // A retry needs time to succeed; one squeezed into the end of the budget would only time out and
+            // replace the failure we know (throttled, unreadable, ...) with a less accurate "not answering".
+            if Instant::now() + wait + policy.shortest_attempt() > deadline {
                 tracing::debug!(retries, kind = failure.kind(), "graph retry budget exhausted");
-                // Tell the person how long Graph really asked for, not what was left of our budget.
                 return Err(failure);
             }
             tracing::debug!(
