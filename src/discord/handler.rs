@@ -50,12 +50,12 @@ fn is_rate_limited(error: &serenity::Error) -> bool {
         if response.status_code == serenity::all::StatusCode::TOO_MANY_REQUESTS)
 }
 
-/// Counts one command as in flight while it lives.
-struct InFlight<'a>(&'a watch::Sender<usize>);
+/// Counts one command as in flight while it lives; shutdown waits until none are.
+pub struct InFlight(Arc<Bot>);
 
-impl Drop for InFlight<'_> {
+impl Drop for InFlight {
     fn drop(&mut self) {
-        self.0.send_modify(|n| *n = n.saturating_sub(1));
+        self.0.in_flight.send_modify(|n| *n = n.saturating_sub(1));
     }
 }
 
@@ -82,8 +82,15 @@ impl Bot {
         left
     }
 
-    /// Answers one `/meetnow`.
-    pub async fn handle(&self, http: &Http, command: &CommandInteraction) {
+    /// Counts a command as in flight from now on. Taken before the command's task is spawned, so a shutdown
+    /// that starts in between still waits for it.
+    pub fn track(self: &Arc<Self>) -> InFlight {
+        self.in_flight.send_modify(|n| *n += 1);
+        InFlight(self.clone())
+    }
+
+    /// Answers one `/meetnow`; `_in_flight` is held until the answer is complete.
+    pub async fn handle(&self, http: &Http, command: &CommandInteraction, _in_flight: InFlight) {
         let span = tracing::info_span!(
             "interaction",
             interaction_id = %command.id,
@@ -96,8 +103,6 @@ impl Bot {
 
     async fn answer(&self, http: &Http, command: &CommandInteraction) {
         let received = Instant::now();
-        self.in_flight.send_modify(|n| *n += 1);
-        let _counted = InFlight(&self.in_flight);
         self.metrics.command_received();
         if !self.accepting.load(Ordering::SeqCst) {
             return self
