@@ -28,8 +28,7 @@ use std::process::{ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use support::discord::{DiscordStandIn, Invocation};
-use support::graph::GraphStandIn;
+use support::discord::Invocation;
 
 #[derive(Debug, Clone)]
 struct Args {
@@ -171,9 +170,7 @@ struct Report {
 }
 
 async fn run_once(args: &Args, bot: &PathBuf) -> Report {
-    let (discord, graph) = (DiscordStandIn::start().await, GraphStandIn::start().await);
-    let mut vars = graph.env();
-    vars.extend(discord.env());
+    let (graph, discord, mut vars) = support::stand_ins().await;
     vars.push(("RUST_LOG", "error".into()));
     let mut child = tokio::process::Command::new(bot)
         .arg("--bot")

@@ -16,16 +16,13 @@ mod support;
 use std::process::ExitCode;
 
 use serde_json::Value;
-use support::discord::{DiscordStandIn, Invocation};
-use support::graph::GraphStandIn;
+use support::discord::Invocation;
 
 const CHANNEL: u64 = 1_310_000_000_000_002_041;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let (discord, graph) = (DiscordStandIn::start().await, GraphStandIn::start().await);
-    let mut vars = graph.env();
-    vars.extend(discord.env());
+    let (graph, discord, mut vars) = support::stand_ins().await;
     vars.push(("RUST_LOG", "warn".into()));
     println!("Local Discord stand-in: {} (gateway {})", discord.url, discord.gateway_url);
     println!("Local Microsoft Entra + Graph stand-in: {}", graph.url);

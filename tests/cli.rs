@@ -186,15 +186,8 @@ async fn help_explains_every_option() {
 
 mod with_discord {
     use super::*;
-    use support::discord::{DiscordStandIn, Invocation, BOT_TOKEN};
+    use support::discord::{Invocation, BOT_TOKEN};
     use support::graph::{TokenFault, CLIENT_ID};
-
-    async fn stand_ins() -> (GraphStandIn, DiscordStandIn, Vec<(&'static str, String)>) {
-        let (graph, discord) = (GraphStandIn::start().await, DiscordStandIn::start().await);
-        let mut vars = graph.env();
-        vars.extend(discord.env());
-        (graph, discord, vars)
-    }
 
     /// A check's line with its indented continuation lines.
     fn line(stdout: &str, check: &str) -> String {
@@ -206,7 +199,7 @@ mod with_discord {
 
     #[tokio::test]
     async fn check_passes_line_by_line_and_prints_the_invite_url() {
-        let (graph, _discord, vars) = stand_ins().await;
+        let (graph, _discord, vars) = support::stand_ins().await;
         let out = meetnow(&["check"], &vars, None).await;
         let stdout = text(&out.stdout);
         assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
@@ -232,7 +225,7 @@ mod with_discord {
     #[tokio::test]
     async fn check_names_each_failure_with_its_fix_and_exits_1() {
         // The permission is missing from the token.
-        let (graph, _discord, vars) = stand_ins().await;
+        let (graph, _discord, vars) = support::stand_ins().await;
         graph.set_roles(&["User.Read.All"]);
         let out = meetnow(&["check"], &vars, None).await;
         let stdout = text(&out.stdout);
@@ -242,14 +235,14 @@ mod with_discord {
         assert!(permission.contains("Grant admin consent"));
 
         // No application access policy.
-        let (graph, _discord, vars) = stand_ins().await;
+        let (graph, _discord, vars) = support::stand_ins().await;
         graph.set_always(Some(Fault::AccessPolicy));
         let stdout = text(&meetnow(&["check"], &vars, None).await.stdout);
         let meeting = line(&stdout, "meeting");
         assert!(meeting.starts_with("FAIL") && meeting.contains(&format!("-AppIds \"{CLIENT_ID}\"")), "{meeting}");
 
         // A wrong secret: sign-in fails and the meeting check is skipped.
-        let (graph, _discord, vars) = stand_ins().await;
+        let (graph, _discord, vars) = support::stand_ins().await;
         graph.set_token_fault(Some(TokenFault::Aadsts(7_000_215)));
         let out = meetnow(&["check"], &vars, None).await;
         let stdout = text(&out.stdout);
@@ -259,7 +252,7 @@ mod with_discord {
         assert!(!stdout.contains(support::graph::CLIENT_SECRET));
 
         // An organizer id that is a GUID but no user in the tenant.
-        let (_graph, _discord, mut vars) = stand_ins().await;
+        let (_graph, _discord, mut vars) = support::stand_ins().await;
         vars.retain(|(k, _)| *k != "MEETNOW_ORGANIZER_ID");
         vars.push(("MEETNOW_ORGANIZER_ID", "aaaaaaaa-0000-4000-8000-000000000000".into()));
         let out = meetnow(&["check"], &vars, None).await;
@@ -268,14 +261,14 @@ mod with_discord {
         assert!(meeting.starts_with("FAIL") && meeting.contains("Graph has no user aaaaaaaa-0000"), "{meeting}");
 
         // Microsoft sign-in unreachable.
-        let (graph, _discord, vars) = stand_ins().await;
+        let (graph, _discord, vars) = support::stand_ins().await;
         graph.set_token_fault(Some(TokenFault::Down));
         let out = meetnow(&["check"], &vars, None).await;
         assert_eq!(out.status.code(), Some(1));
         assert!(line(&text(&out.stdout), "graph sign-in").contains("not answering"));
 
         // A Discord token Discord doesn't know.
-        let (_graph, _discord, mut vars) = stand_ins().await;
+        let (_graph, _discord, mut vars) = support::stand_ins().await;
         vars.retain(|(k, _)| *k != "DISCORD_TOKEN");
         vars.push(("DISCORD_TOKEN", "revoked.bot.token".into()));
         let out = meetnow(&["check"], &vars, None).await;
@@ -289,7 +282,7 @@ mod with_discord {
     #[cfg(unix)]
     #[tokio::test]
     async fn run_finishes_a_command_in_flight_on_sigterm_and_exits_0() {
-        let (graph, discord, mut vars) = stand_ins().await;
+        let (graph, discord, mut vars) = support::stand_ins().await;
         vars.push(("RUST_LOG", "trace".into()));
         let bot = support::process::BotProcess::start(&vars);
         discord.wait_for("registration", |d| (!d.registrations().is_empty()).then_some(())).await;
@@ -313,7 +306,7 @@ mod with_discord {
 
 mod secrets {
     use super::*;
-    use support::discord::{DiscordStandIn, Invocation, BOT_TOKEN};
+    use support::discord::{Invocation, BOT_TOKEN};
     use support::graph::CLIENT_SECRET;
 
     /// Every secret the bot handles: the bot token, the client secret, the Graph access tokens (all of the
@@ -328,9 +321,7 @@ mod secrets {
     #[cfg(unix)]
     #[tokio::test]
     async fn trace_logs_hold_no_secret_through_successes_and_failures() {
-        let (graph, discord) = (GraphStandIn::start().await, DiscordStandIn::start().await);
-        let mut vars = graph.env();
-        vars.extend(discord.env());
+        let (graph, discord, vars) = support::stand_ins().await;
         for format in ["pretty", "json"] {
             let mut env = vars.clone();
             env.extend([("RUST_LOG", "trace".to_owned()), ("LOG_FORMAT", format.to_owned())]);
@@ -362,10 +353,7 @@ mod secrets {
 
     #[tokio::test]
     async fn debug_of_every_config_and_client_is_redacted() {
-        let graph = GraphStandIn::start().await;
-        let discord = DiscordStandIn::start().await;
-        let mut vars = graph.env();
-        vars.extend(discord.env());
+        let (_graph, _discord, vars) = support::stand_ins().await;
         let config = support::config(&vars);
         let client = meetnow::graph::GraphClient::new(meetnow::http_client().unwrap(), &config.graph);
         client.token_info().await.unwrap(); // a token is now cached inside the client

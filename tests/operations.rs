@@ -118,9 +118,7 @@ async fn health_reports_a_failed_token_refresh() {
 async fn a_metrics_address_in_use_stops_the_bot_with_a_clear_error() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = taken.local_addr().unwrap().to_string();
-    let (discord, graph) = (DiscordStandIn::start().await, GraphStandIn::start().await);
-    let mut vars = graph.env();
-    vars.extend(discord.env());
+    let (_graph, _discord, mut vars) = support::stand_ins().await;
     vars.push(("METRICS_ADDR", addr.clone()));
     let config = support::config(&vars);
     let error =
@@ -131,9 +129,7 @@ async fn a_metrics_address_in_use_stops_the_bot_with_a_clear_error() {
 #[cfg(unix)]
 #[tokio::test]
 async fn json_logs_are_one_object_per_line_with_the_interaction_fields() {
-    let (graph, discord) = (GraphStandIn::start().await, DiscordStandIn::start().await);
-    let mut vars = graph.env();
-    vars.extend(discord.env());
+    let (_graph, discord, mut vars) = support::stand_ins().await;
     vars.extend([("LOG_FORMAT", "json".to_owned()), ("RUST_LOG", "info".to_owned())]);
     let bot = support::process::BotProcess::start(&vars);
     discord.wait_for("registration", |d| (!d.registrations().is_empty()).then_some(())).await;

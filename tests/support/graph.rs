@@ -19,7 +19,6 @@ use axum::routing::post;
 use axum::{Form, Router};
 use base64::Engine as _;
 use serde_json::{json, Value};
-use tokio::sync::Notify;
 
 use super::schema;
 
@@ -96,9 +95,7 @@ pub struct Recorded {
     pub prefer: Option<String>,
     /// The status answered.
     pub status: u16,
-    /// Time spent serving it (latency and faults included).
-    pub served: Duration,
-    /// When it arrived and when it was answered.
+    /// When it arrived and when it was answered (latency and faults included).
     pub interval: Option<(Instant, Instant)>,
     /// The meeting it created, read or changed, if any.
     pub meeting_id: Option<String>,
@@ -142,13 +139,11 @@ pub struct GraphStandIn {
     /// `http://127.0.0.1:PORT`: both the authority host and the Graph endpoint.
     pub url: String,
     inner: Arc<Mutex<Inner>>,
-    changed: Arc<Notify>,
 }
 
 #[derive(Clone)]
 struct AppState {
     inner: Arc<Mutex<Inner>>,
-    changed: Arc<Notify>,
 }
 
 impl GraphStandIn {
@@ -174,15 +169,14 @@ impl GraphStandIn {
             serial: 0,
             validate: true,
         }));
-        let changed = Arc::new(Notify::new());
-        let state = AppState { inner: inner.clone(), changed: changed.clone() };
+        let state = AppState { inner: inner.clone() };
         let app = Router::new()
             .route("/{tenant}/oauth2/v2.0/token", post(token))
             .route("/v1.0/users/{organizer}/onlineMeetings", post(create_meeting))
             .route("/v1.0/users/{organizer}/onlineMeetings/{action}", post(create_or_get).patch(patch_meeting))
             .with_state(state);
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        Self { url, inner, changed }
+        Self { url, inner }
     }
 
     /// The variables a real deployment would set, pointing at this stand-in.
@@ -247,11 +241,6 @@ impl GraphStandIn {
     pub fn lobby_of(&self, meeting_id: &str) -> Option<Value> {
         self.with(|s| s.meetings.get(meeting_id).and_then(|m| m.lobby.clone()))
     }
-
-    /// Waits until `check` returns `Some`, re-checking whenever a request arrives. Panics after 30 s.
-    pub async fn wait_for<T>(&self, what: &str, check: impl Fn(&GraphStandIn) -> Option<T>) -> T {
-        super::wait_until(&self.changed, Duration::from_secs(30), what, || check(self)).await
-    }
 }
 
 fn graph_error(status: StatusCode, code: &str, message: &str, client_request_id: Option<&str>) -> Response {
@@ -284,7 +273,6 @@ async fn token(
         s.token_requests += 1;
         (s.token_fault, s.base_url.clone(), s.roles.clone(), s.expires_in)
     };
-    app.changed.notify_waiters();
     let field = |name: &str| form.get(name).map(String::as_str).unwrap_or_default();
     let refused = match fault {
         Some(TokenFault::Down) => {
@@ -340,7 +328,6 @@ fn admit(
         client_request_id: client_request_id.clone(),
         prefer: header("prefer"),
         status: 0,
-        served: Duration::ZERO,
         interval: None,
         meeting_id: None,
     });
@@ -432,12 +419,10 @@ fn finish(
         let mut s = app.inner.lock().unwrap();
         if let Some(record) = s.requests.iter_mut().rev().find(|r| r.client_request_id.as_deref() == crid) {
             record.status = response.status().as_u16();
-            record.served = started.elapsed();
             record.interval = Some((started, Instant::now()));
             record.meeting_id = meeting_id.map(str::to_owned);
         }
     }
-    app.changed.notify_waiters();
     response
 }
 
@@ -453,7 +438,6 @@ async fn answer(
         let s = app.inner.lock().unwrap();
         (s.audio, s.shape, s.base_url.clone())
     };
-    app.changed.notify_waiters();
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }

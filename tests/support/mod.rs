@@ -15,6 +15,14 @@ use std::time::Duration;
 
 use meetnow::config::Config;
 
+/// Both stand-ins, and the variables of a deployment pointed at them.
+pub async fn stand_ins() -> (graph::GraphStandIn, discord::DiscordStandIn, Vec<(&'static str, String)>) {
+    let (graph, discord) = (graph::GraphStandIn::start().await, discord::DiscordStandIn::start().await);
+    let mut vars = graph.env();
+    vars.extend(discord.env());
+    (graph, discord, vars)
+}
+
 /// A configuration loaded the way the binary loads it, from these variables only.
 pub fn config(vars: &[(&'static str, String)]) -> Config {
     let vars: HashMap<&str, String> = vars.iter().cloned().collect();
