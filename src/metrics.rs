@@ -45,8 +45,8 @@ pub struct Metrics {
     graph_throttled: Counter,
     token_refreshes: Family<ResultLabel, Counter>,
     gateway_reconnects: Counter,
+    /// 1 while connected: also the state `/healthz` reads.
     gateway_connected: Gauge,
-    connected: AtomicBool,
     ever_connected: AtomicBool,
     token_ok: AtomicBool,
 }
@@ -71,7 +71,6 @@ impl Default for Metrics {
             token_refreshes: Family::default(),
             gateway_reconnects: Counter::default(),
             gateway_connected: Gauge::default(),
-            connected: AtomicBool::new(false),
             ever_connected: AtomicBool::new(false),
             token_ok: AtomicBool::new(false),
             registry: Registry::default(),
@@ -142,11 +141,10 @@ impl Metrics {
 
     /// The gateway session is up (READY or RESUMED) or down.
     pub fn gateway(&self, connected: bool) {
-        let was = self.connected.swap(connected, Ordering::SeqCst);
+        let was = self.gateway_connected.set(i64::from(connected)) == 1;
         if connected && !was && self.ever_connected.swap(true, Ordering::SeqCst) {
             self.gateway_reconnects.inc();
         }
-        self.gateway_connected.set(i64::from(connected));
     }
 
     /// The Prometheus text exposition of every metric.
@@ -160,7 +158,7 @@ impl Metrics {
     /// `Ok` when healthy, otherwise the reasons it is not.
     pub fn health(&self) -> Result<(), Vec<&'static str>> {
         let mut reasons = Vec::new();
-        if !self.connected.load(Ordering::SeqCst) {
+        if self.gateway_connected.get() != 1 {
             reasons.push("the Discord gateway is not connected");
         }
         if !self.token_ok.load(Ordering::SeqCst) {

@@ -18,7 +18,7 @@ use std::time::Duration;
 use secrecy::ExposeSecret;
 use serenity::all::{
     ClientBuilder, Command, ConnectionStage, Context, CreateAllowedMentions, EventHandler, GatewayIntents, GuildId,
-    Http, HttpBuilder, Interaction, Ready, ResumedEvent, ShardStageUpdateEvent,
+    Http, HttpBuilder, Interaction, Ready,
 };
 use serenity::async_trait;
 
@@ -122,8 +122,9 @@ impl Drop for Background {
     }
 }
 
-/// Keeps the health's gateway state true to the shard runners: serenity emits no event when a resume fails
-/// and the shard is restarted, so the runners' connection stage is read twice a second.
+/// The one source of the gateway state for `/healthz` and the metrics: the shard runners' connection stage,
+/// read twice a second. serenity's events can't serve, since none fires when a resume fails and the shard is
+/// restarted.
 async fn watch_gateway(shards: Arc<serenity::gateway::ShardManager>, metrics: Arc<crate::metrics::Metrics>) {
     let mut tick = tokio::time::interval(Duration::from_millis(500));
     loop {
@@ -145,7 +146,6 @@ impl EventHandler for Events {
     /// Fires at start and after every reconnect; the bulk overwrite is idempotent.
     async fn ready(&self, ctx: Context, ready: Ready) {
         tracing::info!(user = %ready.user.name, guilds = ready.guilds.len(), "connected to Discord");
-        self.bot.metrics.gateway(true);
         let registered = match self.guild_id {
             Some(guild) => guild.set_commands(&ctx.http, vec![command::register()]).await.map(|_| ()),
             None => Command::set_global_commands(&ctx.http, vec![command::register()]).await.map(|_| ()),
@@ -154,20 +154,6 @@ impl EventHandler for Events {
             Ok(()) => tracing::info!(guild_id = self.guild_id.map(|g| g.get()), "registered /meetnow"),
             Err(error) => tracing::error!(%error, "could not register /meetnow"),
         }
-    }
-
-    async fn resume(&self, _ctx: Context, _resumed: ResumedEvent) {
-        tracing::info!("gateway session resumed");
-        self.bot.metrics.gateway(true);
-    }
-
-    /// Tracks the connection for `/healthz`: anything but Connected means commands can't arrive.
-    async fn shard_stage_update(&self, _ctx: Context, update: ShardStageUpdateEvent) {
-        let connected = update.new == ConnectionStage::Connected;
-        if !connected {
-            tracing::debug!(stage = %update.new, "gateway not connected");
-        }
-        self.bot.metrics.gateway(connected);
     }
 
     /// Hands the command to a task of its own and returns: serenity's dispatch task (with the whole event and
