@@ -10,6 +10,7 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use base64::Engine as _;
+use reqwest::header::HeaderValue;
 use secrecy::{ExposeSecret, SecretString};
 use tokio::time::Instant;
 
@@ -24,6 +25,8 @@ const EXPIRY_MARGIN: Duration = Duration::from_secs(5 * 60);
 /// A bearer token and when to stop using it.
 pub(crate) struct CachedToken {
     pub(crate) value: SecretString,
+    /// `Bearer {value}`, built once per token rather than per request; marked sensitive.
+    pub(crate) authorization: HeaderValue,
     /// After this, `get` fetches a new token before answering.
     usable_until: Instant,
     /// When the background task should replace it (well before `usable_until`).
@@ -202,7 +205,11 @@ impl TokenCache {
             .and_then(|s| s.parse::<u64>().ok())
             .map_or(Duration::from_secs(3600), Duration::from_secs);
         let margin = EXPIRY_MARGIN.min(lifetime / 5);
+        let mut authorization = HeaderValue::try_from(format!("Bearer {}", parsed.access_token))
+            .map_err(|_| TokenError::Malformed { detail: "the token can't be sent as a header".into() })?;
+        authorization.set_sensitive(true);
         let token = Arc::new(CachedToken {
+            authorization,
             value: SecretString::new(parsed.access_token),
             usable_until: started + lifetime - margin,
             // Refresh in the background at three quarters of the lifetime, well before `get` would have to.

@@ -25,9 +25,8 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use rand::Rng as _;
-use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER};
+use reqwest::header::{HeaderMap, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER};
 use reqwest::{Method, StatusCode, Url};
-use secrecy::ExposeSecret;
 use time::OffsetDateTime;
 use tokio::time::Instant;
 
@@ -413,9 +412,6 @@ impl GraphClient {
         }
         let token = self.inner.tokens.get().await.map_err(Attempt::Token)?;
         let client_request_id = new_request_id();
-        let mut authorization = HeaderValue::try_from(format!("Bearer {}", token.value.expose_secret()))
-            .map_err(|_| Attempt::Token(TokenError::Malformed { detail: "token is not a header value".into() }))?;
-        authorization.set_sensitive(true);
         // The semaphore is never closed; if it were, going ahead without a permit is the safe failure.
         let _slot = self.inner.in_flight.acquire().await.ok();
         let sent = Instant::now();
@@ -423,7 +419,7 @@ impl GraphClient {
             .inner
             .http
             .request(method.clone(), url.clone())
-            .header(AUTHORIZATION, authorization)
+            .header(AUTHORIZATION, token.authorization.clone())
             .header(CONTENT_TYPE, "application/json")
             .header("client-request-id", &client_request_id)
             .header("Prefer", "include-unknown-enum-members")
