@@ -104,6 +104,20 @@ async fn announces_a_new_bridge_with_every_dial_in_detail_and_pins_it() {
 }
 
 #[tokio::test]
+async fn the_command_is_acknowledged_before_graph_answers() {
+    let bot = RunningBot::start(&[]).await;
+    // Slower than Discord's deadline: acknowledging after Graph would draw 10062 and lose the command.
+    bot.graph.set_latency(DEADLINE + Duration::from_millis(300));
+    let token = bot.discord.invoke(Invocation::in_channel(CHANNEL)).await;
+    let record = bot.discord.settled(&token).await;
+    assert!(record.acknowledged_after.unwrap() < Duration::from_secs(1), "{:?}", record.acknowledged_after);
+    assert!(record.announced_after.unwrap() > DEADLINE, "the announcement came after Graph's answer");
+    assert_eq!(buttons(&record)[0].0, "Join meeting");
+    assert_clean(&bot);
+    bot.stop().await.unwrap();
+}
+
+#[tokio::test]
 async fn a_second_meetnow_in_the_channel_returns_the_standing_bridge() {
     let bot = RunningBot::start(&[]).await;
     let first = bot.discord.invoke(Invocation::in_channel(CHANNEL)).await;
