@@ -10,8 +10,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serenity::all::{
-    CommandInteraction, CreateAllowedMentions, CreateInteractionResponse, CreateInteractionResponseFollowup,
-    CreateInteractionResponseMessage, CreateMessage, EditInteractionResponse, Http, Message, RoleId,
+    ChannelId, CommandInteraction, CreateAllowedMentions, CreateInteractionResponse, CreateInteractionResponseFollowup,
+    CreateInteractionResponseMessage, CreateMessage, EditInteractionResponse, Http, Message, MessageId, RoleId,
 };
 use tokio::sync::{watch, Semaphore};
 use tokio::time::Instant;
@@ -56,6 +56,19 @@ pub struct InFlight(Arc<Bot>);
 impl Drop for InFlight {
     fn drop(&mut self) {
         self.0.in_flight.send_modify(|n| *n = n.saturating_sub(1));
+    }
+}
+
+/// Where the announcement landed: all that is kept of Discord's answer (a whole `Message` is over 1 KB).
+#[derive(Debug, Clone, Copy)]
+struct Posted {
+    channel_id: ChannelId,
+    message_id: MessageId,
+}
+
+impl From<&Message> for Posted {
+    fn from(message: &Message) -> Self {
+        Self { channel_id: message.channel_id, message_id: message.id }
     }
 }
 
@@ -142,7 +155,9 @@ impl Bot {
             key: (kind == Kind::Standing).then(|| MeetingKey::for_channel(guild_id.get(), command.channel_id.get())),
         };
 
-        let (meeting, lobby) = match self.graph.meeting_now(&request).await {
+        // Boxed, like every call in `discord`: a command waiting its turn then holds a few KB, not the largest
+        // call's state.
+        let (meeting, lobby) = match Box::pin(self.graph.meeting_now(&request)).await {
             Ok(found) => found,
             Err(error) => {
                 tracing::error!(
@@ -158,11 +173,11 @@ impl Bot {
         let announcement = announce::announcement(&meeting, kind, &fallback_subject);
         let apply_lobby = async {
             if let Some(lobby) = lobby {
-                lobby.apply().await;
+                Box::pin(lobby.apply()).await;
             }
         };
         let (posted, ()) = tokio::join!(self.announce(http, command, announcement), apply_lobby);
-        let Some(message) = posted else {
+        let Some(posted) = posted else {
             tracing::error!(meeting_id = %meeting.id, "could not post the announcement at all");
             self.metrics.command_failed("announcement");
             return;
@@ -177,29 +192,40 @@ impl Bot {
         );
         self.metrics.meeting_announced(meeting.origin == Origin::Created);
         if self.pin && meeting.origin == Origin::Created {
-            self.pin(http, &message).await;
+            self.pin(http, posted).await;
         }
     }
 
     /// Edits the deferred reply into the announcement. If that fails (an expired or broken interaction
     /// token), the bridge exists all the same, so it is posted as a plain channel message instead.
-    async fn announce(&self, http: &Http, command: &CommandInteraction, announcement: Announcement) -> Option<Message> {
-        let Announcement { embed, buttons } = announcement;
-        let mut edit =
-            EditInteractionResponse::new().embed(embed.clone()).allowed_mentions(CreateAllowedMentions::new());
-        if let Some(row) = &buttons {
-            edit = edit.components(vec![row.clone()]);
-        }
-        let error = match self.discord(|| command.edit_response(http, edit.clone())).await {
-            Ok(message) => return Some(message),
-            Err(error) => error,
+    async fn announce(&self, http: &Http, command: &CommandInteraction, announcement: Announcement) -> Option<Posted> {
+        // The builders are made, and Discord's answer reduced to its ids, inside each call: both then live
+        // only in the call's boxed future, not in every command's state (see `discord`).
+        let announcement = &announcement;
+        let edit = || async move {
+            let mut edit = EditInteractionResponse::new()
+                .embed(announcement.embed.clone())
+                .allowed_mentions(CreateAllowedMentions::new());
+            if let Some(row) = &announcement.buttons {
+                edit = edit.components(vec![row.clone()]);
+            }
+            command.edit_response(http, edit).await.map(|message| Posted::from(&message))
         };
-        tracing::warn!(%error, "editing the deferred reply failed; posting the announcement in the channel");
-        let mut message = CreateMessage::new().embed(embed).allowed_mentions(CreateAllowedMentions::new());
-        if let Some(row) = buttons {
-            message = message.components(vec![row]);
+        match self.discord(edit).await {
+            Ok(posted) => return Some(posted),
+            Err(error) => {
+                tracing::warn!(%error, "editing the deferred reply failed; posting the announcement in the channel")
+            }
         }
-        let posted = self.discord(|| command.channel_id.send_message(http, message.clone())).await;
+        let send = || async move {
+            let mut message =
+                CreateMessage::new().embed(announcement.embed.clone()).allowed_mentions(CreateAllowedMentions::new());
+            if let Some(row) = &announcement.buttons {
+                message = message.components(vec![row.clone()]);
+            }
+            command.channel_id.send_message(http, message).await.map(|message| Posted::from(&message))
+        };
+        let posted = self.discord(send).await;
         let _ = self.discord(|| command.delete_response(http)).await;
         posted.map_err(|error| tracing::error!(%error, "posting the announcement in the channel failed")).ok()
     }
@@ -217,6 +243,10 @@ impl Bot {
     /// serenity's own rate limiter prevents 429s in a normal deployment, but it is off behind a proxy
     /// (`DISCORD_API_URL`), where a 429 can reach us. One retry after [`RATE_LIMIT_PAUSE`] still fits in
     /// Discord's 3 seconds for the acknowledgement; a retry storm would get the bot's IP banned.
+    ///
+    /// The call's future is boxed, so it takes memory only while it runs: serenity's request futures are
+    /// kilobytes, and inlined they made every command's task 12 KB from the start, even while it waited its
+    /// turn. Callers keep their own state small too (ids, not whole `Message`s).
     async fn discord<T, F, Fut>(&self, mut call: F) -> serenity::Result<T>
     where
         F: FnMut() -> Fut,
@@ -226,7 +256,7 @@ impl Bot {
         loop {
             // The semaphore is never closed; if it were, going ahead without a permit is the safe failure.
             let slot = self.discord_calls.acquire().await.ok();
-            let result = call().await;
+            let result = Box::pin(call()).await;
             drop(slot);
             match result {
                 Err(error) if !retried && is_rate_limited(&error) => {
@@ -239,22 +269,25 @@ impl Bot {
         }
     }
 
-    async fn pin(&self, http: &Http, message: &Message) {
+    async fn pin(&self, http: &Http, posted: Posted) {
         let reason = Some("meetnow: new incident bridge");
-        if let Err(error) = self.discord(|| http.pin_message(message.channel_id, message.id, reason)).await {
+        if let Err(error) = self.discord(|| http.pin_message(posted.channel_id, posted.message_id, reason)).await {
             // Usually the bot lacks Manage Messages (or Pin Messages) here; the announcement stands regardless.
-            tracing::warn!(%error, message_id = %message.id, "could not pin the announcement");
+            tracing::warn!(%error, message_id = %posted.message_id, "could not pin the announcement");
         }
     }
 
     /// An ephemeral answer as the first response (before any defer).
     async fn reply_privately(&self, http: &Http, command: &CommandInteraction, text: &str) {
-        let message = CreateInteractionResponseMessage::new()
-            .content(announce::truncate(text, announce::limits::CONTENT))
-            .ephemeral(true)
-            .allowed_mentions(CreateAllowedMentions::new());
-        let response = CreateInteractionResponse::Message(message);
-        if let Err(error) = self.discord(|| command.create_response(http, response.clone())).await {
+        let text = announce::truncate(text, announce::limits::CONTENT);
+        let reply = || {
+            let message = CreateInteractionResponseMessage::new()
+                .content(text.clone())
+                .ephemeral(true)
+                .allowed_mentions(CreateAllowedMentions::new());
+            command.create_response(http, CreateInteractionResponse::Message(message))
+        };
+        if let Err(error) = self.discord(reply).await {
             tracing::warn!(%error, "could not answer the command");
         }
     }
@@ -266,11 +299,15 @@ impl Bot {
         if let Err(error) = self.discord(|| command.delete_response(http)).await {
             tracing::warn!(%error, "could not remove the deferred reply");
         }
-        let followup = CreateInteractionResponseFollowup::new()
-            .content(announce::truncate(text, announce::limits::CONTENT))
-            .ephemeral(true)
-            .allowed_mentions(CreateAllowedMentions::new());
-        if let Err(error) = self.discord(|| command.create_followup(http, followup.clone())).await {
+        let text = announce::truncate(text, announce::limits::CONTENT);
+        let followup = || {
+            let followup = CreateInteractionResponseFollowup::new()
+                .content(text.clone())
+                .ephemeral(true)
+                .allowed_mentions(CreateAllowedMentions::new());
+            async move { command.create_followup(http, followup).await.map(drop) }
+        };
+        if let Err(error) = self.discord(followup).await {
             tracing::warn!(%error, "could not tell the user what went wrong");
         }
     }
