@@ -343,11 +343,11 @@ async fn pinning_can_be_turned_off() {
 }
 
 #[tokio::test]
-async fn an_acknowledgement_after_discords_deadline_is_not_retried_and_creates_nothing() {
+async fn an_acknowledgement_after_discords_deadline_is_not_retried_and_a_separate_bridge_is_not_made() {
     let (discord, graph) = (DiscordStandIn::start().await, GraphStandIn::start().await);
     let bot = RunningBot::start_with(discord, graph, &[]).await;
     bot.discord.set_latency(DEADLINE + Duration::from_millis(500));
-    let token = bot.discord.invoke(Invocation::in_channel(CHANNEL)).await;
+    let token = bot.discord.invoke(Invocation::in_channel(CHANNEL).new_meeting()).await;
     bot.discord
         .wait_for("the late acknowledgement", |d| (!d.interaction(&token).errors.is_empty()).then_some(()))
         .await;
@@ -357,5 +357,36 @@ async fn an_acknowledgement_after_discords_deadline_is_not_retried_and_creates_n
     bot.discord.settled(&next).await;
     assert_eq!(bot.discord.interaction(&token).errors, [10062]);
     assert_eq!(bot.graph.meetings_created(), 1, "only the second command made a meeting");
+    bot.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_standing_bridge_is_asked_for_while_the_acknowledgement_is_on_its_way() {
+    let (discord, graph) = (DiscordStandIn::start().await, GraphStandIn::start().await);
+    let bot = RunningBot::start_with(discord, graph, &[]).await;
+    bot.discord.set_latency(Duration::from_millis(500));
+    let token = bot.discord.invoke(Invocation::in_channel(CHANNEL)).await;
+    let record = bot.discord.settled(&token).await;
+    let create = bot.graph.requests().into_iter().find(|r| r.status == 201).expect("the bridge was created");
+    // The callback's service includes Discord's 500 ms; the createOrGet arrived during it.
+    let (_, callback_answered) = record.service[0];
+    let (graph_started, _) = create.interval.expect("served");
+    assert!(graph_started < callback_answered, "Graph was asked only after the acknowledgement was answered");
+    bot.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_standing_bridge_made_for_an_expired_command_is_the_one_the_retry_gets() {
+    let (discord, graph) = (DiscordStandIn::start().await, GraphStandIn::start().await);
+    let bot = RunningBot::start_with(discord, graph, &[]).await;
+    bot.discord.set_latency(DEADLINE + Duration::from_millis(500));
+    let late = bot.discord.invoke(Invocation::in_channel(CHANNEL)).await;
+    bot.discord.wait_for("the late acknowledgement", |d| (!d.interaction(&late).errors.is_empty()).then_some(())).await;
+    bot.discord.set_latency(Duration::ZERO);
+    let retry = bot.discord.invoke(Invocation::in_channel(CHANNEL)).await;
+    let record = bot.discord.settled(&retry).await;
+    assert_eq!(bot.discord.interaction(&late).errors, [10062], "the late acknowledgement was not retried");
+    assert!(record.original.is_some(), "the retry was announced");
+    assert_eq!(bot.graph.meetings_created(), 1, "one standing bridge for the channel, whatever happened");
     bot.stop().await.unwrap();
 }

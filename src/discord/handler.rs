@@ -139,14 +139,6 @@ impl Bot {
             Err(problem) => return self.reply_privately(http, command, &problem.to_string()).await,
         };
 
-        // Acknowledge first: Graph can take longer than Discord's three seconds.
-        if let Err(error) = self.discord(|| command.defer(http)).await {
-            // Most often 10062: the interaction expired before we got it. Nothing more can be said to the user.
-            tracing::warn!(%error, "could not acknowledge the command; giving up on it");
-            self.metrics.command_failed("acknowledgement");
-            return;
-        }
-
         let kind = if options.new { Kind::Separate } else { Kind::Standing };
         let channel_name = command.channel.as_ref().and_then(|c| c.name.as_deref());
         let fallback_subject = announce::default_subject(channel_name);
@@ -155,9 +147,38 @@ impl Bot {
             key: (kind == Kind::Standing).then(|| MeetingKey::for_channel(guild_id.get(), command.channel_id.get())),
         };
 
-        // Boxed, like every call in `discord`: a command waiting its turn then holds a few KB, not the largest
-        // call's state.
-        let (meeting, lobby) = match Box::pin(self.graph.meeting_now(&request)).await {
+        // Acknowledge (Graph can take longer than Discord's three seconds) and ask Graph for the standing bridge
+        // at the same time, so the link waits for the slower of the two round trips, not for their sum. If the
+        // acknowledgement fails, that bridge is still the one the user's retry gets. A separate bridge is not
+        // idempotent, so it is asked for only once the command is acknowledged: an expired command must not
+        // leave a bridge nobody sees. The Graph call is boxed, like every call in `discord`: a command waiting
+        // its turn holds a few KB, not the call's state.
+        let ask_early = kind == Kind::Standing;
+        let mut meeting_call = Box::pin(self.graph.meeting_now(&request));
+        let acknowledge = self.discord(|| command.defer(http));
+        tokio::pin!(acknowledge);
+        let mut found = None;
+        let acknowledged = loop {
+            tokio::select! {
+                // The defer goes out first: it is the one with a deadline.
+                biased;
+                acknowledged = &mut acknowledge => break acknowledged,
+                answer = &mut meeting_call, if ask_early && found.is_none() => found = Some(answer),
+            }
+        };
+        if let Err(error) = acknowledged {
+            // Most often 10062: the interaction expired before we got it. Nothing more can be said to the user;
+            // returning drops the Graph call if it is still running.
+            tracing::warn!(%error, "could not acknowledge the command; giving up on it");
+            self.metrics.command_failed("acknowledgement");
+            return;
+        }
+        let found = match found {
+            Some(answer) => answer,
+            None => meeting_call.await,
+        };
+
+        let (meeting, lobby) = match found {
             Ok(found) => found,
             Err(error) => {
                 tracing::error!(
