@@ -1,4 +1,4 @@
-//! What happens when someone types `/meetnow`: checks, defer, Graph, announcement, pin.
+//! What happens when someone types `/meetnow`: checks, defer and Graph together, announcement, pin.
 //!
 //! The functions take `&Http` and `&CommandInteraction` rather than serenity's `Context`, so they are the
 //! same code the gateway runs and the code a test can call. Failures reach the invoker as an ephemeral
