@@ -8,7 +8,8 @@
 //! Facts this module relies on (see `docs/graph.md`):
 //! - `POST /v1.0/users/{organizer}/onlineMeetings/createOrGet` answers 201 when it created the meeting and
 //!   200 when the `externalId` already had one, so repeating it (retries, restarts, two bot processes)
-//!   never makes a second meeting. It takes no lobby settings; a PATCH applies them after a 201.
+//!   never makes a second meeting. It takes no lobby settings; a PATCH applies them whenever the meeting
+//!   Graph returns has other ones (not only after a 201: see [`GraphClient::meeting_now`]).
 //! - `POST /v1.0/users/{organizer}/onlineMeetings` makes a separate meeting and is *not* idempotent: it is
 //!   retried only when the request can't have reached Graph (connection refused, 429, 503).
 //! - Both need the application permission `OnlineMeetings.ReadWrite.All` and an application access policy.
@@ -34,7 +35,9 @@ use crate::config::GraphConfig;
 use crate::meeting::{rfc3339, Meeting, MeetingRequest, Origin};
 use crate::metrics::Metrics;
 use auth::{describe_transport_error, TokenCache};
-use wire::{CreateBody, CreateOrGetBody, ErrorEnvelope, LobbyBypassSettings, LobbyPatchBody, OnlineMeetingWire};
+use wire::{
+    CreateBody, CreateOrGetBody, ErrorEnvelope, LobbyBypassSettings, LobbyBypassWire, LobbyPatchBody, OnlineMeetingWire,
+};
 
 /// The application permission meetnow needs.
 pub const REQUIRED_ROLE: &str = "OnlineMeetings.ReadWrite.All";
@@ -216,6 +219,11 @@ impl GraphClient {
         Ok(TokenInfo { roles: token.roles() })
     }
 
+    /// The time limits Graph calls keep to.
+    pub fn retry_policy(&self) -> RetryPolicy {
+        self.inner.policy
+    }
+
     /// The metrics this client records into (the bot and the metrics listener share them).
     pub fn metrics(&self) -> Arc<Metrics> {
         self.inner.metrics.clone()
@@ -224,8 +232,8 @@ impl GraphClient {
     /// The meeting `request` asks for: the standing meeting for its key (created on first use), or a new one,
     /// with the configured lobby settings applied.
     ///
-    /// Endpoints: `POST /users/{organizer}/onlineMeetings/createOrGet` (then `PATCH .../{id}` for the lobby
-    /// when it was created), or `POST /users/{organizer}/onlineMeetings`. Permission:
+    /// Endpoints: `POST /users/{organizer}/onlineMeetings/createOrGet` (then `PATCH .../{id}` when its lobby
+    /// settings are not the configured ones), or `POST /users/{organizer}/onlineMeetings`. Permission:
     /// `OnlineMeetings.ReadWrite.All` (application) plus an application access policy.
     /// <https://learn.microsoft.com/graph/api/onlinemeeting-createorget>
     ///
@@ -239,10 +247,14 @@ impl GraphClient {
         Ok(meeting)
     }
 
-    /// As [`GraphClient::meeting`], but returns as soon as the meeting exists. When a new standing meeting
-    /// still needs its lobby settings (createOrGet can't carry them), that PATCH is returned as a
-    /// [`LobbyUpdate`] for the caller to run while it shows the link: the link appears one Graph round trip
-    /// sooner.
+    /// As [`GraphClient::meeting`], but returns as soon as the meeting exists. When a standing meeting's lobby
+    /// is not what `MEETNOW_LOBBY_BYPASS` and `MEETNOW_DIALIN_BYPASS` ask for (createOrGet can't carry lobby
+    /// settings, so a new one never is), that PATCH is returned as a [`LobbyUpdate`] for the caller to run
+    /// while it shows the link: the link appears one Graph round trip sooner.
+    ///
+    /// The comparison is with what Graph returns, not with who created the meeting: a meeting another
+    /// process created, or one whose creating call timed out and was answered 200 on retry, or one whose
+    /// creator died before its PATCH, still converges to the configured lobby on the next request.
     ///
     /// # Errors
     /// As [`GraphClient::meeting`].
@@ -258,9 +270,9 @@ impl GraphClient {
                     end_date_time: rfc3339(end),
                 };
                 let url = self.meetings_url(&["createOrGet"]);
-                let meeting = self.send_for_meeting(Method::POST, url, &body, Repeat::Safe).await?;
-                let lobby = (meeting.origin == Origin::Created)
-                    .then(|| LobbyUpdate { graph: self.clone(), meeting_id: meeting.id.clone() });
+                let (meeting, lobby_now) = self.send_for_meeting(Method::POST, url, &body, Repeat::Safe).await?;
+                let settled = lobby_now.is_some_and(|lobby| lobby.matches(&self.lobby_settings()));
+                let lobby = (!settled).then(|| LobbyUpdate { graph: self.clone(), meeting_id: meeting.id.clone() });
                 Ok((meeting, lobby))
             }
             None => {
@@ -271,7 +283,7 @@ impl GraphClient {
                     lobby_bypass_settings: self.lobby_settings(),
                 };
                 let url = self.meetings_url(&[]);
-                let meeting = self.send_for_meeting(Method::POST, url, &body, Repeat::OnlyIfNotDelivered).await?;
+                let (meeting, _) = self.send_for_meeting(Method::POST, url, &body, Repeat::OnlyIfNotDelivered).await?;
                 Ok((meeting, None))
             }
         }
@@ -295,12 +307,12 @@ impl GraphClient {
         url: Url,
         body: &impl serde::Serialize,
         repeat: Repeat,
-    ) -> Result<Meeting, GraphError> {
+    ) -> Result<(Meeting, Option<LobbyBypassWire>), GraphError> {
         self.send(method, url, body, repeat, |answer| {
             let origin = if answer.status == StatusCode::CREATED { Origin::Created } else { Origin::Reused };
-            let mut meeting = OnlineMeetingWire::parse(&answer.body)?.into_meeting(origin)?;
+            let (mut meeting, lobby) = OnlineMeetingWire::parse(&answer.body)?.into_meeting_and_lobby(origin)?;
             meeting.request_id = answer.request_id();
-            Ok(meeting)
+            Ok((meeting, lobby))
         })
         .await
     }

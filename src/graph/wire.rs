@@ -70,6 +70,27 @@ pub struct OnlineMeetingWire {
     pub audio_conferencing: Option<AudioConferencingWire>,
     #[serde(deserialize_with = "lenient_object")]
     pub join_meeting_id_settings: Option<JoinMeetingIdSettingsWire>,
+    #[serde(deserialize_with = "lenient_object")]
+    pub lobby_bypass_settings: Option<LobbyBypassWire>,
+}
+
+/// `lobbyBypassSettings` as Graph returns it: compared with the configured settings, so a meeting whose
+/// lobby was never set (or was changed) gets them, whoever created it.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct LobbyBypassWire {
+    #[serde(deserialize_with = "lenient_string")]
+    pub scope: Option<String>,
+    pub is_dial_in_bypass_enabled: Option<bool>,
+}
+
+impl LobbyBypassWire {
+    /// Whether these are the settings `wanted` asks for. Unknown or missing fields count as different: a
+    /// PATCH that changes nothing is harmless, a lobby left open is not.
+    pub fn matches(&self, wanted: &LobbyBypassSettings) -> bool {
+        self.scope.as_deref().is_some_and(|scope| scope.eq_ignore_ascii_case(wanted.scope))
+            && self.is_dial_in_bypass_enabled == Some(wanted.is_dial_in_bypass_enabled)
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -127,12 +148,23 @@ impl OnlineMeetingWire {
     /// # Errors
     /// A meeting without an id or an `https://` join link: showing it would post a broken link.
     pub fn into_meeting(self, origin: Origin) -> Result<Meeting, MeetingShapeError> {
+        self.into_meeting_and_lobby(origin).map(|(meeting, _)| meeting)
+    }
+
+    /// [`Self::into_meeting`], and the lobby settings the meeting has now (when Graph said).
+    ///
+    /// # Errors
+    /// As [`Self::into_meeting`].
+    pub fn into_meeting_and_lobby(
+        self,
+        origin: Origin,
+    ) -> Result<(Meeting, Option<LobbyBypassWire>), MeetingShapeError> {
         let id = self.id.ok_or(MeetingShapeError::MissingId)?;
         let join_url = self.join_web_url.or(self.join_url).ok_or(MeetingShapeError::MissingJoinUrl)?;
         if !is_https_url(&join_url) {
             return Err(MeetingShapeError::BadJoinUrl);
         }
-        Ok(Meeting {
+        let meeting = Meeting {
             id,
             subject: self.subject,
             join_url,
@@ -146,7 +178,8 @@ impl OnlineMeetingWire {
                 .and_then(|s| Some(JoinById { meeting_id: s.join_meeting_id?, passcode: s.passcode })),
             origin,
             request_id: None,
-        })
+        };
+        Ok((meeting, self.lobby_bypass_settings))
     }
 }
 

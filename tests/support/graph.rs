@@ -139,11 +139,14 @@ pub struct GraphStandIn {
     /// `http://127.0.0.1:PORT`: both the authority host and the Graph endpoint.
     pub url: String,
     inner: Arc<Mutex<Inner>>,
+    changed: Arc<tokio::sync::Notify>,
 }
 
 #[derive(Clone)]
 struct AppState {
     inner: Arc<Mutex<Inner>>,
+    /// Notified after every request is answered, for [`GraphStandIn::wait_for`].
+    changed: Arc<tokio::sync::Notify>,
 }
 
 impl GraphStandIn {
@@ -169,14 +172,20 @@ impl GraphStandIn {
             serial: 0,
             validate: true,
         }));
-        let state = AppState { inner: inner.clone() };
+        let changed = Arc::new(tokio::sync::Notify::new());
+        let state = AppState { inner: inner.clone(), changed: changed.clone() };
         let app = Router::new()
             .route("/{tenant}/oauth2/v2.0/token", post(token))
             .route("/v1.0/users/{organizer}/onlineMeetings", post(create_meeting))
             .route("/v1.0/users/{organizer}/onlineMeetings/{action}", post(create_or_get).patch(patch_meeting))
             .with_state(state);
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        Self { url, inner }
+        Self { url, inner, changed }
+    }
+
+    /// Waits until `check` returns `Some`, re-checking after every request the stand-in answers. Panics after 30 s.
+    pub async fn wait_for<T>(&self, what: &str, check: impl Fn(&GraphStandIn) -> Option<T>) -> T {
+        super::wait_until(&self.changed, Duration::from_secs(30), what, || check(self)).await
     }
 
     /// The variables a real deployment would set, pointing at this stand-in.
@@ -240,6 +249,15 @@ impl GraphStandIn {
     /// The lobby settings a meeting has now.
     pub fn lobby_of(&self, meeting_id: &str) -> Option<Value> {
         self.with(|s| s.meetings.get(meeting_id).and_then(|m| m.lobby.clone()))
+    }
+
+    /// Meetings whose lobby is not the one a deployment with the default `MEETNOW_LOBBY_BYPASS` and
+    /// `MEETNOW_DIALIN_BYPASS` asks for (never set, so the tenant's default, or set otherwise).
+    pub fn meetings_without_the_configured_lobby(&self) -> Vec<String> {
+        let configured = json!({"scope": "organization", "isDialInBypassEnabled": true});
+        self.with(|s| {
+            s.meetings.values().filter(|m| m.lobby.as_ref() != Some(&configured)).map(|m| m.id.clone()).collect()
+        })
     }
 }
 
@@ -415,6 +433,8 @@ fn finish(
     response: Response,
 ) -> Response {
     let crid = headers.get("client-request-id").and_then(|v| v.to_str().ok());
+    // Waiters re-check when this returns; the state below is updated by then.
+    let _notify = NotifyOnDrop(&app.changed);
     {
         let mut s = app.inner.lock().unwrap();
         if let Some(record) = s.requests.iter_mut().rev().find(|r| r.client_request_id.as_deref() == crid) {
@@ -639,4 +659,13 @@ fn scope_is_valid(scope: &str, base: &str) -> bool {
 
 fn uuid() -> String {
     uuid::Builder::from_random_bytes(rand::random()).into_uuid().to_string()
+}
+
+/// Notifies waiters when dropped, i.e. after the surrounding function has updated the state.
+struct NotifyOnDrop<'a>(&'a tokio::sync::Notify);
+
+impl Drop for NotifyOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.notify_waiters();
+    }
 }
