@@ -55,6 +55,19 @@ pub struct DiscordConfig {
     pub guild_id: Option<u64>,
     /// `DISCORD_API_URL`: send REST calls here instead of `https://discord.com` (rate limiter off).
     pub api_url: Option<Url>,
+    /// `DISCORD_PUBLIC_KEY` and `MEETNOW_INTERACTIONS_ADDR`: receive commands at Discord's Interactions
+    /// Endpoint URL instead of over the gateway.
+    pub interactions: Option<InteractionsEndpoint>,
+}
+
+/// Where and how to serve Discord's Interactions Endpoint URL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InteractionsEndpoint {
+    /// The application's Ed25519 public key (Developer Portal → General Information → Public Key). Public,
+    /// not a secret: it only verifies Discord's signatures.
+    pub public_key: [u8; 32],
+    /// The address `POST /interactions` is served on.
+    pub addr: std::net::SocketAddr,
 }
 
 /// Settings for Microsoft Graph and the meetings it makes.
@@ -142,6 +155,7 @@ impl Config {
             token: get("DISCORD_TOKEN").map(parse_discord_token).transpose()?,
             guild_id: get("DISCORD_GUILD_ID").map(|v| parse_snowflake("DISCORD_GUILD_ID", &v)).transpose()?,
             api_url: get("DISCORD_API_URL").map(|v| parse_base_url("DISCORD_API_URL", &v)).transpose()?,
+            interactions: parse_interactions(get("DISCORD_PUBLIC_KEY"), get("MEETNOW_INTERACTIONS_ADDR"))?,
         };
 
         let graph = GraphConfig {
@@ -395,6 +409,57 @@ fn parse_metrics_addr(value: &str) -> Result<std::net::SocketAddr, ConfigError> 
     })
 }
 
+fn parse_interactions(
+    public_key: Option<String>,
+    addr: Option<String>,
+) -> Result<Option<InteractionsEndpoint>, ConfigError> {
+    let (public_key, addr) = match (public_key, addr) {
+        (None, None) => return Ok(None),
+        (Some(key), Some(addr)) => (key, addr),
+        (Some(_), None) => {
+            return Err(ConfigError::new(
+                "MEETNOW_INTERACTIONS_ADDR",
+                "is not set, but DISCORD_PUBLIC_KEY is; set both to serve Discord's Interactions Endpoint URL \
+                 (e.g. MEETNOW_INTERACTIONS_ADDR=0.0.0.0:8080), or neither to take commands over the gateway",
+            ))
+        }
+        (None, Some(_)) => {
+            return Err(ConfigError::new(
+                "DISCORD_PUBLIC_KEY",
+                "is not set, but MEETNOW_INTERACTIONS_ADDR is; copy the Public Key from the Developer Portal \
+                 (your application → General Information), or unset MEETNOW_INTERACTIONS_ADDR to use the gateway",
+            ))
+        }
+    };
+    let key = parse_hex_key(&public_key).ok_or_else(|| {
+        ConfigError::new(
+            "DISCORD_PUBLIC_KEY",
+            format!(
+                "{public_key:?} is not a public key; it is 64 hexadecimal characters, from the Developer Portal \
+                 (your application → General Information → Public Key)"
+            ),
+        )
+    })?;
+    let addr = addr.parse().map_err(|_| {
+        ConfigError::new(
+            "MEETNOW_INTERACTIONS_ADDR",
+            format!("{addr:?} is not an address and port; use e.g. 0.0.0.0:8080 (or 127.0.0.1:8080 behind a proxy)"),
+        )
+    })?;
+    Ok(Some(InteractionsEndpoint { public_key: key, addr }))
+}
+
+fn parse_hex_key(value: &str) -> Option<[u8; 32]> {
+    if value.len() != 64 || !value.is_ascii() {
+        return None;
+    }
+    let mut key = [0u8; 32];
+    for (byte, pair) in key.iter_mut().zip(value.as_bytes().chunks(2)) {
+        *byte = u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok()?;
+    }
+    Some(key)
+}
+
 fn parse_log_filter(value: String) -> Result<String, ConfigError> {
     tracing_subscriber::EnvFilter::try_new(&value).map(|_| value.clone()).map_err(|e| {
         ConfigError::new("RUST_LOG", format!("{value:?} is not a tracing filter ({e}); e.g. info,meetnow=debug"))
@@ -440,6 +505,35 @@ mod tests {
         assert!(cfg.allowed_role_ids.is_empty());
         assert_eq!(cfg.log_format, LogFormat::Pretty);
         assert!(cfg.discord.token.is_none() && cfg.discord.api_url.is_none() && cfg.discord.guild_id.is_none());
+    }
+
+    #[test]
+    fn the_interactions_endpoint_needs_both_variables_and_a_real_key() {
+        let key = "67c6bd767ca099e79efac9fcce4d2022a63bf7dea780e7f3d813f694c1597089";
+        let mut vars = valid();
+        vars.insert("DISCORD_PUBLIC_KEY", key.into());
+        assert_eq!(load(&vars).unwrap_err().variable, "MEETNOW_INTERACTIONS_ADDR");
+        vars.insert("MEETNOW_INTERACTIONS_ADDR", "0.0.0.0:8080".into());
+        let endpoint = load(&vars).unwrap().discord.interactions.unwrap();
+        assert_eq!(endpoint.public_key[..2], [0x67, 0xc6]);
+        assert_eq!(endpoint.addr.port(), 8080);
+        vars.remove("DISCORD_PUBLIC_KEY");
+        assert_eq!(load(&vars).unwrap_err().variable, "DISCORD_PUBLIC_KEY");
+        for bad in [&key[1..], "zz".repeat(32).as_str(), "é".repeat(32).as_str()] {
+            let err = error_for_pair("DISCORD_PUBLIC_KEY", bad, "MEETNOW_INTERACTIONS_ADDR", "0.0.0.0:8080");
+            assert_eq!(err.variable, "DISCORD_PUBLIC_KEY", "{bad}");
+            assert!(err.problem.contains("64 hexadecimal"), "{err}");
+        }
+        let err = error_for_pair("DISCORD_PUBLIC_KEY", key, "MEETNOW_INTERACTIONS_ADDR", "8080");
+        assert_eq!(err.variable, "MEETNOW_INTERACTIONS_ADDR");
+        assert!(load(&valid()).unwrap().discord.interactions.is_none());
+    }
+
+    fn error_for_pair(a: &'static str, a_value: &str, b: &'static str, b_value: &str) -> ConfigError {
+        let mut vars = valid();
+        vars.insert(a, a_value.to_owned());
+        vars.insert(b, b_value.to_owned());
+        load(&vars).expect_err("values must be refused")
     }
 
     #[test]

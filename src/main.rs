@@ -89,6 +89,10 @@ async fn dispatch(command: Command, config: Config) -> u8 {
             }
             match meetnow::discord::run_with_graph(&config, http, graph, shutdown_signal()).await {
                 Ok(()) => 0,
+                Err(meetnow::discord::RunError::Config(error)) => {
+                    eprintln!("configuration error: {error}");
+                    CONFIG_ERROR
+                }
                 Err(error) => {
                     eprintln!("error: {error}");
                     1

@@ -49,6 +49,8 @@ pub struct Metrics {
     gateway_connected: Gauge,
     ever_connected: AtomicBool,
     token_ok: AtomicBool,
+    /// What this process takes commands over, which decides what "healthy" means.
+    mode: std::sync::Mutex<Mode>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -73,6 +75,7 @@ impl Default for Metrics {
             gateway_connected: Gauge::default(),
             ever_connected: AtomicBool::new(false),
             token_ok: AtomicBool::new(false),
+            mode: std::sync::Mutex::new(Mode::Gateway),
             registry: Registry::default(),
         };
         registry.register("commands", "/meetnow commands received", metrics.commands.clone());
@@ -155,11 +158,20 @@ impl Metrics {
         out
     }
 
+    /// Records what the process takes commands over (and, for the endpoint, whether it still serves it).
+    pub fn set_mode(&self, mode: Mode) {
+        if let Ok(mut current) = self.mode.lock() {
+            *current = mode;
+        }
+    }
+
     /// `Ok` when healthy, otherwise the reasons it is not.
     pub fn health(&self) -> Result<(), Vec<&'static str>> {
         let mut reasons = Vec::new();
-        if self.gateway_connected.get() != 1 {
-            reasons.push("the Discord gateway is not connected");
+        match self.mode.lock().map(|mode| *mode).unwrap_or(Mode::Stopping) {
+            Mode::Gateway if self.gateway_connected.get() != 1 => reasons.push("the Discord gateway is not connected"),
+            Mode::Gateway | Mode::Endpoint => {}
+            Mode::Stopping => reasons.push("shutting down: finishing the commands in flight"),
         }
         if !self.token_ok.load(Ordering::SeqCst) {
             reasons.push("the last Microsoft Graph token refresh failed");
@@ -170,6 +182,17 @@ impl Metrics {
             Err(reasons)
         }
     }
+}
+
+/// What a process takes commands over; `/healthz` asks of each what it needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// The gateway websocket: healthy while it is connected.
+    Gateway,
+    /// Discord's interactions endpoint: healthy while it is served (no gateway needed).
+    Endpoint,
+    /// Shutdown has begun: not ready for new commands, so a load balancer sends them elsewhere.
+    Stopping,
 }
 
 /// Serves `/metrics` and `/healthz` on `listener` until the runtime ends.
@@ -235,6 +258,16 @@ mod tests {
         assert!(m.health().is_ok());
         m.gateway(false);
         assert_eq!(m.health().unwrap_err(), vec!["the Discord gateway is not connected"]);
+    }
+
+    #[test]
+    fn the_endpoint_needs_no_gateway_and_stopping_is_unhealthy() {
+        let m = Metrics::default();
+        m.token_refreshed(true);
+        m.set_mode(Mode::Endpoint);
+        assert!(m.health().is_ok());
+        m.set_mode(Mode::Stopping);
+        assert_eq!(m.health().unwrap_err(), vec!["shutting down: finishing the commands in flight"]);
     }
 
     #[test]

@@ -74,7 +74,13 @@ async fn a_response_slower_than_the_timeout_is_retried_without_a_second_bridge()
     let record = meetnow(&bot, 6_100_000_000_000_000_001).await;
     assert!(join_link(&record).is_some(), "{:?}", record.ephemeral_text());
     assert_eq!(bot.graph.meetings_created(), 1);
-    assert!(embed_description(&record).contains("standing bridge"), "the retry got the existing meeting");
+    // The retry was told 200, but the bridge was made for this command: it is new to the channel, so it is
+    // announced as new, pinned, and given its lobby settings (which a 200 used to skip for good).
+    assert!(embed_description(&record).starts_with("New bridge"), "{}", embed_description(&record));
+    bot.discord.wait_for("the pin", |d| (d.pins().len() == 1).then_some(())).await;
+    bot.graph
+        .wait_for("the lobby settings", |g| g.meetings_without_the_configured_lobby().is_empty().then_some(()))
+        .await;
     bot.stop().await.unwrap();
 }
 

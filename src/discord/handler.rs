@@ -1,8 +1,22 @@
 //! What happens when someone types `/meetnow`: checks, defer and Graph together, announcement, pin.
 //!
-//! The functions take `&Http` and `&CommandInteraction` rather than serenity's `Context`, so they are the
-//! same code the gateway runs and the code a test can call. Failures reach the invoker as an ephemeral
-//! sentence; the channel never gets a half-made announcement or a placeholder link.
+//! One handler for every way a command arrives: over the gateway (the first response goes by REST) and
+//! over Discord's interactions endpoint (it goes back in the HTTP answer); see [`FirstResponse`]. The
+//! functions take `&Http` and `&CommandInteraction` rather than serenity's `Context`, so both paths, and
+//! tests, run the same code. Failures reach the invoker as an ephemeral sentence; the channel never gets a
+//! half-made announcement or a placeholder link.
+//!
+//! # Several processes on one token
+//!
+//! Over the gateway Discord sends every command to every process; the first to acknowledge it answers, and
+//! Discord refuses the others (40060). Nothing here depends on which process that is, or on memory:
+//! - the lobby settings converge from what Graph returns (see `GraphClient::meeting_now`), so a process that
+//!   lost the race still finishes its Graph call and applies them;
+//! - whether a bridge is new to the channel comes from Graph's `creationDateTime` against the command's own
+//!   time, not from which process saw the 201 ([`is_new_to_the_channel`]);
+//! - "pinned once" is checked against the channel's pins ([`Bot::pin_once`]);
+//! - a process that lost the race stands by: if the reply is still "thinking…" once the winner should long
+//!   have answered (it may have been killed), it finishes the announcement with the same bridge.
 
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -11,16 +25,19 @@ use std::time::Duration;
 
 use serenity::all::{
     ChannelId, CommandInteraction, CreateAllowedMentions, CreateInteractionResponse, CreateInteractionResponseFollowup,
-    CreateInteractionResponseMessage, CreateMessage, EditInteractionResponse, Http, Message, MessageId, RoleId,
+    CreateInteractionResponseMessage, CreateMessage, EditInteractionResponse, Http, HttpError, Message, MessageId,
+    RoleId,
 };
-use tokio::sync::{watch, Semaphore};
+use time::OffsetDateTime;
+use tokio::sync::{oneshot, watch, Semaphore};
 use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
 use tracing::Instrument as _;
 
 use super::announce::{self, Announcement, Kind};
 use super::command;
-use crate::graph::GraphClient;
-use crate::meeting::{MeetingKey, MeetingRequest, Origin};
+use crate::graph::{GraphClient, GraphError, LobbyUpdate};
+use crate::meeting::{Meeting, MeetingKey, MeetingRequest, Origin};
 use crate::metrics::Metrics;
 
 /// The bot's state: what every interaction needs.
@@ -31,6 +48,11 @@ pub struct Bot {
     accepting: AtomicBool,
     /// How many commands are being answered; shutdown waits for zero.
     in_flight: watch::Sender<usize>,
+    /// Cancelled when shutdown starts: ends the stand-by of commands another process answers.
+    stopping: CancellationToken,
+    /// How long after a command a process that lost the acknowledgement race looks whether the winner
+    /// announced it (see [`Bot::stand_by`]).
+    take_over_after: Duration,
     /// Permits for Discord REST calls in flight (see [`MAX_DISCORD_CALLS_IN_FLIGHT`]).
     discord_calls: Semaphore,
     pub(crate) metrics: Arc<Metrics>,
@@ -45,9 +67,80 @@ pub const MAX_DISCORD_CALLS_IN_FLIGHT: usize = 256;
 /// about a second.
 const RATE_LIMIT_PAUSE: Duration = Duration::from_millis(1000);
 
+/// How long a shutting-down process waits before telling a new command it is restarting: long enough for
+/// another process on the same token to answer it first, well within Discord's three seconds.
+const DRAINING_GRACE: Duration = Duration::from_millis(1500);
+
+/// Milliseconds from the Unix epoch to Discord's (2015-01-01), for the time inside a snowflake.
+const DISCORD_EPOCH_MS: i128 = 1_420_070_400_000;
+
 fn is_rate_limited(error: &serenity::Error) -> bool {
-    matches!(error, serenity::Error::Http(serenity::all::HttpError::UnsuccessfulRequest(response))
+    matches!(error, serenity::Error::Http(HttpError::UnsuccessfulRequest(response))
         if response.status_code == serenity::all::StatusCode::TOO_MANY_REQUESTS)
+}
+
+/// Discord's error code in an unsuccessful REST answer.
+fn discord_code(error: &serenity::Error) -> Option<isize> {
+    match error {
+        serenity::Error::Http(HttpError::UnsuccessfulRequest(response)) => Some(response.error.code),
+        _ => None,
+    }
+}
+
+/// Discord's 40060, "Interaction has already been acknowledged": another process answered this command.
+fn is_already_acknowledged(error: &serenity::Error) -> bool {
+    discord_code(error) == Some(40060)
+}
+
+/// How often, and how far apart, an edit of the deferred reply is repeated while Discord does not know the
+/// reply yet (10015, "Unknown Webhook"). A defer sent in the answer to Discord's HTTP request is taken by
+/// Discord when that answer arrives, which can be after an edit sent right behind it over REST.
+const UNKNOWN_REPLY_RETRIES: u32 = 4;
+const UNKNOWN_REPLY_PAUSE: Duration = Duration::from_millis(150);
+
+/// When the command was issued: the time inside its snowflake id, Discord's own clock.
+fn issued_at(command: &CommandInteraction) -> Option<OffsetDateTime> {
+    let millis = i128::from(command.id.get() >> 22) + DISCORD_EPOCH_MS;
+    OffsetDateTime::from_unix_timestamp_nanos(millis * 1_000_000).ok()
+}
+
+/// Whether the bridge was made for this command rather than before it: Graph said it created it, or its
+/// `creationDateTime` is no earlier than the command was issued. The second half matters when several
+/// processes answer: the one that won the acknowledgement may have been told 200 by Graph because another
+/// process's createOrGet, for the same command, made the bridge a moment before. That process received the
+/// command after Discord issued it and then asked Graph, so the bridge is created a network round trip or two
+/// after the command: Discord's and Microsoft's clocks (both NTP-synchronised) would have to be further apart
+/// than that to call it old. A bridge made by an earlier command, even milliseconds earlier, is not new.
+pub fn is_new_to_the_channel(meeting: &Meeting, issued: Option<OffsetDateTime>) -> bool {
+    meeting.origin == Origin::Created
+        || matches!((meeting.created_at, issued), (Some(created), Some(issued)) if created >= issued)
+}
+
+/// How the first response to an interaction reaches Discord: the one difference between the gateway and
+/// the interactions endpoint, for everything after it is REST with the interaction token.
+pub enum FirstResponse {
+    /// `POST /interactions/{id}/{token}/callback`: commands that came over the gateway.
+    Rest,
+    /// The answer to Discord's own HTTP request (the interactions endpoint), handed to the waiting request.
+    HttpAnswer(oneshot::Sender<CreateInteractionResponse>),
+}
+
+/// Why a command was not acknowledged by this process.
+#[derive(Debug)]
+enum Unacknowledged {
+    /// Another process answered it first (40060): it is that process's to announce.
+    AnsweredElsewhere,
+    /// Expired (10062), Discord unreachable, or the HTTP request gone: nobody can answer it now.
+    Failed(String),
+}
+
+impl std::fmt::Display for Unacknowledged {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::AnsweredElsewhere => f.write_str("another process acknowledged it first"),
+            Self::Failed(detail) => f.write_str(detail),
+        }
+    }
 }
 
 /// Counts one command as in flight while it lives; shutdown waits until none are.
@@ -56,6 +149,13 @@ pub struct InFlight(Arc<Bot>);
 impl Drop for InFlight {
     fn drop(&mut self) {
         self.0.in_flight.send_modify(|n| *n = n.saturating_sub(1));
+    }
+}
+
+/// Applies a pending lobby update, if any (boxed: see [`Bot::discord`]).
+async fn apply(lobby: Option<LobbyUpdate>) {
+    if let Some(lobby) = lobby {
+        Box::pin(lobby.apply()).await;
     }
 }
 
@@ -74,6 +174,8 @@ impl From<&Message> for Posted {
 
 impl Bot {
     pub fn new(graph: GraphClient, allowed_roles: &[u64], pin: bool) -> Self {
+        // The winner of a command answers within Graph's budget plus an edit; a second later it is gone.
+        let take_over_after = graph.retry_policy().budget + Duration::from_secs(2);
         Self {
             metrics: graph.metrics(),
             graph,
@@ -81,6 +183,8 @@ impl Bot {
             pin,
             accepting: AtomicBool::new(true),
             in_flight: watch::Sender::new(0),
+            stopping: CancellationToken::new(),
+            take_over_after,
             discord_calls: Semaphore::new(MAX_DISCORD_CALLS_IN_FLIGHT),
         }
     }
@@ -89,6 +193,7 @@ impl Bot {
     /// Returns how many were still running when the wait ended.
     pub async fn drain(&self, limit: Duration) -> usize {
         self.accepting.store(false, Ordering::SeqCst);
+        self.stopping.cancel();
         let mut count = self.in_flight.subscribe();
         let _ = tokio::time::timeout(limit, count.wait_for(|n| *n == 0)).await;
         let left = *count.borrow();
@@ -102,8 +207,8 @@ impl Bot {
         InFlight(self.clone())
     }
 
-    /// Answers one `/meetnow`; `_in_flight` is held until the answer is complete.
-    pub async fn handle(&self, http: &Http, command: &CommandInteraction, _in_flight: InFlight) {
+    /// Answers one `/meetnow`; `in_flight` is held until the answer is complete.
+    pub async fn handle(&self, http: &Http, command: &CommandInteraction, first: FirstResponse, in_flight: InFlight) {
         let span = tracing::info_span!(
             "interaction",
             interaction_id = %command.id,
@@ -111,20 +216,22 @@ impl Bot {
             channel_id = %command.channel_id,
             user_id = %command.user.id,
         );
-        self.answer(http, command).instrument(span).await;
+        self.answer(http, command, first, in_flight).instrument(span).await;
     }
 
-    async fn answer(&self, http: &Http, command: &CommandInteraction) {
+    async fn answer(&self, http: &Http, command: &CommandInteraction, first: FirstResponse, in_flight: InFlight) {
         let received = Instant::now();
         self.metrics.command_received();
         if !self.accepting.load(Ordering::SeqCst) {
-            return self
-                .reply_privately(http, command, "meetnow is restarting. Run /meetnow again in a few seconds.")
-                .await;
+            // Another process on the same token may be up: give it the chance to answer first, so a rolling
+            // restart shows nobody this note. Alone, this process still answers within Discord's deadline.
+            tokio::time::sleep(DRAINING_GRACE).await;
+            let note = "meetnow is restarting. Run /meetnow again in a few seconds.";
+            return self.reply_privately(http, command, first, note).await;
         }
         let Some(guild_id) = command.guild_id else {
             return self
-                .reply_privately(http, command, "/meetnow works in server channels, not in direct messages.")
+                .reply_privately(http, command, first, "/meetnow works in server channels, not in direct messages.")
                 .await;
         };
         if !self.may_use(command) {
@@ -132,11 +239,11 @@ impl Bot {
             self.metrics.command_failed("refused");
             let refusal =
                 "You need one of the roles this server allows to start a bridge with /meetnow. Ask a server admin.";
-            return self.reply_privately(http, command, refusal).await;
+            return self.reply_privately(http, command, first, refusal).await;
         }
         let options = match command::options(command) {
             Ok(options) => options,
-            Err(problem) => return self.reply_privately(http, command, &problem.to_string()).await,
+            Err(problem) => return self.reply_privately(http, command, first, &problem.to_string()).await,
         };
 
         let kind = if options.new { Kind::Separate } else { Kind::Standing };
@@ -150,12 +257,13 @@ impl Bot {
         // Acknowledge (Graph can take longer than Discord's three seconds) and ask Graph for the standing bridge
         // at the same time, so the link waits for the slower of the two round trips, not for their sum. If the
         // acknowledgement fails, that bridge is still the one the user's retry gets. A separate bridge is not
-        // idempotent, so it is asked for only once the command is acknowledged: an expired command must not
-        // leave a bridge nobody sees. The Graph call is boxed, like every call in `discord`: a command waiting
-        // its turn holds a few KB, not the call's state.
+        // idempotent, so it is asked for only once the command is acknowledged: an expired command, or one
+        // another process answers, must not leave a bridge nobody sees. The Graph call is boxed, like every
+        // call in `discord`: a command waiting its turn holds a few KB, not the call's state.
         let ask_early = kind == Kind::Standing;
         let mut meeting_call = Box::pin(self.graph.meeting_now(&request));
-        let acknowledge = self.discord(|| command.defer(http));
+        let acknowledge =
+            self.respond_first(http, command, first, CreateInteractionResponse::Defer(Default::default()));
         tokio::pin!(acknowledge);
         let mut found = None;
         let acknowledged = loop {
@@ -166,19 +274,25 @@ impl Bot {
                 answer = &mut meeting_call, if ask_early && found.is_none() => found = Some(answer),
             }
         };
-        if let Err(error) = acknowledged {
-            // Most often 10062: the interaction expired before we got it. Nothing more can be said to the user;
-            // returning drops the Graph call if it is still running.
-            tracing::warn!(%error, "could not acknowledge the command; giving up on it");
-            self.metrics.command_failed("acknowledgement");
-            return;
-        }
-        let found = match found {
-            Some(answer) => answer,
-            None => meeting_call.await,
+        let found = match acknowledged {
+            Ok(()) => match found {
+                Some(answer) => answer,
+                None => meeting_call.await,
+            },
+            Err(refused) if ask_early => {
+                // Not ours to announce, but the bridge's lobby settings must not depend on which process
+                // answered: finish the Graph call and apply them, then stand by in case the winner dies.
+                drop(in_flight);
+                let found = match found {
+                    Some(answer) => answer,
+                    None => meeting_call.await,
+                };
+                return self.stand_by(http, command, refused, found, &fallback_subject).await;
+            }
+            Err(refused) => return self.not_acknowledged(&refused),
         };
 
-        let (meeting, lobby) = match found {
+        let (mut meeting, lobby) = match found {
             Ok(found) => found,
             Err(error) => {
                 tracing::error!(
@@ -189,15 +303,14 @@ impl Bot {
                 return self.fail_privately(http, command, &error.user_message()).await;
             }
         };
+        let new_to_the_channel = is_new_to_the_channel(&meeting, issued_at(command));
+        if new_to_the_channel {
+            meeting.origin = Origin::Created;
+        }
 
-        // Show the link now; a new bridge's lobby settings are applied meanwhile.
+        // Show the link now; the lobby settings, if they still need applying, are applied meanwhile.
         let announcement = announce::announcement(&meeting, kind, &fallback_subject);
-        let apply_lobby = async {
-            if let Some(lobby) = lobby {
-                Box::pin(lobby.apply()).await;
-            }
-        };
-        let (posted, ()) = tokio::join!(self.announce(http, command, announcement), apply_lobby);
+        let (posted, ()) = tokio::join!(self.announce(http, command, announcement), apply(lobby));
         let Some(posted) = posted else {
             tracing::error!(meeting_id = %meeting.id, "could not post the announcement at all");
             self.metrics.command_failed("announcement");
@@ -211,9 +324,81 @@ impl Bot {
             elapsed_ms = received.elapsed().as_millis() as u64,
             "bridge announced"
         );
-        self.metrics.meeting_announced(meeting.origin == Origin::Created);
-        if self.pin && meeting.origin == Origin::Created {
-            self.pin(http, posted).await;
+        self.metrics.meeting_announced(new_to_the_channel);
+        if self.pin && new_to_the_channel {
+            self.pin_once(http, posted, &meeting).await;
+        }
+    }
+
+    /// A command this process did not acknowledge and asked Graph nothing for.
+    fn not_acknowledged(&self, refused: &Unacknowledged) {
+        match refused {
+            Unacknowledged::AnsweredElsewhere => tracing::debug!("another process answers this command"),
+            Unacknowledged::Failed(error) => {
+                // Most often 10062: the interaction expired before we got it. Nothing more can be said to the user.
+                tracing::warn!(%error, "could not acknowledge the command; giving up on it");
+                self.metrics.command_failed("acknowledgement");
+            }
+        }
+    }
+
+    /// After losing the acknowledgement of a standing bridge's command: apply the bridge's lobby settings,
+    /// then, if another process answers it, look once after [`Bot::take_over_after`]. A reply still at
+    /// "thinking…" then means that process died (a crash, a SIGKILL, a node lost); this one has the same
+    /// bridge (createOrGet) and the interaction token, so it finishes the announcement. An answered or
+    /// removed reply is left alone: the losing process leaves no trace.
+    async fn stand_by(
+        &self,
+        http: &Http,
+        command: &CommandInteraction,
+        refused: Unacknowledged,
+        found: Result<(Meeting, Option<LobbyUpdate>), GraphError>,
+        fallback_subject: &str,
+    ) {
+        let meeting = match found {
+            Ok((meeting, lobby)) => {
+                apply(lobby).await;
+                Some(meeting)
+            }
+            // The process that answers reports its own failure to the user.
+            Err(error) => {
+                tracing::debug!(%error, "graph failed for a command this process did not acknowledge");
+                None
+            }
+        };
+        let (Unacknowledged::AnsweredElsewhere, Some(mut meeting)) = (&refused, meeting) else {
+            return self.not_acknowledged(&refused);
+        };
+        tracing::debug!("another process answers this command; standing by");
+        // Counted from when the command was issued, so a process that got it late does not look late too.
+        let look_at = match issued_at(command) {
+            Some(issued) => (issued + self.take_over_after - OffsetDateTime::now_utc()).try_into().unwrap_or_default(),
+            None => self.take_over_after,
+        };
+        tokio::select! {
+            () = tokio::time::sleep(look_at.min(self.take_over_after)) => {}
+            () = self.stopping.cancelled() => return,
+        }
+        match self.discord(|| http.get_original_interaction_response(&command.token)).await {
+            Ok(reply) if reply.embeds.is_empty() && reply.components.is_empty() => {}
+            Ok(_) => return tracing::debug!("the other process announced the bridge"),
+            Err(error) => return tracing::debug!(%error, "the reply is gone; nothing to finish"),
+        }
+        tracing::warn!(meeting_id = %meeting.id, "the process that acknowledged this command did not announce it; finishing it");
+        let new_to_the_channel = is_new_to_the_channel(&meeting, issued_at(command));
+        if new_to_the_channel {
+            meeting.origin = Origin::Created;
+        }
+        let kind = Kind::Standing;
+        let Some(posted) = self.announce(http, command, announce::announcement(&meeting, kind, fallback_subject)).await
+        else {
+            self.metrics.command_failed("announcement");
+            return;
+        };
+        tracing::info!(meeting_id = %meeting.id, origin = ?meeting.origin, taken_over = true, "bridge announced");
+        self.metrics.meeting_announced(new_to_the_channel);
+        if self.pin && new_to_the_channel {
+            self.pin_once(http, posted, &meeting).await;
         }
     }
 
@@ -232,10 +417,19 @@ impl Bot {
             }
             command.edit_response(http, edit).await.map(|message| Posted::from(&message))
         };
-        match self.discord(edit).await {
-            Ok(posted) => return Some(posted),
-            Err(error) => {
-                tracing::warn!(%error, "editing the deferred reply failed; posting the announcement in the channel")
+        let mut unknown = 0;
+        loop {
+            match self.discord(edit).await {
+                Ok(posted) => return Some(posted),
+                Err(error) if discord_code(&error) == Some(10015) && unknown < UNKNOWN_REPLY_RETRIES => {
+                    unknown += 1;
+                    tracing::debug!(%error, "Discord does not know the deferred reply yet; editing again shortly");
+                    tokio::time::sleep(UNKNOWN_REPLY_PAUSE).await;
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "editing the deferred reply failed; posting the announcement in the channel");
+                    break;
+                }
             }
         }
         let send = || async move {
@@ -246,9 +440,18 @@ impl Bot {
             }
             command.channel_id.send_message(http, message).await.map(|message| Posted::from(&message))
         };
-        let posted = self.discord(send).await;
-        let _ = self.discord(|| command.delete_response(http)).await;
-        posted.map_err(|error| tracing::error!(%error, "posting the announcement in the channel failed")).ok()
+        match self.discord(send).await {
+            Ok(posted) => {
+                // Only now is the "thinking…" reply redundant. Removed before the channel post succeeded, it could
+                // take the only announcement with it: the edit may have landed and only its answer been lost.
+                let _ = self.discord(|| command.delete_response(http)).await;
+                Some(posted)
+            }
+            Err(error) => {
+                tracing::error!(%error, "posting the announcement in the channel failed");
+                None
+            }
+        }
     }
 
     fn may_use(&self, command: &CommandInteraction) -> bool {
@@ -290,26 +493,91 @@ impl Bot {
         }
     }
 
-    async fn pin(&self, http: &Http, posted: Posted) {
+    /// Pins the announcement of a new bridge unless an announcement of it is pinned in the channel already:
+    /// two people typing `/meetnow` in a new channel at once, or a process finishing another's command, must
+    /// not leave two pins. Checked before pinning, and again after, for two pins made at the same moment: then
+    /// the older announcement keeps its pin and the newer one is unpinned, which every process decides alike.
+    async fn pin_once(&self, http: &Http, posted: Posted, meeting: &Meeting) {
+        match self.pinned_announcements(http, posted.channel_id, meeting).await {
+            Ok(pinned) if pinned.iter().any(|&id| id != posted.message_id) => {
+                return tracing::debug!("this bridge's announcement is pinned already");
+            }
+            Ok(_) => {}
+            // Reading pins needs View Channel and Read Message History; pinning may still work.
+            Err(error) => tracing::debug!(%error, "could not read the channel's pins"),
+        }
         let reason = Some("meetnow: new incident bridge");
         if let Err(error) = self.discord(|| http.pin_message(posted.channel_id, posted.message_id, reason)).await {
             // Usually the bot lacks Manage Messages (or Pin Messages) here; the announcement stands regardless.
-            tracing::warn!(%error, message_id = %posted.message_id, "could not pin the announcement");
+            return tracing::warn!(%error, message_id = %posted.message_id, "could not pin the announcement");
+        }
+        let Ok(pinned) = self.pinned_announcements(http, posted.channel_id, meeting).await else { return };
+        if pinned.iter().any(|&id| id < posted.message_id) {
+            let reason = Some("meetnow: this bridge is pinned already");
+            if let Err(error) = self.discord(|| http.unpin_message(posted.channel_id, posted.message_id, reason)).await
+            {
+                tracing::warn!(%error, message_id = %posted.message_id, "could not unpin a second pin of the bridge");
+            }
+        }
+    }
+
+    /// The ids of the pinned messages in `channel` that announce `meeting` (a bot's embed linking its join URL).
+    async fn pinned_announcements(
+        &self,
+        http: &Http,
+        channel: ChannelId,
+        meeting: &Meeting,
+    ) -> serenity::Result<Vec<MessageId>> {
+        let join_url = meeting.join_url.as_str();
+        let read = || async move {
+            let pins = http.get_pins(channel).await?;
+            Ok(pins
+                .iter()
+                .filter(|m| m.author.bot && m.embeds.iter().any(|e| e.url.as_deref() == Some(join_url)))
+                .map(|m| m.id)
+                .collect())
+        };
+        self.discord(read).await
+    }
+
+    /// Sends the interaction's first response the way the command came in.
+    async fn respond_first(
+        &self,
+        http: &Http,
+        command: &CommandInteraction,
+        first: FirstResponse,
+        response: CreateInteractionResponse,
+    ) -> Result<(), Unacknowledged> {
+        match first {
+            FirstResponse::Rest => {
+                let response = &response;
+                let sent = self.discord(|| command.create_response(http, response.clone())).await;
+                sent.map_err(|error| {
+                    if is_already_acknowledged(&error) {
+                        Unacknowledged::AnsweredElsewhere
+                    } else {
+                        Unacknowledged::Failed(error.to_string())
+                    }
+                })
+            }
+            FirstResponse::HttpAnswer(answer) => answer
+                .send(response)
+                .map_err(|_| Unacknowledged::Failed("Discord's request for the response was gone".into())),
         }
     }
 
     /// An ephemeral answer as the first response (before any defer).
-    async fn reply_privately(&self, http: &Http, command: &CommandInteraction, text: &str) {
+    async fn reply_privately(&self, http: &Http, command: &CommandInteraction, first: FirstResponse, text: &str) {
         let text = announce::truncate(text, announce::limits::CONTENT);
-        let reply = || {
-            let message = CreateInteractionResponseMessage::new()
-                .content(text.clone())
-                .ephemeral(true)
-                .allowed_mentions(CreateAllowedMentions::new());
-            command.create_response(http, CreateInteractionResponse::Message(message))
-        };
-        if let Err(error) = self.discord(reply).await {
-            tracing::warn!(%error, "could not answer the command");
+        let message = CreateInteractionResponseMessage::new()
+            .content(text)
+            .ephemeral(true)
+            .allowed_mentions(CreateAllowedMentions::new());
+        match self.respond_first(http, command, first, CreateInteractionResponse::Message(message)).await {
+            Ok(()) => {}
+            // Another process said the same.
+            Err(Unacknowledged::AnsweredElsewhere) => {}
+            Err(Unacknowledged::Failed(error)) => tracing::warn!(%error, "could not answer the command"),
         }
     }
 
@@ -331,5 +599,38 @@ impl Bot {
         if let Err(error) = self.discord(followup).await {
             tracing::warn!(%error, "could not tell the user what went wrong");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    fn meeting(origin: Origin, created_at: Option<OffsetDateTime>) -> Meeting {
+        Meeting {
+            id: "m".into(),
+            subject: None,
+            join_url: "https://teams.microsoft.com/l/meetup-join/x".into(),
+            starts_at: None,
+            ends_at: None,
+            created_at,
+            external_id: None,
+            dial_in: None,
+            join_by_id: None,
+            origin,
+            request_id: None,
+        }
+    }
+
+    #[test]
+    fn a_bridge_is_new_when_created_for_the_command_whoever_created_it() {
+        let issued = Some(datetime!(2026-11-23 03:00:00.000 UTC));
+        let by_another_process = meeting(Origin::Reused, Some(datetime!(2026-11-23 03:00:00.180 UTC)));
+        assert!(is_new_to_the_channel(&by_another_process, issued));
+        let by_an_earlier_command = meeting(Origin::Reused, Some(datetime!(2026-11-23 02:59:59.990 UTC)));
+        assert!(!is_new_to_the_channel(&by_an_earlier_command, issued));
+        assert!(is_new_to_the_channel(&meeting(Origin::Created, None), issued));
+        assert!(!is_new_to_the_channel(&meeting(Origin::Reused, None), issued));
     }
 }

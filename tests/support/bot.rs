@@ -1,6 +1,9 @@
 //! Runs the real bot (real configuration loading, real serenity client, real Graph module) against the
 //! Discord and Graph stand-ins, in this test's runtime.
 
+use std::time::Duration;
+
+use meetnow::graph::{GraphClient, RetryPolicy};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
@@ -24,6 +27,26 @@ impl RunningBot {
     }
 
     pub async fn start_with(discord: DiscordStandIn, graph: GraphStandIn, extra: &[(&'static str, &str)]) -> Self {
+        Self::start_with_policy(discord, graph, extra, RetryPolicy::default()).await
+    }
+
+    /// Short Graph time limits: a 2 s budget, so a process standing by for another looks after 4 s.
+    pub fn quick_policy() -> RetryPolicy {
+        RetryPolicy {
+            budget: Duration::from_secs(2),
+            attempt_timeout: Duration::from_millis(1500),
+            first_backoff: Duration::from_millis(50),
+            max_backoff: Duration::from_millis(500),
+        }
+    }
+
+    /// [`Self::start_with`] with the Graph client's time limits given.
+    pub async fn start_with_policy(
+        discord: DiscordStandIn,
+        graph: GraphStandIn,
+        extra: &[(&'static str, &str)],
+        policy: RetryPolicy,
+    ) -> Self {
         let mut vars = graph.env();
         vars.extend(discord.env());
         for (name, value) in extra {
@@ -38,7 +61,8 @@ impl RunningBot {
         let (shutdown, stop) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             let http = meetnow::http_client().expect("http client");
-            meetnow::discord::run(&config, http, async {
+            let graph = GraphClient::with_policy(http.clone(), &config.graph, policy);
+            meetnow::discord::run_with_graph(&config, http, graph, async {
                 let _ = stop.await;
             })
             .await

@@ -6,6 +6,11 @@
 //! 400 code 50035), a valid bot token on bot routes; it validates every JSON body against Discord's
 //! OpenAPI document, and it records which mentions a message would have pinged given its
 //! `allowed_mentions`. Faults can be queued per route (e.g. 429, or an edit that fails).
+//!
+//! Like Discord, it sends every event to every gateway session of the bot (several processes on one token
+//! each get each command), ids are snowflakes carrying the time they were made, and a deferred reply keeps
+//! its message id through edits. Commands can also be delivered the other way Discord offers, as signed HTTP
+//! requests to an interactions endpoint (`super::interactions`).
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -62,6 +67,16 @@ pub struct InteractionRecord {
     pub followups: Vec<Value>,
     /// Time from dispatch until the announcement existed (the edit of the deferred reply was answered).
     pub announced_after: Option<Duration>,
+    /// The deferred reply's message id, fixed when the command is acknowledged and kept through edits.
+    pub original_id: Option<u64>,
+    /// How many edits of the deferred reply were accepted.
+    pub edits: u32,
+    /// Whether the event has left for a session (the deadline counts from the first).
+    pub dispatched: bool,
+    /// How many times the bot read the deferred reply back (`GET @original`).
+    pub original_reads: u32,
+    /// Announced by a process that first read the reply back and found it unanswered (a takeover).
+    pub taken_over: bool,
     /// When this stand-in served the interaction's callback and edits: (request in, response out).
     pub service: Vec<(Instant, Instant)>,
 }
@@ -100,15 +115,19 @@ enum GatewayCommand {
     Drop,
 }
 
-struct Inner {
+pub(super) struct Inner {
     registrations: Vec<(String, Value)>,
     identifies: u32,
     resumes: u32,
-    connected: bool,
-    gateway: Option<mpsc::UnboundedSender<GatewayCommand>>,
+    /// Every connected gateway session; an event goes to each of them, as Discord sends it to each process.
+    gateways: Vec<mpsc::UnboundedSender<GatewayCommand>>,
     interactions: HashMap<String, InteractionRecord>,
     channel_messages: Vec<ChannelMessage>,
     pins: Vec<(u64, u64)>,
+    /// Pins removed, as (channel, message).
+    unpins: Vec<(u64, u64)>,
+    /// Every message the bot has in a channel, by id, as GET returns it (for the pins list).
+    messages: HashMap<u64, Value>,
     violations: Vec<String>,
     pings: Vec<String>,
     faults: HashMap<Route, VecDeque<(StatusCode, Value)>>,
@@ -119,8 +138,70 @@ struct Inner {
     validate: bool,
     answered: usize,
     refuse_gateway: bool,
-    next_id: u64,
+    last_id: u64,
     bodies: Vec<(String, Value)>,
+}
+
+/// Discord's epoch (2015-01-01) in Unix milliseconds.
+const DISCORD_EPOCH_MS: u64 = 1_420_070_400_000;
+
+impl Inner {
+    /// A new snowflake: the time now in its top bits, unique and increasing, as Discord's are.
+    pub(super) fn snowflake(&mut self) -> u64 {
+        let now_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64;
+        self.last_id = ((now_ms - DISCORD_EPOCH_MS) << 22).max(self.last_id + 1);
+        self.last_id
+    }
+
+    /// Starts the record of a command about to be delivered.
+    pub(super) fn expect_interaction(&mut self, id: u64, token: &str, channel_id: u64) {
+        let record = InteractionRecord {
+            id,
+            token: token.to_owned(),
+            channel_id,
+            dispatched_at: Instant::now(),
+            callbacks: Vec::new(),
+            acknowledged_after: None,
+            errors: Vec::new(),
+            original: None,
+            original_deleted: false,
+            followups: Vec::new(),
+            announced_after: None,
+            service: Vec::new(),
+            original_id: None,
+            edits: 0,
+            dispatched: false,
+            original_reads: 0,
+            taken_over: false,
+        };
+        self.interactions.insert(token.to_owned(), record);
+    }
+
+    /// Takes a first response (from the REST callback or an HTTP answer) under Discord's rules: within 3 s of
+    /// dispatch (else 10062), once (else 40060). Returns Discord's error code when it refuses it.
+    pub(super) fn first_response(&mut self, token: &str, body: Value, arrived: Instant) -> Result<(), u64> {
+        let id = self.snowflake();
+        let Some(record) = self.interactions.get_mut(token) else {
+            return Err(10062);
+        };
+        let first_answer = record.callbacks.is_empty() && record.errors.is_empty();
+        let waited = arrived.saturating_duration_since(record.dispatched_at);
+        if record.callbacks.is_empty() && waited > DEADLINE {
+            record.errors.push(10062);
+            if first_answer {
+                self.answered += 1;
+            }
+            return Err(10062);
+        }
+        if !record.callbacks.is_empty() {
+            record.errors.push(40060);
+            return Err(40060);
+        }
+        record.callbacks.push(body);
+        record.acknowledged_after = Some(waited);
+        record.original_id = Some(id);
+        Ok(())
+    }
 }
 
 #[derive(Clone)]
@@ -128,8 +209,8 @@ pub struct DiscordStandIn {
     /// `http://127.0.0.1:PORT`: what `DISCORD_API_URL` is set to.
     pub url: String,
     pub gateway_url: String,
-    inner: Arc<Mutex<Inner>>,
-    changed: Arc<Notify>,
+    pub(super) inner: Arc<Mutex<Inner>>,
+    pub(super) changed: Arc<Notify>,
 }
 
 #[derive(Clone)]
@@ -149,11 +230,12 @@ impl DiscordStandIn {
             registrations: Vec::new(),
             identifies: 0,
             resumes: 0,
-            connected: false,
-            gateway: None,
+            gateways: Vec::new(),
             interactions: HashMap::new(),
             channel_messages: Vec::new(),
             pins: Vec::new(),
+            unpins: Vec::new(),
+            messages: HashMap::new(),
             violations: Vec::new(),
             pings: Vec::new(),
             faults: HashMap::new(),
@@ -164,7 +246,7 @@ impl DiscordStandIn {
             validate: true,
             answered: 0,
             refuse_gateway: false,
-            next_id: 1_100_000_000_000_000_000,
+            last_id: 0,
             bodies: Vec::new(),
         }));
         let changed = Arc::new(Notify::new());
@@ -173,17 +255,19 @@ impl DiscordStandIn {
             .route("/api/v10/gateway", get(gateway))
             .route("/api/v10/gateway/bot", get(gateway))
             .route("/api/v10/users/@me", get(current_user))
+            .route("/api/v10/oauth2/applications/@me", get(current_application))
             .route("/api/v10/applications/{app}/commands", put(register_global))
             .route("/api/v10/applications/{app}/guilds/{guild}/commands", put(register_guild))
             .route("/api/v10/interactions/{id}/{token}/callback", post(callback))
             .route("/api/v10/webhooks/{app}/{token}", post(followup))
             .route(
                 "/api/v10/webhooks/{app}/{token}/messages/{message}",
-                axum::routing::patch(edit_original).delete(delete_original),
+                get(get_original).patch(edit_original).delete(delete_original),
             )
             .route("/api/v10/channels/{channel}/messages", post(channel_message))
-            .route("/api/v10/channels/{channel}/pins/{message}", put(pin))
-            .route("/api/v10/channels/{channel}/messages/pins/{message}", put(pin))
+            .route("/api/v10/channels/{channel}/pins", get(pinned_messages))
+            .route("/api/v10/channels/{channel}/pins/{message}", put(pin).delete(unpin))
+            .route("/api/v10/channels/{channel}/messages/pins/{message}", put(pin).delete(unpin))
             .with_state(app.clone());
         tokio::spawn(async move { axum::serve(rest, router).await.unwrap() });
         tokio::spawn(accept_gateway(ws, app));
@@ -246,7 +330,15 @@ impl DiscordStandIn {
         self.with(|s| s.resumes)
     }
     pub fn connected(&self) -> bool {
-        self.with(|s| s.connected)
+        self.with(|s| !s.gateways.is_empty())
+    }
+    /// How many gateway sessions are connected now (one per bot process).
+    pub fn sessions(&self) -> usize {
+        self.with(|s| s.gateways.len())
+    }
+    /// Pins removed, as (channel, message).
+    pub fn unpins(&self) -> Vec<(u64, u64)> {
+        self.with(|s| s.unpins.clone())
     }
     pub fn interaction(&self, token: &str) -> InteractionRecord {
         self.with(|s| s.interactions[token].clone())
@@ -254,6 +346,7 @@ impl DiscordStandIn {
     pub fn channel_messages(&self) -> Vec<ChannelMessage> {
         self.with(|s| s.channel_messages.clone())
     }
+    /// The messages pinned now, as (channel, message).
     pub fn pins(&self) -> Vec<(u64, u64)> {
         self.with(|s| s.pins.clone())
     }
@@ -290,10 +383,10 @@ impl DiscordStandIn {
         self.with(|s| s.refuse_gateway = refuse);
     }
 
-    /// Closes the gateway connection abruptly, as a network failure would.
+    /// Closes every gateway connection abruptly, as a network failure would.
     pub fn drop_gateway(&self) {
         self.with(|s| {
-            if let Some(gateway) = s.gateway.take() {
+            for gateway in s.gateways.drain(..) {
                 let _ = gateway.send(GatewayCommand::Drop);
             }
         });
@@ -308,54 +401,75 @@ impl DiscordStandIn {
     /// Sends many `/meetnow` at once: every payload is built and checked first, then all are queued on the
     /// gateway together, so a benchmark's burst is a burst.
     pub async fn invoke_all(&self, invocations: Vec<Invocation>) -> Vec<String> {
-        let gateway = self.wait_for("a gateway connection", |d| d.with(|s| s.gateway.clone())).await;
-        let first_id = self.with(|s| {
-            let first = s.next_id + 1;
-            s.next_id += invocations.len() as u64;
-            first
-        });
-        let prepared: Vec<(u64, String, Value, u64)> = invocations
-            .iter()
-            .enumerate()
-            .map(|(i, invocation)| {
-                let id = first_id + i as u64;
-                let token = format!("aW50ZXJhY3Rpb24{id}.stand-in-interaction-token");
-                let payload = invocation.payload(id, &token);
-                serde_json::from_value::<serenity::all::Interaction>(payload.clone()).unwrap_or_else(|e| {
-                    panic!("fixture must deserialize into serenity's Interaction: {e}\n{payload:#}")
-                });
-                (id, token, payload, invocation.channel_id)
-            })
-            .collect();
-        let now = Instant::now();
-        self.with(|s| {
-            for (id, token, _, channel_id) in &prepared {
-                let record = InteractionRecord {
-                    id: *id,
-                    token: token.clone(),
-                    channel_id: *channel_id,
-                    dispatched_at: now,
-                    callbacks: Vec::new(),
-                    acknowledged_after: None,
-                    errors: Vec::new(),
-                    original: None,
-                    original_deleted: false,
-                    followups: Vec::new(),
-                    announced_after: None,
-                    service: Vec::new(),
+        let prepared = self.prepare(&invocations);
+        self.dispatch(prepared).await
+    }
+
+    /// Sends commands made by [`Self::prepare`] over the gateway, to every session. A test can act between
+    /// the two: after the command is issued (its id carries that time) and before any bot has it.
+    pub async fn dispatch(&self, prepared: Vec<(String, Value)>) -> Vec<String> {
+        self.dispatch_staggered(prepared, Duration::ZERO).await
+    }
+
+    /// [`Self::dispatch`], with the sessions after the first (in connection order) getting each command
+    /// `later` after it: the first process wins every acknowledgement race.
+    pub async fn dispatch_staggered(&self, prepared: Vec<(String, Value)>, later: Duration) -> Vec<String> {
+        self.wait_for("a gateway connection", |d| d.connected().then_some(())).await;
+        let gateways = self.with(|s| s.gateways.clone());
+        let mut tokens = Vec::new();
+        let mut delayed = Vec::new();
+        for (token, data) in prepared {
+            // To every session, as Discord does with several processes on one token.
+            for (session, gateway) in gateways.iter().enumerate() {
+                let command = GatewayCommand::Dispatch {
+                    event: "INTERACTION_CREATE",
+                    data: data.clone(),
+                    token: Some(token.clone()),
                 };
-                s.interactions.insert(token.clone(), record);
+                if session == 0 || later.is_zero() {
+                    let _ = gateway.send(command);
+                } else {
+                    delayed.push((gateway.clone(), command));
+                }
             }
-        });
-        prepared
-            .into_iter()
-            .map(|(_, token, data, _)| {
-                let command =
-                    GatewayCommand::Dispatch { event: "INTERACTION_CREATE", data, token: Some(token.clone()) };
-                gateway.send(command).expect("gateway connected");
-                token
-            })
-            .collect()
+            tokens.push(token);
+        }
+        if !delayed.is_empty() {
+            tokio::spawn(async move {
+                tokio::time::sleep(later).await;
+                for (gateway, command) in delayed {
+                    let _ = gateway.send(command);
+                }
+            });
+        }
+        tokens
+    }
+
+    /// Acknowledges a command as another process on the same token would, one that then dies before it
+    /// announces anything (a SIGKILL between the defer and the edit): the bot's own defer gets 40060.
+    pub fn acknowledge_as_another_process(&self, token: &str) {
+        let defer = json!({"type": 5, "data": {}});
+        self.with(|s| s.first_response(token, defer, Instant::now())).expect("the command is still open");
+    }
+
+    /// Builds each command's payload, checks that serenity can read it (serenity drops one it can't), and
+    /// starts its record. Returns (token, payload) pairs.
+    pub fn prepare(&self, invocations: &[Invocation]) -> Vec<(String, Value)> {
+        self.with(|s| {
+            invocations
+                .iter()
+                .map(|invocation| {
+                    let id = s.snowflake();
+                    let token = format!("aW50ZXJhY3Rpb24{id}.stand-in-interaction-token");
+                    let payload = invocation.payload(id, &token);
+                    serde_json::from_value::<serenity::all::Interaction>(payload.clone()).unwrap_or_else(|e| {
+                        panic!("fixture must deserialize into serenity's Interaction: {e}\n{payload:#}")
+                    });
+                    s.expect_interaction(id, &token, invocation.channel_id);
+                    (token, payload)
+                })
+                .collect()
+        })
     }
 
     /// Waits until the interaction is settled: announced (edit or channel message) or answered privately.
@@ -368,6 +482,20 @@ impl DiscordStandIn {
                 .then_some(record)
         })
         .await
+    }
+}
+
+impl DiscordStandIn {
+    /// Takes the interaction response a bot's endpoint answered Discord's HTTP request with, under the same
+    /// rules and checks as the callback route: schema and limits (50035), deadline (10062), once (40060).
+    /// Returns Discord's error code when it would have refused it.
+    pub(super) fn http_answer(&self, token: &str, raw: &[u8], arrived: Instant) -> Result<(), u64> {
+        let app =
+            App { inner: self.inner.clone(), changed: self.changed.clone(), gateway_url: self.gateway_url.clone() };
+        let path = "/interactions/{interaction_id}/{interaction_token}/callback";
+        let body =
+            app.check_body(path, "post", &Bytes::copy_from_slice(raw), Some("callback")).map_err(|_| 50035_u64)?;
+        app.with(|s| s.first_response(token, body, arrived))
     }
 }
 
@@ -528,10 +656,11 @@ impl App {
     }
 
     fn message(&self, channel_id: u64, body: &Value, flags: u64) -> Value {
-        let id = self.with(|s| {
-            s.next_id += 1;
-            s.next_id
-        });
+        let id = self.with(Inner::snowflake);
+        self.message_with_id(id, channel_id, body, flags)
+    }
+
+    fn message_with_id(&self, id: u64, channel_id: u64, body: &Value, flags: u64) -> Value {
         json!({
             "id": id.to_string(), "channel_id": channel_id.to_string(),
             "author": {"id": APP_ID.to_string(), "username": "meetnow", "discriminator": "0", "avatar": null, "bot": true, "global_name": null},
@@ -549,6 +678,18 @@ async fn gateway(State(app): State<App>) -> Response {
     axum::Json(json!({
         "url": app.gateway_url, "shards": 1,
         "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1}
+    }))
+    .into_response()
+}
+
+/// `GET /oauth2/applications/@me`, which the interactions-endpoint mode reads its application id from.
+async fn current_application(headers: HeaderMap) -> Response {
+    if !authorized(&headers) {
+        return discord_error(StatusCode::UNAUTHORIZED, 0, "401: Unauthorized");
+    }
+    axum::Json(json!({
+        "id": APP_ID.to_string(), "name": "meetnow", "icon": null, "description": "", "bot_public": false,
+        "bot_require_code_grant": false, "owner": null, "verify_key": "", "team": null, "flags": 0,
     }))
     .into_response()
 }
@@ -630,27 +771,15 @@ async fn callback(State(app): State<App>, Path((_id, token)): Path<(u64, String)
         Ok(body) => body,
         Err(response) => return response,
     };
-    app.with(|s| {
-        let Some(record) = s.interactions.get_mut(&token) else {
-            return discord_error(StatusCode::NOT_FOUND, 10062, "Unknown interaction");
-        };
-        let first_answer = record.callbacks.is_empty() && record.errors.is_empty();
-        let waited = arrived.duration_since(record.dispatched_at);
-        if record.callbacks.is_empty() && waited > DEADLINE {
-            record.errors.push(10062);
-            if first_answer {
-                s.answered += 1;
+    app.with(|s| match s.first_response(&token, body, arrived) {
+        Ok(()) => {
+            if let Some(record) = s.interactions.get_mut(&token) {
+                record.service.push((started, Instant::now()));
             }
-            return discord_error(StatusCode::NOT_FOUND, 10062, "Unknown interaction");
+            StatusCode::NO_CONTENT.into_response()
         }
-        if !record.callbacks.is_empty() {
-            record.errors.push(40060);
-            return discord_error(StatusCode::BAD_REQUEST, 40060, "Interaction has already been acknowledged.");
-        }
-        record.callbacks.push(body);
-        record.acknowledged_after = Some(waited);
-        record.service.push((started, Instant::now()));
-        StatusCode::NO_CONTENT.into_response()
+        Err(10062) => discord_error(StatusCode::NOT_FOUND, 10062, "Unknown interaction"),
+        Err(code) => discord_error(StatusCode::BAD_REQUEST, code, "Interaction has already been acknowledged."),
     })
 }
 
@@ -676,16 +805,22 @@ async fn edit_original(
         Ok(body) => body,
         Err(response) => return response,
     };
-    let channel =
-        app.with(|s| s.interactions.get(&token).map(|r| (r.channel_id, r.callbacks.is_empty(), r.original_deleted)));
+    let channel = app.with(|s| {
+        s.interactions.get(&token).map(|r| (r.channel_id, r.original_id, r.callbacks.is_empty(), r.original_deleted))
+    });
     match channel {
-        None | Some((_, true, _)) => discord_error(StatusCode::NOT_FOUND, 10015, "Unknown Webhook"),
-        Some((_, _, true)) => discord_error(StatusCode::NOT_FOUND, 10008, "Unknown Message"),
-        Some((channel_id, false, false)) => {
-            let message = app.message(channel_id, &body, 0);
+        None | Some((_, _, true, _)) | Some((_, None, _, _)) => {
+            discord_error(StatusCode::NOT_FOUND, 10015, "Unknown Webhook")
+        }
+        Some((_, _, _, true)) => discord_error(StatusCode::NOT_FOUND, 10008, "Unknown Message"),
+        Some((channel_id, Some(message_id), false, false)) => {
+            let message = app.message_with_id(message_id, channel_id, &body, 0);
             app.with(|s| {
+                s.messages.insert(message_id, message.clone());
                 let record = s.interactions.get_mut(&token).unwrap();
+                record.taken_over |= record.original.is_none() && record.original_reads > 0;
                 record.original = Some(message.clone());
+                record.edits += 1;
                 record.service.push((started, Instant::now()));
                 if record.announced_after.is_none() {
                     record.announced_after = Some(record.dispatched_at.elapsed());
@@ -709,6 +844,30 @@ async fn delete_original(
         }
         _ => discord_error(StatusCode::NOT_FOUND, 10008, "Unknown Message"),
     })
+}
+
+/// `GET @original`: the deferred reply as it stands ("thinking…", with no embeds, until edited).
+async fn get_original(State(app): State<App>, Path((_app, token, message)): Path<(u64, String, String)>) -> Response {
+    app.delay().await;
+    if message != "@original" {
+        return discord_error(StatusCode::NOT_FOUND, 10008, "Unknown Message");
+    }
+    let found = app.with(|s| {
+        s.interactions.get_mut(&token).map(|r| {
+            r.original_reads += 1;
+            (r.channel_id, r.original_id, r.original.clone(), r.original_deleted)
+        })
+    });
+    match found {
+        Some((_, _, _, true)) | Some((_, None, _, _)) | None => {
+            discord_error(StatusCode::NOT_FOUND, 10008, "Unknown Message")
+        }
+        Some((_, Some(_), Some(edited), false)) => axum::Json(edited).into_response(),
+        Some((channel_id, Some(message_id), None, false)) => {
+            // Discord's LOADING flag (128) marks the "thinking…" placeholder.
+            axum::Json(app.message_with_id(message_id, channel_id, &json!({}), 128)).into_response()
+        }
+    }
 }
 
 async fn followup(State(app): State<App>, Path((_app, token)): Path<(u64, String)>, raw: Bytes) -> Response {
@@ -743,7 +902,10 @@ async fn channel_message(State(app): State<App>, Path(channel): Path<u64>, heade
         Err(response) => return response,
     };
     let message = app.message(channel, &body, 0);
-    app.with(|s| s.channel_messages.push(ChannelMessage { channel_id: channel, body: message.clone() }));
+    app.with(|s| {
+        s.messages.insert(message["id"].as_str().and_then(|id| id.parse().ok()).unwrap_or_default(), message.clone());
+        s.channel_messages.push(ChannelMessage { channel_id: channel, body: message.clone() });
+    });
     axum::Json(message).into_response()
 }
 
@@ -758,8 +920,45 @@ async fn pin(State(app): State<App>, Path((channel, message)): Path<(u64, u64)>,
     if app.with(|s| s.pin_forbidden) {
         return discord_error(StatusCode::FORBIDDEN, 50013, "Missing Permissions");
     }
-    app.with(|s| s.pins.push((channel, message)));
+    app.with(|s| {
+        if !s.pins.contains(&(channel, message)) {
+            s.pins.push((channel, message));
+        }
+    });
     StatusCode::NO_CONTENT.into_response()
+}
+
+async fn unpin(State(app): State<App>, Path((channel, message)): Path<(u64, u64)>, headers: HeaderMap) -> Response {
+    app.delay().await;
+    if !authorized(&headers) {
+        return discord_error(StatusCode::UNAUTHORIZED, 0, "401: Unauthorized");
+    }
+    app.with(|s| {
+        s.pins.retain(|&pin| pin != (channel, message));
+        s.unpins.push((channel, message));
+    });
+    StatusCode::NO_CONTENT.into_response()
+}
+
+/// `GET /channels/{id}/pins`: the pinned messages, newest pin first.
+async fn pinned_messages(State(app): State<App>, Path(channel): Path<u64>, headers: HeaderMap) -> Response {
+    app.delay().await;
+    if !authorized(&headers) {
+        return discord_error(StatusCode::UNAUTHORIZED, 0, "401: Unauthorized");
+    }
+    let pinned: Vec<Value> = app.with(|s| {
+        s.pins
+            .iter()
+            .rev()
+            .filter(|(c, _)| *c == channel)
+            .filter_map(|(_, m)| s.messages.get(m).cloned())
+            .map(|mut m| {
+                m["pinned"] = json!(true);
+                m
+            })
+            .collect()
+    });
+    axum::Json(pinned).into_response()
 }
 
 /// Discord's message limits, as 50035 would report them.
@@ -922,10 +1121,7 @@ async fn serve_gateway(ws: tokio_tungstenite::WebSocketStream<tokio::net::TcpStr
 
     let (commands, mut inbox) = mpsc::unbounded_channel();
     let mine = commands.clone();
-    app.with(|s| {
-        s.gateway = Some(commands);
-        s.connected = true;
-    });
+    app.with(|s| s.gateways.push(commands));
     loop {
         tokio::select! {
             frame = stream.next() => match frame {
@@ -948,9 +1144,15 @@ async fn serve_gateway(ws: tokio_tungstenite::WebSocketStream<tokio::net::TcpStr
                     if sink.send(send(json!({"op": 0, "s": seq, "t": event, "d": data}))).await.is_err() {
                         break;
                     }
-                    // Discord's clock starts when the event leaves: queueing inside the stand-in is not the bot's.
+                    // Discord's clock starts when the event leaves (for the first session it goes to): queueing
+                    // inside the stand-in is not the bot's.
                     if let Some(token) = token {
-                        app.with(|s| s.interactions.get_mut(&token).map(|r| r.dispatched_at = Instant::now()));
+                        app.with(|s| {
+                            if let Some(record) = s.interactions.get_mut(&token).filter(|r| !r.dispatched) {
+                                record.dispatched_at = Instant::now();
+                                record.dispatched = true;
+                            }
+                        });
                     }
                 }
                 // Dropping both halves closes the TCP connection without a close frame.
@@ -958,11 +1160,5 @@ async fn serve_gateway(ws: tokio_tungstenite::WebSocketStream<tokio::net::TcpStr
             },
         }
     }
-    app.with(|s| {
-        // A newer connection may already have taken over; only this one's state is ours to clear.
-        if s.gateway.as_ref().is_none_or(|current| current.same_channel(&mine)) {
-            s.gateway = None;
-            s.connected = false;
-        }
-    });
+    app.with(|s| s.gateways.retain(|session| !session.same_channel(&mine)));
 }

@@ -5,6 +5,7 @@
 pub mod bot;
 pub mod discord;
 pub mod graph;
+pub mod interactions;
 // Integration tests only: examples have no `CARGO_BIN_EXE_meetnow`.
 #[cfg(test)]
 pub mod process;
@@ -21,6 +22,12 @@ pub async fn stand_ins() -> (graph::GraphStandIn, discord::DiscordStandIn, Vec<(
     let mut vars = graph.env();
     vars.extend(discord.env());
     (graph, discord, vars)
+}
+
+/// A loopback address with a port free a moment ago, for a listener the bot binds itself.
+pub fn free_addr() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().to_string()
 }
 
 /// A configuration loaded the way the binary loads it, from these variables only.
