@@ -227,7 +227,10 @@ pub async fn start(addr: SocketAddr, metrics: Arc<Metrics>) -> std::io::Result<t
 fn respond<B>(metrics: &Metrics, request: &Request<B>) -> Response<Full<Bytes>> {
     let (status, content_type, body) = match request.uri().path() {
         "/metrics" => (StatusCode::OK, "text/plain; version=0.0.4; charset=utf-8", metrics.render()),
-        "/healthz" => match metrics.health() {
+        // Liveness: the process answers. A restart cures nothing that /readyz reports (a gateway reconnecting,
+        // Entra refusing a token), so an orchestrator's liveness probe must not ask it.
+        "/livez" => (StatusCode::OK, "application/json", r#"{"status":"ok"}"#.to_owned()),
+        "/healthz" | "/readyz" => match metrics.health() {
             Ok(()) => (StatusCode::OK, "application/json", r#"{"status":"ok"}"#.to_owned()),
             Err(reasons) => (
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -235,7 +238,7 @@ fn respond<B>(metrics: &Metrics, request: &Request<B>) -> Response<Full<Bytes>> 
                 serde_json::json!({"status": "unavailable", "reasons": reasons}).to_string(),
             ),
         },
-        _ => (StatusCode::NOT_FOUND, "text/plain", "not found: try /metrics or /healthz\n".to_owned()),
+        _ => (StatusCode::NOT_FOUND, "text/plain", "not found: try /metrics, /healthz, /livez or /readyz\n".to_owned()),
     };
     let mut response = Response::new(Full::new(Bytes::from(body)));
     *response.status_mut() = status;

@@ -64,6 +64,17 @@ fn assert_one_pin_per_channel(discord: &DiscordStandIn) {
     assert!(per_channel.values().all(|&n| n == 1), "one pin per channel: {per_channel:?}");
 }
 
+/// The command was announced as a new bridge, with the channel's invariants; then the bot stops and the one
+/// pin is checked once it is done.
+async fn announced_as_new_then_stop(bot: RunningBot, token: String) {
+    let record = bot.discord.settled(&token).await;
+    assert!(description(&record).starts_with("New bridge"), "{}", description(&record));
+    assert_one_answer_each(&bot.discord, &bot.graph, &[token]).await;
+    let discord = bot.discord.clone();
+    bot.stop().await.unwrap();
+    assert_one_pin_per_channel(&discord);
+}
+
 fn channels(first: u64, count: u64) -> Vec<Invocation> {
     (0..count).map(|i| Invocation::in_channel(first + i)).collect()
 }
@@ -85,12 +96,7 @@ async fn a_bridge_another_process_made_for_the_command_is_announced_as_new_pinne
     assert_eq!(bot.graph.meetings_without_the_configured_lobby().len(), 1);
 
     let token = bot.discord.dispatch(prepared).await.remove(0);
-    let record = bot.discord.settled(&token).await;
-    assert!(description(&record).starts_with("New bridge"), "{}", description(&record));
-    assert_one_answer_each(&bot.discord, &bot.graph, &[token]).await;
-    let discord = bot.discord.clone();
-    bot.stop().await.unwrap();
-    assert_one_pin_per_channel(&discord);
+    announced_as_new_then_stop(bot, token).await;
 }
 
 #[tokio::test]
@@ -112,11 +118,7 @@ async fn a_process_that_loses_the_race_applies_the_lobby_and_finishes_a_command_
     // Once the winner should long have answered, the reply is still "thinking…": this process finishes it.
     let record = bot.discord.settled(&token).await;
     assert_eq!(record.errors, vec![40060], "its own defer was refused: another process had the command");
-    assert!(description(&record).starts_with("New bridge"), "{}", description(&record));
-    assert_one_answer_each(&bot.discord, &bot.graph, &[token]).await;
-    let discord = bot.discord.clone();
-    bot.stop().await.unwrap();
-    assert_one_pin_per_channel(&discord);
+    announced_as_new_then_stop(bot, token).await;
 }
 
 #[tokio::test]
@@ -179,6 +181,62 @@ async fn a_bridge_pinned_already_is_not_pinned_again() {
     bot.stop().await.unwrap();
     assert_eq!(discord.pins().len(), 1);
     assert!(discord.unpins().is_empty(), "{:?}", discord.unpins());
+}
+
+/// Starts `bot`'s shutdown while a slow command keeps it draining, and returns once its `/readyz` says so.
+async fn start_draining(
+    bot: RunningBot,
+    metrics: &str,
+    discord: &DiscordStandIn,
+    channel: u64,
+) -> tokio::task::JoinHandle<()> {
+    let prepared = discord.prepare(&[Invocation::in_channel(channel)]);
+    let slow = discord.dispatch_staggered(prepared, Duration::from_millis(150)).await.remove(0);
+    discord.wait_for("the slow command acknowledged", |d| d.interaction(&slow).deferred().then_some(())).await;
+    let stopping = tokio::spawn(async move { bot.stop().await.unwrap() });
+    let readyz = format!("http://{metrics}/readyz");
+    let not_ready = async {
+        while !reqwest::get(&readyz).await.is_ok_and(|r| r.status() == 503) {
+            tokio::task::yield_now().await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(10), not_ready).await.expect("/readyz turns 503 when shutdown starts");
+    stopping
+}
+
+#[tokio::test]
+async fn a_process_shutting_down_leaves_new_commands_to_a_running_one() {
+    let (discord, graph) = (DiscordStandIn::start().await, GraphStandIn::start().await);
+    let metrics = support::free_addr();
+    // a connects first, so it gets every command 150 ms before b.
+    let a = RunningBot::start_with(discord.clone(), graph.clone(), &[("METRICS_ADDR", &metrics)]).await;
+    let b = RunningBot::start_with(discord.clone(), graph.clone(), &[]).await;
+    graph.set_latency(Duration::from_millis(2500));
+    let a_stopping = start_draining(a, &metrics, &discord, 7_250_000_000_000_000_001).await;
+
+    let prepared = discord.prepare(&[Invocation::in_channel(7_250_000_000_000_000_002)]);
+    let token = discord.dispatch_staggered(prepared, Duration::from_millis(150)).await.remove(0);
+    let record = discord.settled(&token).await;
+    assert!(record.ephemeral_text().is_none(), "nobody is told 'restarting': {:?}", record.ephemeral_text());
+    assert!(description(&record).starts_with("New bridge"));
+    a_stopping.await.unwrap();
+    b.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_process_shutting_down_alone_says_it_is_restarting_within_the_deadline() {
+    let (discord, graph) = (DiscordStandIn::start().await, GraphStandIn::start().await);
+    let metrics = support::free_addr();
+    let bot = RunningBot::start_with(discord.clone(), graph.clone(), &[("METRICS_ADDR", &metrics)]).await;
+    graph.set_latency(Duration::from_millis(2500));
+    let stopping = start_draining(bot, &metrics, &discord, 7_260_000_000_000_000_001).await;
+
+    let token = discord.invoke(Invocation::in_channel(7_260_000_000_000_000_002)).await;
+    let record = discord.settled(&token).await;
+    let text = record.ephemeral_text().expect("told privately, not left to time out");
+    assert!(text.contains("restarting"), "{text}");
+    assert!(record.acknowledged_after.unwrap() < support::discord::DEADLINE);
+    stopping.await.unwrap();
 }
 
 // ---- Several real processes over the gateway, one of them killed ----

@@ -307,7 +307,11 @@ async fn shutdown_lets_a_command_in_flight_finish() {
 async fn a_failed_edit_falls_back_to_a_channel_message() {
     let bot = RunningBot::start(&[]).await;
     // The interaction token expired (15 minutes) or was revoked: the edit can never succeed.
-    bot.discord.push_fault(Route::EditOriginal, 401, serde_json::json!({"code": 50027, "message": "Invalid Webhook Token"}));
+    bot.discord.push_fault(
+        Route::EditOriginal,
+        401,
+        serde_json::json!({"code": 50027, "message": "Invalid Webhook Token"}),
+    );
     let token = bot.discord.invoke(Invocation::in_channel(CHANNEL)).await;
     bot.discord.settled(&token).await;
     let posted = bot.discord.channel_messages();

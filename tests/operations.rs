@@ -1,4 +1,4 @@
-//! What operators rely on: `/metrics` and `/healthz` scraped after real commands, JSON logs, and `check`
+//! What operators rely on: `/metrics`, `/healthz` (and `/readyz`, `/livez`) scraped after real commands, JSON logs, and `check`
 //! in each failure mode.
 
 mod support;
@@ -90,6 +90,9 @@ async fn health_turns_503_while_the_gateway_is_down_and_back_after_reconnecting(
     let reason: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(reason["status"], "unavailable");
     assert_eq!(reason["reasons"][0], "the Discord gateway is not connected");
+    // Not ready, but alive: a restart would not bring the gateway back sooner.
+    assert_eq!(get(&format!("http://{addr}/readyz")).await.0, 503);
+    assert_eq!(get(&format!("http://{addr}/livez")).await, (200, r#"{"status":"ok"}"#.to_owned()));
 
     bot.discord.set_refuse_gateway(false);
     poll(&health, "200 again", |s, _| s == 200).await;

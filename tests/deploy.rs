@@ -1,0 +1,120 @@
+//! The deployment files against the code they deploy: what this machine can check without a container
+//! engine or a cluster. The probes ask paths the bot serves, on the port it listens on; the labels select
+//! the pods; the security context is Kubernetes' "restricted" profile and matches the image's user; every
+//! Secret key is a variable meetnow reads; the systemd unit stops the way meetnow drains.
+
+mod support;
+
+use serde_yaml_ng::Value;
+use support::bot::RunningBot;
+
+fn yaml(path: &str) -> Value {
+    let text = std::fs::read_to_string(format!("{}/{path}", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    serde_yaml_ng::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+fn text(path: &str) -> String {
+    std::fs::read_to_string(format!("{}/{path}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+}
+
+/// The variables `.env.example` lists: the ones meetnow reads.
+fn known_variables() -> Vec<String> {
+    text(".env.example")
+        .lines()
+        .filter(|line| !line.starts_with('#'))
+        .filter_map(|line| line.split_once('=').map(|(name, _)| name.trim().to_owned()))
+        .collect()
+}
+
+#[tokio::test]
+async fn the_probes_ask_what_the_bot_serves_on_the_port_it_listens_on() {
+    let deployment = yaml("deploy/kubernetes/deployment.yaml");
+    let container = &deployment["spec"]["template"]["spec"]["containers"][0];
+    let port_named = |name: &str| {
+        container["ports"].as_sequence().unwrap().iter().find(|p| p["name"] == name).unwrap()["containerPort"]
+            .as_u64()
+            .unwrap()
+    };
+    let metrics_addr = container["env"].as_sequence().unwrap().iter().find(|e| e["name"] == "METRICS_ADDR").unwrap()
+        ["value"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(metrics_addr.ends_with(&format!(":{}", port_named("metrics"))), "{metrics_addr}");
+
+    let addr = support::free_addr();
+    let bot = RunningBot::start(&[("METRICS_ADDR", &addr)]).await;
+    for probe in ["livenessProbe", "readinessProbe"] {
+        assert_eq!(container[probe]["httpGet"]["port"], "metrics", "{probe}");
+        let path = container[probe]["httpGet"]["path"].as_str().unwrap();
+        assert_eq!(poll_ok(&format!("http://{addr}{path}")).await, 200, "{probe} {path}");
+    }
+    bot.stop().await.unwrap();
+}
+
+/// Polls until 200 (the readiness path waits for the first token refresh and gateway state), at most 10 s.
+async fn poll_ok(url: &str) -> u16 {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let status = reqwest::get(url).await.map(|r| r.status().as_u16()).unwrap_or(0);
+        if status == 200 || tokio::time::Instant::now() > deadline {
+            return status;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+#[test]
+fn the_manifests_hang_together_and_run_restricted() {
+    let deployment = yaml("deploy/kubernetes/deployment.yaml");
+    let spec = &deployment["spec"];
+    assert_eq!(spec["replicas"], 2);
+    assert_eq!(spec["strategy"]["rollingUpdate"]["maxUnavailable"], 0, "an upgrade never leaves fewer than two");
+    let labels = &spec["template"]["metadata"]["labels"];
+    assert_eq!(&spec["selector"]["matchLabels"], labels);
+    assert_eq!(&yaml("deploy/kubernetes/pdb.yaml")["spec"]["selector"]["matchLabels"], labels);
+    assert_eq!(yaml("deploy/kubernetes/pdb.yaml")["spec"]["minAvailable"], 1);
+    let service = yaml("deploy/kubernetes/service.yaml");
+    assert_eq!(&service["spec"]["selector"], labels);
+
+    let pod = &spec["template"]["spec"];
+    let container = &pod["containers"][0];
+    let ports: Vec<&str> =
+        container["ports"].as_sequence().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
+    assert!(ports.contains(&service["spec"]["ports"][0]["targetPort"].as_str().unwrap()));
+    assert_eq!(pod["securityContext"]["runAsNonRoot"], true);
+    assert_eq!(pod["securityContext"]["seccompProfile"]["type"], "RuntimeDefault");
+    assert_eq!(container["securityContext"]["allowPrivilegeEscalation"], false);
+    assert_eq!(container["securityContext"]["readOnlyRootFilesystem"], true);
+    assert_eq!(container["securityContext"]["capabilities"]["drop"][0], "ALL");
+    // The drain limit (10 s) fits in the grace period.
+    assert!(pod["terminationGracePeriodSeconds"].as_u64().unwrap() > meetnow::discord::DRAIN_LIMIT.as_secs());
+
+    // The image's user is the one the pod runs as, and the image has no shell to start the binary with.
+    let dockerfile = text("Dockerfile");
+    let user = pod["securityContext"]["runAsUser"].as_u64().unwrap();
+    assert!(dockerfile.contains(&format!("\nUSER {user}:{user}\n")), "Dockerfile runs as {user}");
+    assert!(dockerfile.contains("FROM gcr.io/distroless/"), "no shell at run time");
+    assert!(dockerfile.contains("ENTRYPOINT [\"/usr/local/bin/meetnow\"]"), "exec form: no shell needed");
+
+    let secret = yaml("deploy/kubernetes/secret.example.yaml");
+    assert_eq!(container["envFrom"][0]["secretRef"]["name"], secret["metadata"]["name"]);
+    let known = known_variables();
+    let env = container["env"].as_sequence().unwrap().iter().map(|e| e["name"].as_str().unwrap().to_owned());
+    let keys = secret["stringData"].as_mapping().unwrap().keys().map(|k| k.as_str().unwrap().to_owned());
+    for name in keys.chain(env) {
+        assert!(known.contains(&name), "{name} is not a variable meetnow reads");
+    }
+}
+
+#[test]
+fn the_systemd_unit_stops_the_way_meetnow_drains() {
+    let unit = text("deploy/meetnow.service");
+    for line in
+        ["KillSignal=SIGTERM", "RestartPreventExitStatus=2", "DynamicUser=yes", "ExecStart=/usr/local/bin/meetnow run"]
+    {
+        assert!(unit.lines().any(|l| l == line), "{line}");
+    }
+    let stop: u64 = unit.lines().find_map(|l| l.strip_prefix("TimeoutStopSec=")).unwrap().parse().unwrap();
+    assert!(stop > meetnow::discord::DRAIN_LIMIT.as_secs());
+}
