@@ -131,6 +131,65 @@ async fn fifty_simultaneous_meetings_cause_one_token_request() {
 }
 
 #[tokio::test]
+async fn with_entra_hanging_every_waiting_meeting_ends_within_its_budget_after_one_sign_in() {
+    let graph = GraphStandIn::start().await;
+    graph.set_token_fault(Some(TokenFault::Hang));
+    let policy = quick();
+    let client = client_with(&graph, &[], policy);
+    let requests: Vec<_> = (0..10).map(|i| standing(&format!("hang-{i}"))).collect();
+    let started = Instant::now();
+    let results = join_all(requests.iter().map(|r| client.meeting(r))).await;
+    // Each ends by its own deadline: before, the tenth waited for nine sign-ins to time out first.
+    assert!(started.elapsed() < policy.budget * 2, "took {:?}", started.elapsed());
+    for result in results {
+        assert!(matches!(result, Err(GraphError::Token(TokenError::Unavailable { .. }))), "{result:?}");
+    }
+    // One sign-in at a time, shared; a failed one is the answer for 2 s before Entra is asked again. Before,
+    // each of the ten asked in turn.
+    let windows = policy.budget.as_millis().div_ceil(2000) as u64;
+    assert!(graph.token_requests() <= windows, "{} sign-ins for 10 commands", graph.token_requests());
+}
+
+#[tokio::test]
+async fn a_refused_sign_in_is_shared_by_everyone_waiting_and_remembered_briefly() {
+    let graph = GraphStandIn::start().await;
+    graph.set_token_fault(Some(TokenFault::Aadsts(7_000_222)));
+    let client = client(&graph, &[]);
+    let requests: Vec<_> = (0..20).map(|i| standing(&format!("refused-{i}"))).collect();
+    let results = join_all(requests.iter().map(|r| client.meeting(r))).await;
+    assert!(results.iter().all(|r| r.as_ref().is_err_and(|e| e.user_message().contains("expired"))));
+    assert_eq!(graph.token_requests(), 1, "20 commands, one request to Entra");
+}
+
+#[tokio::test]
+async fn a_retry_after_of_centuries_is_reported_at_once_not_overflowed() {
+    let graph = GraphStandIn::start().await;
+    graph.push_fault(Fault::Throttle(Some(u64::MAX)));
+    let error = client_with(&graph, &[], quick()).meeting(&standing("centuries")).await.unwrap_err();
+    let GraphError::Throttled { retry_after, .. } = &error else { panic!("{error:?}") };
+    assert_eq!(*retry_after, Some(meetnow::graph::MAX_RETRY_AFTER));
+    assert!(error.user_message().contains("3600 seconds"), "{}", error.user_message());
+}
+
+#[tokio::test]
+async fn token_lifetimes_of_zero_or_centuries_neither_panic_nor_spin() {
+    for expires_in in [u64::MAX, 0] {
+        let graph = GraphStandIn::start().await;
+        graph.set_expires_in(expires_in);
+        let client = client(&graph, &[]);
+        let refresher = client.spawn_token_refresh();
+        assert!(client.meeting(&standing("lifetime")).await.is_ok(), "expires_in {expires_in}");
+        // The background refresher waits at least 45 s whatever the lifetime: a second meeting reuses the
+        // token, and the refresher has not asked again meanwhile.
+        assert!(client.meeting(&standing("lifetime")).await.is_ok());
+        tokio::task::yield_now().await;
+        assert_eq!(graph.token_requests(), 1, "expires_in {expires_in}");
+        assert!(!refresher.is_finished(), "the refresher did not panic");
+        refresher.abort();
+    }
+}
+
+#[tokio::test]
 async fn throttling_within_the_budget_is_waited_out() {
     let graph = GraphStandIn::start().await;
     graph.push_fault(Fault::Throttle(Some(1)));

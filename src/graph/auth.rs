@@ -1,17 +1,20 @@
 //! The app's Graph token (OAuth 2.0 client credentials), fetched once and shared.
 //!
-//! Callers read the cached token without waiting. When it is missing or near expiry, the first caller
-//! fetches while the others wait on the same fetch (50 simultaneous meetings cause one token request).
+//! Callers read the cached token without waiting. When it is missing or near expiry, one sign-in starts and
+//! every caller waits for its outcome, a failure included (50 simultaneous meetings cause one token request;
+//! with Entra hanging, each waits once, within its own deadline, not once per caller before it). A failure
+//! is handed out for [`FAILURE_MEMORY`] before Entra is asked again.
 //! [`TokenCache::refresh_ahead`] keeps the token fresh in the background, so a command normally never
 //! waits for sign-in. The secret and the token live in `SecretString`s and are never logged.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use base64::Engine as _;
 use reqwest::header::HeaderValue;
 use secrecy::{ExposeSecret, SecretString};
+use tokio::sync::watch;
 use tokio::time::Instant;
 
 use super::error::TokenError;
@@ -21,6 +24,17 @@ use crate::metrics::Metrics;
 
 /// How long before expiry a token stops being handed out (a request must not start with a dying token).
 const EXPIRY_MARGIN: Duration = Duration::from_secs(5 * 60);
+
+/// How long a failed sign-in is the answer for everyone, so a dead Entra is not asked once per command.
+pub(crate) const FAILURE_MEMORY: Duration = Duration::from_secs(2);
+
+/// Token lifetimes (`expires_in`) are taken within these: Entra's are 60 to 90 minutes, and a server that
+/// says 0 or 2^64 seconds must neither make the refresher spin nor overflow the clock.
+pub(crate) const SHORTEST_LIFETIME: Duration = Duration::from_secs(60);
+pub(crate) const LONGEST_LIFETIME: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// The outcome of one sign-in, shared by everyone who waited for it.
+type Outcome = Option<Result<Arc<CachedToken>, TokenError>>;
 
 /// A bearer token and when to stop using it.
 pub(crate) struct CachedToken {
@@ -65,8 +79,10 @@ pub(crate) struct TokenCache {
     scope: String,
     request_timeout: Duration,
     current: RwLock<Option<Arc<CachedToken>>>,
-    /// Held while fetching, so concurrent callers share one request.
-    fetching: tokio::sync::Mutex<()>,
+    /// The sign-in under way (its outcome is `None` until it ends): callers join it instead of starting one.
+    pending: Mutex<Option<watch::Receiver<Outcome>>>,
+    /// The last failed sign-in and until when it is the answer.
+    failed: Mutex<Option<(Instant, TokenError)>>,
     fetches: AtomicU64,
     metrics: Arc<Metrics>,
 }
@@ -89,7 +105,8 @@ impl TokenCache {
             scope: format!("{graph}/.default"),
             request_timeout,
             current: RwLock::new(None),
-            fetching: tokio::sync::Mutex::new(()),
+            pending: Mutex::new(None),
+            failed: Mutex::new(None),
             fetches: AtomicU64::new(0),
             metrics,
         }
@@ -98,17 +115,52 @@ impl TokenCache {
     /// A token that is good for at least a few more minutes.
     ///
     /// # Errors
-    /// [`TokenError`] when Entra refuses or can't be reached.
-    pub(crate) async fn get(&self) -> Result<Arc<CachedToken>, TokenError> {
+    /// [`TokenError`] when Entra refuses or can't be reached (possibly a failure of the last
+    /// [`FAILURE_MEMORY`], shared rather than asked again).
+    pub(crate) async fn get(self: &Arc<Self>) -> Result<Arc<CachedToken>, TokenError> {
         if let Some(token) = self.usable() {
             return Ok(token);
         }
-        let _one_fetch_at_a_time = self.fetching.lock().await;
-        // Whoever held the lock before us may have fetched already.
-        if let Some(token) = self.usable() {
-            return Ok(token);
+        if let Some(error) = self.recent_failure() {
+            return Err(error);
         }
-        self.fetch().await
+        Self::outcome(self.join_or_start_sign_in()).await
+    }
+
+    /// Waits for a sign-in's outcome. The caller's own deadline bounds the wait (it drops this future); the
+    /// sign-in itself goes on for the others.
+    async fn outcome(mut sign_in: watch::Receiver<Outcome>) -> Result<Arc<CachedToken>, TokenError> {
+        match sign_in.wait_for(Option::is_some).await.map(|outcome| outcome.clone()) {
+            Ok(Some(outcome)) => outcome,
+            // The sign-in's task ended without an outcome: only when the runtime is shutting down.
+            _ => Err(TokenError::Unavailable { detail: "the sign-in was interrupted".into() }),
+        }
+    }
+
+    /// The sign-in under way, or a new one. It runs in a task of its own, so it ends (within the request
+    /// timeout) even when every caller waiting for it has given up.
+    fn join_or_start_sign_in(self: &Arc<Self>) -> watch::Receiver<Outcome> {
+        let mut pending = self.pending.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(under_way) = pending.as_ref().filter(|sign_in| sign_in.borrow().is_none()) {
+            return under_way.clone();
+        }
+        let (done, outcome) = watch::channel(None);
+        *pending = Some(outcome.clone());
+        let cache = self.clone();
+        tokio::spawn(async move {
+            let fetched = cache.fetch().await;
+            if let Err(error) = &fetched {
+                let until = Instant::now() + FAILURE_MEMORY;
+                *cache.failed.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some((until, error.clone()));
+            }
+            done.send_replace(Some(fetched));
+        });
+        outcome
+    }
+
+    fn recent_failure(&self) -> Option<TokenError> {
+        let failed = self.failed.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        failed.as_ref().filter(|(until, _)| *until > Instant::now()).map(|(_, error)| error.clone())
     }
 
     /// Drops `rejected` (Graph answered 401 with it), unless a newer token replaced it already.
@@ -129,16 +181,14 @@ impl TokenCache {
                 Some(at) if at > Instant::now() => tokio::time::sleep_until(at).await,
                 _ => {}
             }
-            let _one_fetch_at_a_time = self.fetching.lock().await;
             if self.current().is_some_and(|t| t.refresh_at > Instant::now()) {
                 continue;
             }
-            match self.fetch().await {
+            match Self::outcome(self.join_or_start_sign_in()).await {
                 Ok(_) => failures = 0,
                 Err(error) => {
                     failures += 1;
                     tracing::warn!(%error, failures, "background token refresh failed");
-                    drop(_one_fetch_at_a_time);
                     tokio::time::sleep(Duration::from_secs(5 * u64::from(failures.min(12)))).await;
                 }
             }
@@ -200,26 +250,37 @@ impl TokenCache {
             // serde's message names the field, never the token's value.
             detail: e.to_string(),
         })?;
-        let lifetime = parsed
-            .expires_in
-            .and_then(|s| s.parse::<u64>().ok())
-            .map_or(Duration::from_secs(3600), Duration::from_secs);
-        let margin = EXPIRY_MARGIN.min(lifetime / 5);
+        let lifetime = token_lifetime(parsed.expires_in.as_deref());
+        let (usable_until, refresh_at) = token_schedule(started, lifetime);
         let mut authorization = HeaderValue::try_from(format!("Bearer {}", parsed.access_token))
             .map_err(|_| TokenError::Malformed { detail: "the token can't be sent as a header".into() })?;
         authorization.set_sensitive(true);
         let token = Arc::new(CachedToken {
             authorization,
             value: SecretString::new(parsed.access_token),
-            usable_until: started + lifetime - margin,
-            // Refresh in the background at three quarters of the lifetime, well before `get` would have to.
-            refresh_at: started + lifetime * 3 / 4,
+            usable_until,
+            refresh_at,
             generation,
         });
         *self.current.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(token.clone());
         tracing::debug!(lifetime_s = lifetime.as_secs(), "graph token fetched");
         Ok(token)
     }
+}
+
+/// A token's lifetime from `expires_in` (seconds, as a string or a number), within [`SHORTEST_LIFETIME`] and
+/// [`LONGEST_LIFETIME`]; an hour when it is absent or unreadable.
+pub(crate) fn token_lifetime(expires_in: Option<&str>) -> Duration {
+    let seconds = expires_in.and_then(|s| s.trim().parse::<u64>().ok()).unwrap_or(3600);
+    Duration::from_secs(seconds).clamp(SHORTEST_LIFETIME, LONGEST_LIFETIME)
+}
+
+/// For a token fetched at `started`: until when to hand it out (a margin before expiry), and when the
+/// background should replace it (three quarters of its lifetime, well before `get` would have to).
+pub(crate) fn token_schedule(started: Instant, lifetime: Duration) -> (Instant, Instant) {
+    let lifetime = lifetime.clamp(SHORTEST_LIFETIME, LONGEST_LIFETIME);
+    let margin = EXPIRY_MARGIN.min(lifetime / 5);
+    (started + (lifetime - margin), started + lifetime * 3 / 4)
 }
 
 /// Entra's descriptions carry trace ids and timestamps on later lines; the first line says what is wrong.
@@ -248,5 +309,34 @@ pub(crate) fn describe_transport_error(error: &reqwest::Error) -> String {
         kind.to_owned()
     } else {
         format!("{kind}: {}", causes.join(": "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lifetimes_are_clamped_and_the_schedule_never_spins() {
+        assert_eq!(token_lifetime(Some("3599")), Duration::from_secs(3599));
+        assert_eq!(token_lifetime(None), Duration::from_secs(3600));
+        assert_eq!(token_lifetime(Some("0")), SHORTEST_LIFETIME);
+        assert_eq!(token_lifetime(Some("18446744073709551615")), LONGEST_LIFETIME);
+        let now = Instant::now();
+        let (usable_until, refresh_at) = token_schedule(now, token_lifetime(Some("0")));
+        assert!(refresh_at >= now + Duration::from_secs(45) && usable_until > refresh_at);
+    }
+
+    proptest::proptest! {
+        /// Whatever `expires_in` says, the token is usable for a while, refreshed before it stops being
+        /// usable, and no instant overflows.
+        #[test]
+        fn any_expires_in_gives_a_sane_schedule(expires_in in proptest::option::of("\\PC{0,24}|[0-9]{1,30}")) {
+            let lifetime = token_lifetime(expires_in.as_deref());
+            proptest::prop_assert!((SHORTEST_LIFETIME..=LONGEST_LIFETIME).contains(&lifetime));
+            let now = Instant::now();
+            let (usable_until, refresh_at) = token_schedule(now, lifetime);
+            proptest::prop_assert!(now + Duration::from_secs(45) <= refresh_at && refresh_at < usable_until);
+        }
     }
 }

@@ -83,6 +83,8 @@ pub enum TokenFault {
     Aadsts(u64),
     /// Answer every token request with 503.
     Down,
+    /// Take every token request and never answer it (a black-holed or hung Entra).
+    Hang,
 }
 
 /// One request the stand-in received.
@@ -217,6 +219,10 @@ impl GraphStandIn {
     pub fn set_shape(&self, shape: Shape) {
         self.with(|s| s.shape = shape);
     }
+    /// The `expires_in` tokens are issued with (Entra's is 3599).
+    pub fn set_expires_in(&self, seconds: u64) {
+        self.with(|s| s.expires_in = seconds);
+    }
     pub fn set_token_fault(&self, fault: Option<TokenFault>) {
         self.with(|s| s.token_fault = fault);
     }
@@ -296,6 +302,7 @@ async fn token(
         Some(TokenFault::Down) => {
             return (StatusCode::SERVICE_UNAVAILABLE, "<html>Service Unavailable</html>").into_response()
         }
+        Some(TokenFault::Hang) => return std::future::pending().await,
         Some(TokenFault::Aadsts(code)) => Some(code),
         None if tenant != TENANT => Some(90_002),
         None if field("client_id") != CLIENT_ID => Some(700_016),
