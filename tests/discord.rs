@@ -396,5 +396,27 @@ async fn a_standing_bridge_made_for_an_expired_command_is_the_one_the_retry_gets
     assert_eq!(bot.discord.interaction(&late).errors, [10062], "the late acknowledgement was not retried");
     assert!(record.original.is_some(), "the retry was announced");
     assert_eq!(bot.graph.meetings_created(), 1, "the retry reused that bridge");
+    // Made for a command that expired, answered 200 to the retry: the lobby settings are still applied.
+    bot.graph
+        .wait_for("the lobby settings", |g| g.meetings_without_the_configured_lobby().is_empty().then_some(()))
+        .await;
     bot.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_fallback_that_fails_leaves_the_announcement_an_edit_made() {
+    let bot = RunningBot::start(&[]).await;
+    // The edit lands but its answer is lost (a reset, a 502 from a proxy); then posting in the channel fails.
+    bot.discord.lose_next_edit_answer();
+    bot.discord.push_fault(
+        Route::ChannelMessage,
+        500,
+        serde_json::json!({"code": 0, "message": "500: Internal Server Error"}),
+    );
+    let token = bot.discord.invoke(Invocation::in_channel(CHANNEL)).await;
+    let record = bot.discord.settled(&token).await;
+    assert_eq!(buttons(&record)[0].0, "Join meeting", "the announcement the edit made is there");
+    let discord = bot.discord.clone();
+    bot.stop().await.unwrap();
+    assert!(!discord.interaction(&token).original_deleted, "the only announcement was not removed");
 }

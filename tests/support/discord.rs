@@ -132,6 +132,8 @@ pub(super) struct Inner {
     pings: Vec<String>,
     faults: HashMap<Route, VecDeque<(StatusCode, Value)>>,
     pin_forbidden: bool,
+    /// The next edit of a deferred reply is applied, but answered with a 500 (its answer lost).
+    lose_edit_answer: bool,
     latency: Duration,
     heartbeat_interval_ms: u64,
     heartbeats: u32,
@@ -240,6 +242,7 @@ impl DiscordStandIn {
             pings: Vec::new(),
             faults: HashMap::new(),
             pin_forbidden: false,
+            lose_edit_answer: false,
             latency: Duration::ZERO,
             heartbeat_interval_ms: 41_250,
             heartbeats: 0,
@@ -290,6 +293,11 @@ impl DiscordStandIn {
     /// Queues a failure for the next request on `route`, e.g. `(429, {"retry_after": 1})`.
     pub fn push_fault(&self, route: Route, status: u16, body: Value) {
         self.with(|s| s.faults.entry(route).or_default().push_back((StatusCode::from_u16(status).unwrap(), body)));
+    }
+    /// The next edit of a deferred reply takes effect but its answer is a 500, as when a connection breaks
+    /// after Discord applied it.
+    pub fn lose_next_edit_answer(&self) {
+        self.with(|s| s.lose_edit_answer = true);
     }
     pub fn set_pin_forbidden(&self, forbidden: bool) {
         self.with(|s| s.pin_forbidden = forbidden);
@@ -827,6 +835,9 @@ async fn edit_original(
                     s.answered += 1;
                 }
             });
+            if app.with(|s| std::mem::take(&mut s.lose_edit_answer)) {
+                return discord_error(StatusCode::INTERNAL_SERVER_ERROR, 0, "500: Internal Server Error");
+            }
             axum::Json(message).into_response()
         }
     }
