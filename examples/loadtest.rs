@@ -105,7 +105,11 @@ fn bot_process() -> ExitCode {
             let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("signal");
             term.recv().await;
         };
-        match meetnow::discord::run(&config, http, stop).await {
+        let ran = match meetnow::discord::Deps::bind(&config, http, Default::default()).await {
+            Ok(deps) => meetnow::discord::run(&config, deps, stop).await,
+            Err(error) => Err(error),
+        };
+        match ran {
             Ok(()) => ExitCode::SUCCESS,
             Err(error) => {
                 eprintln!("{error}");

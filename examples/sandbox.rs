@@ -38,7 +38,8 @@ async fn main() -> ExitCode {
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let bot = tokio::spawn(async move {
         let http = meetnow::http_client().expect("TLS set-up");
-        meetnow::discord::run(&config, http, async {
+        let deps = meetnow::discord::Deps::bind(&config, http, Default::default()).await?;
+        meetnow::discord::run(&config, deps, async {
             let _ = stopped.await;
         })
         .await

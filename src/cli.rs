@@ -7,7 +7,7 @@ use serde::Serialize;
 use serenity::all::Permissions;
 
 use crate::config::Config;
-use crate::graph::{GraphClient, REQUIRED_ROLE};
+use crate::graph::{GraphClient, GraphError, REQUIRED_ROLE};
 use crate::meeting::{Meeting, MeetingKey, MeetingRequest, Origin, NO_DIAL_IN_REASON};
 
 /// The standing meeting `meetnow check` creates once and then reuses, proving the whole path works.
@@ -30,26 +30,27 @@ pub enum Output {
     Json,
 }
 
-/// Creates (or, with a key, gets) a meeting and prints it. Returns the process exit status:
-/// 0 on success, 1 when Graph refuses.
-pub async fn create(graph: &GraphClient, subject: String, key: Option<MeetingKey>, output: Output) -> u8 {
-    match graph.meeting(&MeetingRequest { subject, key }).await {
-        Ok(meeting) => {
-            let printed = match output {
-                Output::Text => render_text(&meeting),
-                Output::Json => render_json(&meeting),
-            };
-            let mut stdout = std::io::stdout().lock();
-            // A closed stdout (`| head`) is not worth a panic.
-            let _ = writeln!(stdout, "{printed}");
-            0
-        }
-        Err(error) => {
-            tracing::error!(%error, kind = error.kind(), "could not create the meeting");
-            eprintln!("error: {}", error.user_message());
-            1
-        }
-    }
+/// Creates (or, with a key, gets) a meeting and prints it to stdout.
+///
+/// # Errors
+/// The [`GraphError`] when Graph refuses; the caller says it (its `user_message`) and exits 1.
+pub async fn create(
+    graph: &GraphClient,
+    subject: String,
+    key: Option<MeetingKey>,
+    output: Output,
+) -> Result<(), GraphError> {
+    let meeting = graph.meeting(&MeetingRequest { subject, key }).await.inspect_err(|error| {
+        tracing::error!(%error, kind = error.kind(), "could not create the meeting");
+    })?;
+    let printed = match output {
+        Output::Text => render_text(&meeting),
+        Output::Json => render_json(&meeting),
+    };
+    let mut stdout = std::io::stdout().lock();
+    // A closed stdout (`| head`) is not worth a panic.
+    let _ = writeln!(stdout, "{printed}");
+    Ok(())
 }
 
 /// The meeting for a terminal: one fact per line, labels aligned.
@@ -124,9 +125,11 @@ impl Report {
     }
 }
 
-/// Checks the whole setup against the real services, one line per check. Returns the exit status:
-/// 0 when every check passes, 1 otherwise.
-pub async fn check(config: &Config, graph: &GraphClient, http_client: reqwest::Client) -> u8 {
+/// Checks the whole setup against the real services, one line per check on stdout.
+///
+/// # Errors
+/// [`ChecksFailed`] with how many failed (each has printed its line and its fix).
+pub async fn check(config: &Config, graph: &GraphClient, http_client: reqwest::Client) -> Result<(), ChecksFailed> {
     let mut report = Report { failures: 0 };
     let organizer = &config.graph.organizer_id;
     report.ok("organizer id", format!("{organizer} is an Entra object id"));
@@ -164,8 +167,16 @@ pub async fn check(config: &Config, graph: &GraphClient, http_client: reqwest::C
         check_discord(&mut report, config, http_client).await;
     }
 
-    u8::from(report.failures > 0)
+    match report.failures {
+        0 => Ok(()),
+        failed => Err(ChecksFailed(failed)),
+    }
 }
+
+/// Some of `meetnow check`'s checks failed (how many); each printed its fix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("{0} check(s) failed; each FAIL line above says how to fix it")]
+pub struct ChecksFailed(pub usize);
 
 async fn check_discord(report: &mut Report, config: &Config, http_client: reqwest::Client) {
     let http = match crate::discord::http(config, http_client) {

@@ -12,7 +12,8 @@
 //! - [`graph`]: the only code that talks to Microsoft: token cache, onlineMeeting calls, typed errors, retries.
 //! - [`discord`]: the serenity client, `/meetnow` registration, the handler and the announcement.
 //! - [`cli`]: `meetnow create` and `meetnow check`.
-//! - [`metrics`]: Prometheus metrics, health, and the listener for `/metrics` and `/healthz`.
+//! - [`metrics`]: Prometheus metrics and health, served at `/metrics`, `/healthz`, `/livez` and `/readyz`.
+//! - [`server`]: the HTTP accept loop both the metrics and Discord's interactions endpoint are served by.
 //! - [`telemetry`]: tracing set-up.
 //!
 //! Dependencies point one way: `discord` and `cli` use `graph` and `meeting`; `graph` knows nothing of Discord.
@@ -23,6 +24,7 @@ pub mod discord;
 pub mod graph;
 pub mod meeting;
 pub mod metrics;
+pub mod server;
 pub mod telemetry;
 
 use std::time::Duration;

@@ -1,13 +1,16 @@
 //! The `meetnow` binary: parses the command line, loads `.env` and the configuration, starts logging and
-//! hands off to the library. Exit status: 0 success, 1 a service refused, 2 a configuration error.
+//! hands off to the library. Every way it can end goes through [`run`]'s result and one function,
+//! [`AppError::exit_status`], decides the status: 0 success, 1 a service refused or a check failed, 2 a
+//! configuration error.
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use meetnow::cli::{self, Output};
-use meetnow::config::Config;
-use meetnow::graph::GraphClient;
-use meetnow::meeting::MeetingKey;
+use meetnow::cli::{self, ChecksFailed, Output};
+use meetnow::config::{Config, ConfigError};
+use meetnow::discord::{Deps, RunError};
+use meetnow::graph::{GraphClient, GraphError, RetryPolicy};
+use meetnow::meeting::{InvalidKey, MeetingKey};
 
 /// Microsoft Teams bridges for Discord incident channels.
 ///
@@ -41,75 +44,98 @@ enum Command {
     Check,
 }
 
-const CONFIG_ERROR: u8 = 2;
+/// Why meetnow ended other than successfully: everything `main` reports.
+#[derive(Debug, thiserror::Error)]
+enum AppError {
+    #[error("error: .env: {0}")]
+    DotEnv(dotenvy::Error),
+    #[error("configuration error: {0}")]
+    Config(#[from] ConfigError),
+    #[error("error: --key: {0}")]
+    Key(#[from] InvalidKey),
+    #[error("error: could not start the async runtime: {0}")]
+    Runtime(std::io::Error),
+    #[error("error: could not set up HTTPS: {0}")]
+    Https(reqwest::Error),
+    /// Graph refused `meetnow create`: its sentence says why and how to fix it.
+    #[error("error: {}", .0.user_message())]
+    Graph(Box<GraphError>),
+    /// `meetnow check` printed its FAIL lines already.
+    #[error("{0}")]
+    Checks(#[from] ChecksFailed),
+    #[error("error: {0}")]
+    Run(Box<RunError>),
+}
+
+// Boxed: an error is rare, and a large `Err` would make every `Result` here as large.
+impl From<GraphError> for AppError {
+    fn from(error: GraphError) -> Self {
+        Self::Graph(Box::new(error))
+    }
+}
+
+impl From<RunError> for AppError {
+    fn from(error: RunError) -> Self {
+        Self::Run(Box::new(error))
+    }
+}
+
+impl AppError {
+    /// The one place an error becomes an exit status.
+    fn exit_status(&self) -> u8 {
+        const SERVICE_REFUSED: u8 = 1;
+        const CONFIGURATION: u8 = 2;
+        match self {
+            Self::DotEnv(_) | Self::Config(_) | Self::Key(_) => CONFIGURATION,
+            Self::Run(run) if matches!(**run, RunError::Config(_)) => CONFIGURATION,
+            Self::Runtime(_) | Self::Https(_) | Self::Graph(_) | Self::Checks(_) | Self::Run(_) => SERVICE_REFUSED,
+        }
+    }
+}
 
 fn main() -> ExitCode {
-    let args = Args::parse();
+    match run(Args::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            // A configuration error inside `run` reads like one from the environment.
+            match &error {
+                AppError::Run(run) if matches!(**run, RunError::Config(_)) => eprintln!("configuration error: {run}"),
+                other => eprintln!("{other}"),
+            }
+            ExitCode::from(error.exit_status())
+        }
+    }
+}
+
+fn run(args: Args) -> Result<(), AppError> {
     match dotenvy::dotenv() {
         Ok(_) => {}
         Err(error) if error.not_found() => {}
-        Err(error) => {
-            eprintln!("error: .env: {error}");
-            return ExitCode::from(CONFIG_ERROR);
-        }
+        Err(error) => return Err(AppError::DotEnv(error)),
     }
-    let config = match Config::from_env() {
-        Ok(config) => config,
-        Err(error) => {
-            eprintln!("configuration error: {error}");
-            return ExitCode::from(CONFIG_ERROR);
-        }
-    };
+    let config = Config::from_env()?;
     meetnow::telemetry::init(config.log_format, &config.log_filter);
-
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
-        Ok(runtime) => runtime,
-        Err(error) => {
-            eprintln!("error: could not start the async runtime: {error}");
-            return ExitCode::FAILURE;
-        }
-    };
-    ExitCode::from(runtime.block_on(dispatch(args.command.unwrap_or(Command::Run), config)))
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(AppError::Runtime)?;
+    runtime.block_on(dispatch(args.command.unwrap_or(Command::Run), config))
 }
 
-async fn dispatch(command: Command, config: Config) -> u8 {
-    let http = match meetnow::http_client() {
-        Ok(http) => http,
-        Err(error) => {
-            eprintln!("error: could not set up HTTPS: {error}");
-            return 1;
-        }
-    };
-    let graph = GraphClient::new(http.clone(), &config.graph);
+async fn dispatch(command: Command, config: Config) -> Result<(), AppError> {
+    let http = meetnow::http_client().map_err(AppError::Https)?;
     match command {
         Command::Run => {
-            if let Err(error) = config.discord_token() {
-                eprintln!("configuration error: {error}");
-                return CONFIG_ERROR;
-            }
-            match meetnow::discord::run_with_graph(&config, http, graph, shutdown_signal()).await {
-                Ok(()) => 0,
-                Err(meetnow::discord::RunError::Config(error)) => {
-                    eprintln!("configuration error: {error}");
-                    CONFIG_ERROR
-                }
-                Err(error) => {
-                    eprintln!("error: {error}");
-                    1
-                }
-            }
+            config.discord_token()?;
+            let deps = Deps::bind(&config, http, RetryPolicy::default()).await?;
+            Ok(meetnow::discord::run(&config, deps, shutdown_signal()).await?)
         }
         Command::Create { subject, key, json } => {
-            let key = match key.as_deref().map(MeetingKey::named).transpose() {
-                Ok(key) => key,
-                Err(error) => {
-                    eprintln!("error: --key: {error}");
-                    return CONFIG_ERROR;
-                }
-            };
-            cli::create(&graph, subject, key, if json { Output::Json } else { Output::Text }).await
+            let key = key.as_deref().map(MeetingKey::named).transpose()?;
+            let graph = GraphClient::new(http, &config.graph, Default::default());
+            Ok(cli::create(&graph, subject, key, if json { Output::Json } else { Output::Text }).await?)
         }
-        Command::Check => cli::check(&config, &graph, http).await,
+        Command::Check => {
+            let graph = GraphClient::new(http.clone(), &config.graph, Default::default());
+            Ok(cli::check(&config, &graph, http).await?)
+        }
     }
 }
 
@@ -133,5 +159,26 @@ async fn shutdown_signal() {
     #[cfg(not(unix))]
     {
         let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn configuration_problems_exit_2_and_refusals_1() {
+        let config = ConfigError { variable: "AZURE_CLIENT_ID", problem: "is not set".into() };
+        assert_eq!(AppError::Config(config.clone()).exit_status(), 2);
+        assert_eq!(AppError::from(RunError::Config(config)).exit_status(), 2);
+        assert_eq!(AppError::Key(MeetingKey::named("").unwrap_err()).exit_status(), 2);
+        assert_eq!(AppError::Checks(ChecksFailed(2)).exit_status(), 1);
+        let taken =
+            RunError::Metrics { addr: ([127, 0, 0, 1], 9464).into(), source: std::io::ErrorKind::AddrInUse.into() };
+        assert_eq!(AppError::from(taken).exit_status(), 1);
+        let refused = GraphError::Unavailable { detail: "connection refused".into() };
+        let error = AppError::from(refused.clone());
+        assert_eq!(error.exit_status(), 1);
+        assert_eq!(error.to_string(), format!("error: {}", refused.user_message()));
     }
 }

@@ -4,7 +4,6 @@
 //! The Graph client and the Discord handler record into one [`Metrics`]; this module owns the names, the
 //! health rule and the listener, and knows nothing of Graph's or Discord's protocols.
 
-use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -195,33 +194,18 @@ pub enum Mode {
     Stopping,
 }
 
-/// Serves `/metrics` and `/healthz` on `listener` until the runtime ends.
-pub async fn serve(listener: tokio::net::TcpListener, metrics: Arc<Metrics>) {
-    loop {
-        let Ok((stream, _)) = listener.accept().await else { continue };
-        let metrics = metrics.clone();
-        tokio::spawn(async move {
-            let service = hyper::service::service_fn(move |request| {
-                let metrics = metrics.clone();
-                async move { Ok::<_, std::convert::Infallible>(respond(&metrics, &request)) }
-            });
-            let io = hyper_util::rt::TokioIo::new(stream);
-            if let Err(error) = hyper::server::conn::http1::Builder::new().serve_connection(io, service).await {
-                tracing::debug!(%error, "metrics connection ended with an error");
-            }
-        });
-    }
-}
-
-/// Binds the listener (so a bad address fails at start-up) and serves it in the background until the returned
-/// task is aborted.
-///
-/// # Errors
-/// When the address can't be bound.
-pub async fn start(addr: SocketAddr, metrics: Arc<Metrics>) -> std::io::Result<tokio::task::JoinHandle<()>> {
-    let listener = tokio::net::TcpListener::bind(addr).await?;
-    tracing::info!(bound = %listener.local_addr()?, "serving /metrics and /healthz");
-    Ok(tokio::spawn(serve(listener, metrics)))
+/// Serves `/metrics` and the health paths on `listener` until `stop` is cancelled (see
+/// [`crate::server::serve`]: accept errors back off, slow headers time out).
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    metrics: Arc<Metrics>,
+    stop: tokio_util::sync::CancellationToken,
+) {
+    let handle = move |request: Request<hyper::body::Incoming>| {
+        let response = respond(&metrics, &request);
+        async move { response }
+    };
+    crate::server::serve(listener, handle, stop, crate::server::HEADER_READ_TIMEOUT).await;
 }
 
 fn respond<B>(metrics: &Metrics, request: &Request<B>) -> Response<Full<Bytes>> {

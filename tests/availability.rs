@@ -8,8 +8,9 @@ use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use meetnow::graph::GraphClient;
+use meetnow::graph::RetryPolicy;
 use meetnow::meeting::{MeetingKey, MeetingRequest};
-use support::bot::RunningBot;
+use support::bot::{Options, RunningBot};
 use support::discord::{DiscordStandIn, InteractionRecord, Invocation, GUILD_ID};
 use support::graph::GraphStandIn;
 use support::interactions::{json_body, InteractionsClient};
@@ -88,7 +89,8 @@ async fn a_bridge_another_process_made_for_the_command_is_announced_as_new_pinne
     let prepared = bot.discord.prepare(std::slice::from_ref(&invocation));
     // Another process got the command first and made the bridge (Graph answered it 201), then died before its
     // lobby PATCH. This process is answered 200.
-    let other = GraphClient::new(meetnow::http_client().unwrap(), &support::config(&bot.graph.env()).graph);
+    let other =
+        GraphClient::new(meetnow::http_client().unwrap(), &support::config(&bot.graph.env()).graph, Default::default());
     let key = MeetingKey::for_channel(GUILD_ID, invocation.channel_id);
     let request = MeetingRequest { subject: "#inc-1 bridge".into(), key: Some(key) };
     let (_, lobby_not_applied) = other.meeting_now(&request).await.unwrap();
@@ -102,7 +104,7 @@ async fn a_bridge_another_process_made_for_the_command_is_announced_as_new_pinne
 #[tokio::test]
 async fn a_process_that_loses_the_race_applies_the_lobby_and_finishes_a_command_the_winner_dropped() {
     let (discord, graph) = (DiscordStandIn::start().await, GraphStandIn::start().await);
-    let bot = RunningBot::start_with_policy(discord, graph, &[], RunningBot::quick_policy()).await;
+    let bot = RunningBot::start_with(discord, graph, &[]).await;
     let prepared = bot.discord.prepare(&[Invocation::in_channel(7_000_000_000_000_000_002)]);
     let token = prepared[0].0.clone();
     // Another process acknowledged the command and was killed before announcing it.
@@ -124,9 +126,8 @@ async fn a_process_that_loses_the_race_applies_the_lobby_and_finishes_a_command_
 #[tokio::test]
 async fn two_processes_answer_each_command_once_and_the_loser_leaves_no_trace() {
     let (discord, graph) = (DiscordStandIn::start().await, GraphStandIn::start().await);
-    let policy = RunningBot::quick_policy();
-    let a = RunningBot::start_with_policy(discord.clone(), graph.clone(), &[], policy).await;
-    let b = RunningBot::start_with_policy(discord.clone(), graph.clone(), &[], policy).await;
+    let a = RunningBot::start_with(discord.clone(), graph.clone(), &[]).await;
+    let b = RunningBot::start_with(discord.clone(), graph.clone(), &[]).await;
     assert_eq!(discord.sessions(), 2);
 
     let tokens = discord.invoke_all(channels(7_100_000_000_000_000_000, 12)).await;
@@ -184,17 +185,12 @@ async fn a_bridge_pinned_already_is_not_pinned_again() {
 }
 
 /// Starts `bot`'s shutdown while a slow command keeps it draining, and returns once its `/readyz` says so.
-async fn start_draining(
-    bot: RunningBot,
-    metrics: &str,
-    discord: &DiscordStandIn,
-    channel: u64,
-) -> tokio::task::JoinHandle<()> {
+async fn start_draining(bot: RunningBot, discord: &DiscordStandIn, channel: u64) -> tokio::task::JoinHandle<()> {
+    let readyz = bot.metrics_url("/readyz");
     let prepared = discord.prepare(&[Invocation::in_channel(channel)]);
     let slow = discord.dispatch_staggered(prepared, Duration::from_millis(150)).await.remove(0);
     discord.wait_for("the slow command acknowledged", |d| d.interaction(&slow).deferred().then_some(())).await;
     let stopping = tokio::spawn(async move { bot.stop().await.unwrap() });
-    let readyz = format!("http://{metrics}/readyz");
     let not_ready = async {
         while !reqwest::get(&readyz).await.is_ok_and(|r| r.status() == 503) {
             tokio::task::yield_now().await;
@@ -207,12 +203,13 @@ async fn start_draining(
 #[tokio::test]
 async fn a_process_shutting_down_leaves_new_commands_to_a_running_one() {
     let (discord, graph) = (DiscordStandIn::start().await, GraphStandIn::start().await);
-    let metrics = support::free_addr();
-    // a connects first, so it gets every command 150 ms before b.
-    let a = RunningBot::start_with(discord.clone(), graph.clone(), &[("METRICS_ADDR", &metrics)]).await;
-    let b = RunningBot::start_with(discord.clone(), graph.clone(), &[]).await;
+    // a connects first, so it gets every command 150 ms before b. Graph's real time limits: its answers take
+    // 2.5 s here, to keep a draining.
+    let real = |env| Options { env, policy: RetryPolicy::default(), ..Options::default() };
+    let a = RunningBot::launch(discord.clone(), graph.clone(), real(&[("METRICS_ADDR", "127.0.0.1:0")])).await;
+    let b = RunningBot::launch(discord.clone(), graph.clone(), real(&[])).await;
     graph.set_latency(Duration::from_millis(2500));
-    let a_stopping = start_draining(a, &metrics, &discord, 7_250_000_000_000_000_001).await;
+    let a_stopping = start_draining(a, &discord, 7_250_000_000_000_000_001).await;
 
     let prepared = discord.prepare(&[Invocation::in_channel(7_250_000_000_000_000_002)]);
     let token = discord.dispatch_staggered(prepared, Duration::from_millis(150)).await.remove(0);
@@ -226,10 +223,11 @@ async fn a_process_shutting_down_leaves_new_commands_to_a_running_one() {
 #[tokio::test]
 async fn a_process_shutting_down_alone_says_it_is_restarting_within_the_deadline() {
     let (discord, graph) = (DiscordStandIn::start().await, GraphStandIn::start().await);
-    let metrics = support::free_addr();
-    let bot = RunningBot::start_with(discord.clone(), graph.clone(), &[("METRICS_ADDR", &metrics)]).await;
+    let options =
+        Options { env: &[("METRICS_ADDR", "127.0.0.1:0")], policy: RetryPolicy::default(), ..Options::default() };
+    let bot = RunningBot::launch(discord.clone(), graph.clone(), options).await;
     graph.set_latency(Duration::from_millis(2500));
-    let stopping = start_draining(bot, &metrics, &discord, 7_260_000_000_000_000_001).await;
+    let stopping = start_draining(bot, &discord, 7_260_000_000_000_000_001).await;
 
     let token = discord.invoke(Invocation::in_channel(7_260_000_000_000_000_002)).await;
     let record = discord.settled(&token).await;
@@ -296,10 +294,10 @@ fn endpoint_vars(
 async fn the_endpoint_answers_ping_and_refuses_what_discord_did_not_sign_changing_nothing() {
     let (discord, graph) = (DiscordStandIn::start().await, GraphStandIn::start().await);
     let mut client = InteractionsClient::new(&discord);
-    let addr = support::free_addr();
-    let extra = [("DISCORD_PUBLIC_KEY", client.public_key()), ("MEETNOW_INTERACTIONS_ADDR", addr.clone())];
-    let extra: Vec<(&'static str, &str)> = extra.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let key = client.public_key();
+    let extra = [("DISCORD_PUBLIC_KEY", key.as_str()), ("MEETNOW_INTERACTIONS_ADDR", "127.0.0.1:0")];
     let bot = RunningBot::start_with(discord, graph, &extra).await;
+    let addr = bot.interactions_addr.unwrap();
     let url = format!("http://{addr}/interactions");
     client.set_endpoints(vec![url.clone()]);
 
@@ -343,15 +341,14 @@ async fn the_endpoint_answers_ping_and_refuses_what_discord_did_not_sign_changin
 async fn a_command_over_http_is_deferred_in_the_answer_and_announced_without_a_gateway() {
     let (discord, graph) = (DiscordStandIn::start().await, GraphStandIn::start().await);
     let mut client = InteractionsClient::new(&discord);
-    let (addr, metrics) = (support::free_addr(), support::free_addr());
+    let key = client.public_key();
     let extra = [
-        ("DISCORD_PUBLIC_KEY", client.public_key()),
-        ("MEETNOW_INTERACTIONS_ADDR", addr.clone()),
-        ("METRICS_ADDR", metrics.clone()),
+        ("DISCORD_PUBLIC_KEY", key.as_str()),
+        ("MEETNOW_INTERACTIONS_ADDR", "127.0.0.1:0"),
+        ("METRICS_ADDR", "127.0.0.1:0"),
     ];
-    let extra: Vec<(&'static str, &str)> = extra.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let bot = RunningBot::start_with(discord, graph, &extra).await;
-    client.set_endpoints(vec![format!("http://{addr}/interactions")]);
+    client.set_endpoints(vec![format!("http://{}/interactions", bot.interactions_addr.unwrap())]);
     // Discord takes the HTTP answer (the defer) a moment after the bot has sent it: the bot's first edit,
     // sent right behind it, is refused as an unknown reply and must be repeated, not turned into a post.
     client.set_answer_delay(Duration::from_millis(300));
@@ -373,7 +370,7 @@ async fn a_command_over_http_is_deferred_in_the_answer_and_announced_without_a_g
     assert!(text.contains("server channels"), "{text}");
 
     assert_eq!((bot.discord.identifies(), bot.discord.sessions()), (0, 0), "no gateway connection at all");
-    let health = reqwest::get(format!("http://{metrics}/healthz")).await.unwrap();
+    let health = reqwest::get(bot.metrics_url("/healthz")).await.unwrap();
     assert_eq!(health.status(), 200, "healthy without a gateway: {}", health.text().await.unwrap());
     bot.stop().await.unwrap();
 }

@@ -355,7 +355,8 @@ mod secrets {
     async fn debug_of_every_config_and_client_is_redacted() {
         let (_graph, _discord, vars) = support::stand_ins().await;
         let config = support::config(&vars);
-        let client = meetnow::graph::GraphClient::new(meetnow::http_client().unwrap(), &config.graph);
+        let client =
+            meetnow::graph::GraphClient::new(meetnow::http_client().unwrap(), &config.graph, Default::default());
         client.token_info().await.unwrap(); // a token is now cached inside the client
         let http = meetnow::discord::http(&config, meetnow::http_client().unwrap()).unwrap();
         let shown = format!("{config:?}\n{:?}\n{client:?}\n{http:?}", config.graph);

@@ -42,12 +42,11 @@ async fn the_probes_ask_what_the_bot_serves_on_the_port_it_listens_on() {
         .to_owned();
     assert!(metrics_addr.ends_with(&format!(":{}", port_named("metrics"))), "{metrics_addr}");
 
-    let addr = support::free_addr();
-    let bot = RunningBot::start(&[("METRICS_ADDR", &addr)]).await;
+    let bot = RunningBot::start(&[("METRICS_ADDR", "127.0.0.1:0")]).await;
     for probe in ["livenessProbe", "readinessProbe"] {
         assert_eq!(container[probe]["httpGet"]["port"], "metrics", "{probe}");
         let path = container[probe]["httpGet"]["path"].as_str().unwrap();
-        assert_eq!(poll_ok(&format!("http://{addr}{path}")).await, 200, "{probe} {path}");
+        assert_eq!(poll_ok(&bot.metrics_url(path)).await, 200, "{probe} {path}");
     }
     bot.stop().await.unwrap();
 }

@@ -7,7 +7,7 @@ mod support;
 use std::time::Duration;
 
 use serde_json::Value;
-use support::bot::RunningBot;
+use support::bot::{Options, RunningBot};
 use support::discord::{DiscordStandIn, InteractionRecord, Invocation, Route, APP_ID, DEADLINE, GUILD_ID};
 use support::graph::{Audio, Fault, GraphStandIn, Shape, CLIENT_ID, ORGANIZER};
 
@@ -105,7 +105,8 @@ async fn announces_a_new_bridge_with_every_dial_in_detail_and_pins_it() {
 
 #[tokio::test]
 async fn the_command_is_acknowledged_before_graph_answers() {
-    let bot = RunningBot::start(&[]).await;
+    let (discord, graph) = (DiscordStandIn::start().await, GraphStandIn::start().await);
+    let bot = RunningBot::launch(discord, graph, Options::real_limits()).await;
     // Slower than Discord's deadline: acknowledging after Graph would draw 10062 and lose the command.
     bot.graph.set_latency(DEADLINE + Duration::from_millis(300));
     let token = bot.discord.invoke(Invocation::in_channel(CHANNEL)).await;
@@ -293,7 +294,8 @@ async fn heartbeats_are_acknowledged_and_the_session_stays_up() {
 
 #[tokio::test]
 async fn shutdown_lets_a_command_in_flight_finish() {
-    let bot = RunningBot::start(&[]).await;
+    let (discord, graph) = (DiscordStandIn::start().await, GraphStandIn::start().await);
+    let bot = RunningBot::launch(discord, graph, Options::real_limits()).await;
     bot.graph.set_latency(Duration::from_millis(1500));
     let token = bot.discord.invoke(Invocation::in_channel(CHANNEL)).await;
     bot.discord.wait_for("the defer", |d| d.interaction(&token).deferred().then_some(())).await;
@@ -301,6 +303,23 @@ async fn shutdown_lets_a_command_in_flight_finish() {
     bot.stop().await.expect("clean shutdown");
     let record = discord.interaction(&token);
     assert_eq!(buttons(&record)[0].0, "Join meeting", "answered before the bot exited");
+}
+
+#[tokio::test]
+async fn a_command_still_running_at_the_drain_limit_ends_with_the_run() {
+    let (discord, graph) = (DiscordStandIn::start().await, GraphStandIn::start().await);
+    let options = Options { drain_limit: Duration::from_millis(300), ..Options::default() };
+    let bot = RunningBot::launch(discord, graph, options).await;
+    bot.graph.set_latency(Duration::from_millis(800));
+    let token = bot.discord.invoke(Invocation::in_channel(CHANNEL)).await;
+    bot.discord.wait_for("the defer", |d| d.interaction(&token).deferred().then_some(())).await;
+    let discord = bot.discord.clone();
+    bot.stop().await.expect("clean shutdown");
+    // Graph answers 800 ms after it was asked (within the attempt timeout); a command left running after `run`
+    // returned would then edit its reply (it did, before tasks were tracked and cancelled).
+    let edit = discord.wait_for("a late edit", |d| (d.interaction(&token).edits > 0).then_some(()));
+    let late_edit = tokio::time::timeout(Duration::from_secs(4), edit).await;
+    assert!(late_edit.is_err(), "nothing happens after the run ended");
 }
 
 #[tokio::test]

@@ -18,7 +18,7 @@ fn client_with(graph: &GraphStandIn, extra: &[(&'static str, &str)], policy: Ret
     let mut vars = graph.env();
     vars.extend(extra.iter().map(|(k, v)| (*k, v.to_string())));
     let config = support::config(&vars);
-    GraphClient::with_policy(meetnow::http_client().unwrap(), &config.graph, policy)
+    GraphClient::with_policy(meetnow::http_client().unwrap(), &config.graph, policy, Default::default())
 }
 
 fn standing(key: &str) -> MeetingRequest {
@@ -177,7 +177,7 @@ async fn token_lifetimes_of_zero_or_centuries_neither_panic_nor_spin() {
         let graph = GraphStandIn::start().await;
         graph.set_expires_in(expires_in);
         let client = client(&graph, &[]);
-        let refresher = client.spawn_token_refresh();
+        let refresher = tokio::spawn(client.token_refresh());
         assert!(client.meeting(&standing("lifetime")).await.is_ok(), "expires_in {expires_in}");
         // The background refresher waits at least 45 s whatever the lifetime: a second meeting reuses the
         // token, and the refresher has not asked again meanwhile.

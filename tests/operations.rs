@@ -9,11 +9,6 @@ use support::bot::RunningBot;
 use support::discord::{DiscordStandIn, Invocation};
 use support::graph::{Fault, GraphStandIn};
 
-fn free_port() -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap().to_string()
-}
-
 async fn get(url: &str) -> (u16, String) {
     let response = reqwest::get(url).await.unwrap();
     (response.status().as_u16(), response.text().await.unwrap())
@@ -42,8 +37,8 @@ fn value(metrics: &str, name: &str) -> f64 {
 
 #[tokio::test]
 async fn metrics_count_real_commands_and_health_is_ok_when_connected() {
-    let addr = free_port();
-    let bot = RunningBot::start(&[("METRICS_ADDR", &addr)]).await;
+    let bot = RunningBot::start(&[("METRICS_ADDR", "127.0.0.1:0")]).await;
+    let addr = bot.metrics_addr.unwrap();
     let base = format!("http://{addr}");
     poll(&format!("{base}/healthz"), "health", |s, _| s == 200).await;
 
@@ -79,8 +74,8 @@ async fn metrics_count_real_commands_and_health_is_ok_when_connected() {
 
 #[tokio::test]
 async fn health_turns_503_while_the_gateway_is_down_and_back_after_reconnecting() {
-    let addr = free_port();
-    let bot = RunningBot::start(&[("METRICS_ADDR", &addr)]).await;
+    let bot = RunningBot::start(&[("METRICS_ADDR", "127.0.0.1:0")]).await;
+    let addr = bot.metrics_addr.unwrap();
     let health = format!("http://{addr}/healthz");
     poll(&health, "health", |s, _| s == 200).await;
 
@@ -105,10 +100,10 @@ async fn health_turns_503_while_the_gateway_is_down_and_back_after_reconnecting(
 
 #[tokio::test]
 async fn health_reports_a_failed_token_refresh() {
-    let addr = free_port();
     let (discord, graph) = (DiscordStandIn::start().await, GraphStandIn::start().await);
     graph.set_token_fault(Some(support::graph::TokenFault::Aadsts(7_000_222)));
-    let bot = RunningBot::start_with(discord, graph, &[("METRICS_ADDR", &addr)]).await;
+    let bot = RunningBot::start_with(discord, graph, &[("METRICS_ADDR", "127.0.0.1:0")]).await;
+    let addr = bot.metrics_addr.unwrap();
     let (status, body) = poll(&format!("http://{addr}/healthz"), "503", |s, _| s == 503).await;
     assert_eq!(status, 503);
     assert!(body.contains("the last Microsoft Graph token refresh failed"), "{body}");
@@ -125,7 +120,7 @@ async fn a_metrics_address_in_use_stops_the_bot_with_a_clear_error() {
     vars.push(("METRICS_ADDR", addr.clone()));
     let config = support::config(&vars);
     let error =
-        meetnow::discord::run(&config, meetnow::http_client().unwrap(), std::future::pending()).await.unwrap_err();
+        meetnow::discord::Deps::bind(&config, meetnow::http_client().unwrap(), Default::default()).await.err().unwrap();
     assert!(error.to_string().starts_with(&format!("METRICS_ADDR: could not listen on {addr}")), "{error}");
 }
 

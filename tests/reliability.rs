@@ -267,8 +267,8 @@ async fn two_processes_asking_at_once_share_one_bridge() {
     let graph = GraphStandIn::start().await;
     let config = support::config(&graph.env());
     // Two independent clients: separate token caches and connection pools, as two processes have.
-    let a = meetnow::graph::GraphClient::new(meetnow::http_client().unwrap(), &config.graph);
-    let b = meetnow::graph::GraphClient::new(meetnow::http_client().unwrap(), &config.graph);
+    let a = meetnow::graph::GraphClient::new(meetnow::http_client().unwrap(), &config.graph, Default::default());
+    let b = meetnow::graph::GraphClient::new(meetnow::http_client().unwrap(), &config.graph, Default::default());
     let request = meetnow::meeting::MeetingRequest {
         subject: "#inc bridge".into(),
         key: Some(meetnow::meeting::MeetingKey::for_channel(1, 2)),

@@ -10,7 +10,6 @@
 //! A request that fails the signature check gets 401 and is not even parsed; a body over
 //! [`MAX_BODY_BYTES`] gets 413, malformed JSON 400. Neither reaches the handler.
 
-use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -99,10 +98,7 @@ impl Endpoint {
                     self.http.set_application_id(command.application_id);
                 }
                 let (answer, first) = oneshot::channel();
-                let (bot, http, in_flight) = (self.bot.clone(), self.http.clone(), self.bot.track());
-                tokio::spawn(async move {
-                    bot.handle(&http, &command, FirstResponse::HttpAnswer(answer), in_flight).await;
-                });
+                self.bot.spawn(self.http.clone(), command, FirstResponse::HttpAnswer(answer));
                 match tokio::time::timeout(FIRST_RESPONSE_LIMIT, first).await {
                     Ok(Ok(response)) => json(&response),
                     _ => plain(StatusCode::SERVICE_UNAVAILABLE, "no response in time\n"),
@@ -116,47 +112,13 @@ impl Endpoint {
     }
 }
 
-/// Serves `listener` until `stop` is cancelled, then stops accepting and lets every open connection finish
-/// the request it is answering (hyper's graceful shutdown) before returning.
+/// Serves `listener` until `stop` is cancelled; see [`crate::server::serve`].
 pub async fn serve(listener: TcpListener, endpoint: Arc<Endpoint>, stop: CancellationToken) {
-    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-    let mut accept_errors = 0u32;
-    loop {
-        let accepted = tokio::select! {
-            accepted = listener.accept() => accepted,
-            () = stop.cancelled() => break,
-        };
-        let stream = match accepted {
-            Ok((stream, _)) => {
-                accept_errors = 0;
-                stream
-            }
-            Err(error) => {
-                // Out of file descriptors, say: back off instead of spinning on the error.
-                accept_errors = accept_errors.saturating_add(1);
-                tracing::warn!(%error, "could not accept a connection on the interactions endpoint");
-                tokio::time::sleep(Duration::from_millis(10 << accept_errors.min(7))).await;
-                continue;
-            }
-        };
+    let handle = move |request| {
         let endpoint = endpoint.clone();
-        let service = hyper::service::service_fn(move |request| {
-            let endpoint = endpoint.clone();
-            async move { Ok::<_, Infallible>(endpoint.respond(request).await) }
-        });
-        let connection = hyper::server::conn::http1::Builder::new()
-            .timer(hyper_util::rt::TokioTimer::new())
-            .header_read_timeout(Duration::from_secs(10))
-            .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
-        let connection = graceful.watch(connection);
-        tokio::spawn(async move {
-            if let Err(error) = connection.await {
-                tracing::debug!(%error, "interactions connection ended with an error");
-            }
-        });
-    }
-    drop(listener);
-    graceful.shutdown().await;
+        async move { endpoint.respond(request).await }
+    };
+    crate::server::serve(listener, handle, stop, crate::server::HEADER_READ_TIMEOUT).await;
 }
 
 fn json(response: &CreateInteractionResponse) -> Response<Full<Bytes>> {

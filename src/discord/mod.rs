@@ -24,13 +24,15 @@ use serenity::all::{
 };
 use serenity::async_trait;
 
+use tokio::net::TcpListener;
+use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{Config, ConfigError, InteractionsEndpoint};
-use crate::graph::GraphClient;
-use crate::metrics::Mode;
+use crate::graph::{GraphClient, RetryPolicy};
+use crate::metrics::{Metrics, Mode};
 
-/// How long shutdown waits for commands in flight.
+/// How long shutdown waits for commands in flight, unless [`Deps::drain_limit`] says otherwise.
 pub const DRAIN_LIMIT: Duration = Duration::from_secs(10);
 
 /// Why the bot stopped other than by a clean shutdown.
@@ -58,54 +60,114 @@ pub fn http(config: &Config, client: reqwest::Client) -> Result<Http, ConfigErro
     Ok(builder.build())
 }
 
-/// Runs the bot until `shutdown` completes, then stops taking commands, lets those in flight finish
-/// (at most [`DRAIN_LIMIT`]) and closes the gateway or the interactions endpoint.
-///
-/// Commands arrive over the gateway, or, with `DISCORD_PUBLIC_KEY` and `MEETNOW_INTERACTIONS_ADDR`, at
-/// Discord's Interactions Endpoint URL; both hand them to the same [`Bot`].
-///
-/// # Errors
-/// [`RunError`] when the configuration lacks a Discord token, a listener can't be bound, or Discord refuses
-/// the bot (e.g. a bad token).
-pub async fn run(
-    config: &Config,
-    client: reqwest::Client,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> Result<(), RunError> {
-    let graph = GraphClient::new(client.clone(), &config.graph);
-    run_with_graph(config, client, graph, shutdown).await
+/// What [`run`] needs from its caller, made once: the HTTP client, the metrics, the Graph client recording
+/// into them, the listeners already bound, and how long shutdown waits for commands. Nothing below `run`
+/// creates its own, so a test can give short time limits and listeners on port 0.
+pub struct Deps {
+    /// The one reqwest client (Discord REST and Graph).
+    pub http: reqwest::Client,
+    pub metrics: Arc<Metrics>,
+    /// Records into `metrics`.
+    pub graph: GraphClient,
+    /// Bound to `METRICS_ADDR`, when set.
+    pub metrics_listener: Option<TcpListener>,
+    /// Bound to `MEETNOW_INTERACTIONS_ADDR`, in HTTP mode.
+    pub interactions_listener: Option<TcpListener>,
+    /// How long shutdown waits for commands in flight before cancelling them.
+    pub drain_limit: Duration,
 }
 
-/// [`run`] with a Graph client made by the caller (benchmarks read its counters).
+impl Deps {
+    /// What `config` asks for, with Graph held to `policy`: the listeners are bound now, so a taken port
+    /// fails before anything connects.
+    ///
+    /// # Errors
+    /// [`RunError::Metrics`] or [`RunError::Interactions`] when an address can't be bound.
+    pub async fn bind(config: &Config, http: reqwest::Client, policy: RetryPolicy) -> Result<Self, RunError> {
+        let metrics = Arc::new(Metrics::default());
+        let graph = GraphClient::with_policy(http.clone(), &config.graph, policy, metrics.clone());
+        let metrics_listener = match config.metrics_addr {
+            Some(addr) => Some(TcpListener::bind(addr).await.map_err(|source| RunError::Metrics { addr, source })?),
+            None => None,
+        };
+        let interactions_listener = match config.discord.interactions {
+            Some(endpoint) => Some(
+                TcpListener::bind(endpoint.addr)
+                    .await
+                    .map_err(|source| RunError::Interactions { addr: endpoint.addr, source })?,
+            ),
+            None => None,
+        };
+        Ok(Self { http, metrics, graph, metrics_listener, interactions_listener, drain_limit: DRAIN_LIMIT })
+    }
+}
+
+/// Runs the bot until `shutdown` completes, then stops taking commands, lets those in flight finish
+/// (at most `deps.drain_limit`, then they are cancelled) and closes the gateway or the interactions endpoint.
+/// Every task it started has ended when it returns.
+///
+/// Commands arrive over the gateway, or, with `DISCORD_PUBLIC_KEY` and `MEETNOW_INTERACTIONS_ADDR` (and
+/// `deps.interactions_listener`), at Discord's Interactions Endpoint URL; both hand them to the same [`Bot`].
 ///
 /// # Errors
-/// As [`run`].
-pub async fn run_with_graph(
+/// [`RunError`] when the configuration lacks a Discord token or a listener, or Discord refuses the bot (e.g.
+/// a bad token).
+pub async fn run(
     config: &Config,
-    client: reqwest::Client,
-    graph: GraphClient,
+    deps: Deps,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), RunError> {
+    let Deps { http: client, metrics, graph, metrics_listener, interactions_listener, drain_limit } = deps;
     let http = http(config, client)?;
     // Sign in now, so the first /meetnow doesn't wait for a token; a failure here is reported but not
     // fatal: the user who runs /meetnow gets the fix, and the background refresh keeps trying.
     if let Err(error) = graph.sign_in().await {
         tracing::error!(%error, fix = %error.user_message(), "graph sign-in failed at start-up");
     }
-    // Background work that belongs to this run: stopped when it ends, however it ends.
-    let mut background = Background(Vec::new());
-    if let Some(addr) = config.metrics_addr {
-        let listener =
-            crate::metrics::start(addr, graph.metrics()).await.map_err(|source| RunError::Metrics { addr, source })?;
-        background.0.push(listener);
+    // Background work that belongs to this run: aborted when the set is dropped, however `run` ends.
+    let mut background = JoinSet::new();
+    let stop_listeners = CancellationToken::new();
+    if let Some(listener) = metrics_listener {
+        if let Ok(bound) = listener.local_addr() {
+            tracing::info!(%bound, "serving /metrics, /healthz, /livez and /readyz");
+        }
+        background.spawn(crate::metrics::serve(listener, metrics.clone(), stop_listeners.clone()));
     }
-    background.0.push(graph.spawn_token_refresh());
-    let metrics = graph.metrics();
+    background.spawn(graph.token_refresh());
     let bot = Arc::new(Bot::new(graph, &config.allowed_role_ids, config.pin));
     let guild_id = config.discord.guild_id.map(GuildId::new);
-    match config.discord.interactions {
-        Some(endpoint) => run_endpoint(endpoint, http, bot, guild_id, metrics, shutdown).await,
-        None => run_gateway(http, bot, guild_id, metrics, &mut background, shutdown).await,
+    let stopping = Stopping { bot: bot.clone(), metrics: metrics.clone(), drain_limit };
+    let ran = match (config.discord.interactions, interactions_listener) {
+        (Some(endpoint), Some(listener)) => {
+            run_endpoint(endpoint, listener, http, bot, guild_id, &metrics, stopping, shutdown).await
+        }
+        (Some(endpoint), None) => Err(RunError::Interactions {
+            addr: endpoint.addr,
+            source: std::io::Error::new(std::io::ErrorKind::NotFound, "no listener was bound for it"),
+        }),
+        (None, _) => run_gateway(http, bot, guild_id, &metrics, &mut background, stopping, shutdown).await,
+    };
+    stop_listeners.cancel();
+    background.shutdown().await;
+    tracing::info!("stopped");
+    ran
+}
+
+/// What shutdown needs: stop taking commands, and let those in flight finish within the limit.
+struct Stopping {
+    bot: Arc<Bot>,
+    metrics: Arc<Metrics>,
+    drain_limit: Duration,
+}
+
+impl Stopping {
+    async fn drain(self) {
+        self.metrics.set_mode(Mode::Stopping);
+        tracing::info!("shutting down: finishing commands in flight");
+        let cancelled = self.bot.drain(self.drain_limit).await;
+        if cancelled > 0 {
+            tracing::warn!(cancelled, "shutdown limit reached; the commands still running were cancelled");
+        }
     }
 }
 
@@ -114,46 +176,45 @@ async fn run_gateway(
     http: Http,
     bot: Arc<Bot>,
     guild_id: Option<GuildId>,
-    metrics: Arc<crate::metrics::Metrics>,
-    background: &mut Background,
+    metrics: &Arc<Metrics>,
+    background: &mut JoinSet<()>,
+    stopping: Stopping,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), RunError> {
     metrics.set_mode(Mode::Gateway);
-    let events = Events { bot: bot.clone(), guild_id };
+    let events = Events { bot, guild_id };
     // Slash commands need no gateway intents.
     let mut client = ClientBuilder::new_with_http(http, GatewayIntents::empty()).event_handler(events).await?;
     let shard_manager = client.shard_manager.clone();
-    background.0.push(tokio::spawn(watch_gateway(shard_manager.clone(), metrics.clone())));
-    background.0.push(tokio::spawn(async move {
+    background.spawn(watch_gateway(shard_manager.clone(), metrics.clone()));
+    background.spawn(async move {
         shutdown.await;
-        drain(&bot, &metrics).await;
+        stopping.drain().await;
         shard_manager.shutdown_all().await;
-    }));
+    });
     client.start().await?;
-    tracing::info!("stopped");
     Ok(())
 }
 
 /// Commands at Discord's Interactions Endpoint URL: no gateway connection at all, so any number of these
 /// processes can run behind a load balancer. `/meetnow` is registered by REST at start instead of on READY.
+#[allow(clippy::too_many_arguments)] // each is one thing the endpoint needs; a struct would only rename them
 async fn run_endpoint(
     config: InteractionsEndpoint,
+    listener: TcpListener,
     http: Http,
     bot: Arc<Bot>,
     guild_id: Option<GuildId>,
-    metrics: Arc<crate::metrics::Metrics>,
+    metrics: &Metrics,
+    stopping: Stopping,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), RunError> {
-    let bind_error = |source| RunError::Interactions { addr: config.addr, source };
-    // Bound first: a taken port fails before anything talks to Discord, and once /meetnow is registered
-    // the endpoint is already accepting (requests wait in the backlog until it is served).
-    let listener = tokio::net::TcpListener::bind(config.addr).await.map_err(bind_error)?;
     let http = Arc::new(http);
     // Proves the token (a wrong one is fatal, as on the gateway) and gives the id webhook routes need.
     let application = http.get_current_application_info().await?;
     http.set_application_id(application.id);
     register(&http, guild_id).await;
-    let endpoint = endpoint::Endpoint::new(config.public_key, bot.clone(), http).map_err(|error| {
+    let endpoint = endpoint::Endpoint::new(config.public_key, bot, http).map_err(|error| {
         RunError::Config(ConfigError {
             variable: "DISCORD_PUBLIC_KEY",
             problem: format!(
@@ -162,28 +223,18 @@ async fn run_endpoint(
             ),
         })
     })?;
-    let bound = listener.local_addr().map_err(bind_error)?;
-    tracing::info!(%bound, "serving Discord's interactions endpoint at /interactions");
+    if let Ok(bound) = listener.local_addr() {
+        tracing::info!(%bound, "serving Discord's interactions endpoint at /interactions");
+    }
     metrics.set_mode(Mode::Endpoint);
     let stop = CancellationToken::new();
     let serving = tokio::spawn(endpoint::serve(listener, Arc::new(endpoint), stop.clone()));
     shutdown.await;
     // New connections are refused from here on; requests already being answered get their first response.
     stop.cancel();
-    drain(&bot, &metrics).await;
+    stopping.drain().await;
     let _ = serving.await;
-    tracing::info!("stopped");
     Ok(())
-}
-
-/// Stops taking commands and lets those in flight finish, at most [`DRAIN_LIMIT`].
-async fn drain(bot: &Bot, metrics: &crate::metrics::Metrics) {
-    metrics.set_mode(Mode::Stopping);
-    tracing::info!("shutting down: finishing commands in flight");
-    let unfinished = bot.drain(DRAIN_LIMIT).await;
-    if unfinished > 0 {
-        tracing::warn!(unfinished, "shutdown limit reached with commands still running");
-    }
 }
 
 /// Registers `/meetnow` in the guild, or globally: a bulk overwrite, so repeating it is harmless.
@@ -198,21 +249,10 @@ async fn register(http: &Http, guild_id: Option<GuildId>) {
     }
 }
 
-/// Tasks aborted on drop.
-struct Background(Vec<tokio::task::JoinHandle<()>>);
-
-impl Drop for Background {
-    fn drop(&mut self) {
-        for task in &self.0 {
-            task.abort();
-        }
-    }
-}
-
 /// The one source of the gateway state for `/healthz` and the metrics: the shard runners' connection stage,
 /// read twice a second. serenity's events can't serve, since none fires when a resume fails and the shard is
 /// restarted.
-async fn watch_gateway(shards: Arc<serenity::gateway::ShardManager>, metrics: Arc<crate::metrics::Metrics>) {
+async fn watch_gateway(shards: Arc<serenity::gateway::ShardManager>, metrics: Arc<Metrics>) {
     let mut tick = tokio::time::interval(Duration::from_millis(500));
     loop {
         tick.tick().await;
@@ -236,14 +276,11 @@ impl EventHandler for Events {
         register(&ctx.http, self.guild_id).await;
     }
 
-    /// Hands the command to a task of its own and returns: serenity's dispatch task (with the whole event and
-    /// context) ends at once instead of living as long as the answer, which halves the memory each command
-    /// in flight holds (measured in BENCHMARKS.md).
+    /// Hands the command to a task of its own and returns (see [`Bot::spawn`]).
     async fn interaction_create(&self, ctx: Context, interaction: Interaction) {
         if let Interaction::Command(command) = interaction {
             if command.data.name == command::NAME {
-                let (bot, http, in_flight) = (self.bot.clone(), ctx.http.clone(), self.bot.track());
-                tokio::spawn(async move { bot.handle(&http, &command, FirstResponse::Rest, in_flight).await });
+                self.bot.spawn(ctx.http.clone(), command, FirstResponse::Rest);
             }
         }
     }

@@ -84,18 +84,23 @@ impl std::fmt::Debug for GraphClient {
 }
 
 impl GraphClient {
-    /// A client that uses `http` (share it with serenity: one connection pool, one TLS stack).
-    pub fn new(http: reqwest::Client, config: &GraphConfig) -> Self {
-        Self::with_policy(http, config, RetryPolicy::default())
+    /// A client that uses `http` (share it with serenity: one connection pool, one TLS stack) and records
+    /// into `metrics` (the caller's, shared with the bot and the metrics listener).
+    pub fn new(http: reqwest::Client, config: &GraphConfig, metrics: Arc<Metrics>) -> Self {
+        Self::with_policy(http, config, RetryPolicy::default(), metrics)
     }
 
     /// [`GraphClient::new`] with other time limits (tests use short ones).
-    pub fn with_policy(http: reqwest::Client, config: &GraphConfig, policy: RetryPolicy) -> Self {
+    pub fn with_policy(
+        http: reqwest::Client,
+        config: &GraphConfig,
+        policy: RetryPolicy,
+        metrics: Arc<Metrics>,
+    ) -> Self {
         let mut meetings_url = config.graph_endpoint.clone();
         if let Ok(mut segments) = meetings_url.path_segments_mut() {
             segments.pop_if_empty().extend(["v1.0", "users", &config.organizer_id, "onlineMeetings"]);
         }
-        let metrics = Arc::new(Metrics::default());
         Self {
             inner: Arc::new(Inner {
                 http: http.clone(),
@@ -120,10 +125,10 @@ impl GraphClient {
         self.inner.tokens.get().await.map(drop).map_err(GraphError::from)
     }
 
-    /// Keeps the token fresh in the background, replacing it at three quarters of its lifetime, so no command
-    /// waits for sign-in. Runs until the returned task is aborted (or the runtime ends).
-    pub fn spawn_token_refresh(&self) -> tokio::task::JoinHandle<()> {
-        tokio::spawn(self.inner.tokens.clone().refresh_ahead())
+    /// Keeps the token fresh, replacing it at three quarters of its lifetime, so no command waits for sign-in.
+    /// Never ends: the caller runs it as a background task and drops it when done.
+    pub fn token_refresh(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
+        self.inner.tokens.clone().refresh_ahead()
     }
 
     /// Signs in and reports what the token grants.

@@ -1,21 +1,49 @@
 //! Runs the real bot (real configuration loading, real serenity client, real Graph module) against the
-//! Discord and Graph stand-ins, in this test's runtime.
+//! Discord and Graph stand-ins, in this test's runtime. Listeners are bound on port 0 by `Deps::bind` and
+//! their addresses read back: no port is guessed.
 
+use std::net::SocketAddr;
 use std::time::Duration;
 
-use meetnow::graph::{GraphClient, RetryPolicy};
+use meetnow::discord::{Deps, RunError};
+use meetnow::graph::RetryPolicy;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use super::discord::DiscordStandIn;
 use super::graph::GraphStandIn;
-use meetnow::discord::RunError;
 
 pub struct RunningBot {
     pub discord: DiscordStandIn,
     pub graph: GraphStandIn,
+    /// Where `/metrics` and the health paths are served, when `METRICS_ADDR` was given.
+    pub metrics_addr: Option<SocketAddr>,
+    /// Where `/interactions` is served, in HTTP mode.
+    pub interactions_addr: Option<SocketAddr>,
     shutdown: Option<oneshot::Sender<()>>,
     task: JoinHandle<Result<(), RunError>>,
+}
+
+/// How to start the bot beyond the stand-ins' variables.
+pub struct Options<'a> {
+    /// Variables added or replaced (an empty value removes one). `METRICS_ADDR` and
+    /// `MEETNOW_INTERACTIONS_ADDR` are best `127.0.0.1:0`.
+    pub env: &'a [(&'static str, &'a str)],
+    pub policy: RetryPolicy,
+    pub drain_limit: Duration,
+}
+
+impl Default for Options<'_> {
+    fn default() -> Self {
+        Self { env: &[], policy: RunningBot::quick_policy(), drain_limit: meetnow::discord::DRAIN_LIMIT }
+    }
+}
+
+impl Options<'_> {
+    /// Graph's real time limits (a 10 s budget, 6 s attempts), for tests about timing against them.
+    pub fn real_limits() -> Self {
+        Self { policy: RetryPolicy::default(), ..Self::default() }
+    }
 }
 
 impl RunningBot {
@@ -27,29 +55,25 @@ impl RunningBot {
     }
 
     pub async fn start_with(discord: DiscordStandIn, graph: GraphStandIn, extra: &[(&'static str, &str)]) -> Self {
-        Self::start_with_policy(discord, graph, extra, RetryPolicy::default()).await
+        Self::launch(discord, graph, Options { env: extra, ..Options::default() }).await
     }
 
-    /// Short Graph time limits: a 2 s budget, so a process standing by for another looks after 4 s.
+    /// Graph time limits for tests: a 3 s budget with 1 s attempts (so a process standing by for another
+    /// looks after 5 s) instead of waiting out the real 10 s.
     pub fn quick_policy() -> RetryPolicy {
         RetryPolicy {
-            budget: Duration::from_secs(2),
-            attempt_timeout: Duration::from_millis(1500),
+            budget: Duration::from_secs(3),
+            attempt_timeout: Duration::from_secs(1),
             first_backoff: Duration::from_millis(50),
             max_backoff: Duration::from_millis(500),
         }
     }
 
-    /// [`Self::start_with`] with the Graph client's time limits given.
-    pub async fn start_with_policy(
-        discord: DiscordStandIn,
-        graph: GraphStandIn,
-        extra: &[(&'static str, &str)],
-        policy: RetryPolicy,
-    ) -> Self {
+    /// Starts the bot as `options` say and waits until `/meetnow` is registered.
+    pub async fn launch(discord: DiscordStandIn, graph: GraphStandIn, options: Options<'_>) -> Self {
         let mut vars = graph.env();
         vars.extend(discord.env());
-        for (name, value) in extra {
+        for (name, value) in options.env {
             vars.retain(|(k, _)| k != name);
             if !value.is_empty() {
                 vars.push((name, value.to_string()));
@@ -58,11 +82,14 @@ impl RunningBot {
         let config = super::config(&vars);
         super::show_logs();
         let registrations_before = discord.registrations().len();
+        let http = meetnow::http_client().expect("http client");
+        let mut deps = Deps::bind(&config, http, options.policy).await.expect("listeners bound");
+        deps.drain_limit = options.drain_limit;
+        let local = |listener: &Option<tokio::net::TcpListener>| listener.as_ref().map(|l| l.local_addr().unwrap());
+        let (metrics_addr, interactions_addr) = (local(&deps.metrics_listener), local(&deps.interactions_listener));
         let (shutdown, stop) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
-            let http = meetnow::http_client().expect("http client");
-            let graph = GraphClient::with_policy(http.clone(), &config.graph, policy);
-            meetnow::discord::run_with_graph(&config, http, graph, async {
+            meetnow::discord::run(&config, deps, async {
                 let _ = stop.await;
             })
             .await
@@ -70,7 +97,12 @@ impl RunningBot {
         discord
             .wait_for("/meetnow to be registered", |d| (d.registrations().len() > registrations_before).then_some(()))
             .await;
-        Self { discord, graph, shutdown: Some(shutdown), task }
+        Self { discord, graph, metrics_addr, interactions_addr, shutdown: Some(shutdown), task }
+    }
+
+    /// `http://{metrics_addr}{path}`.
+    pub fn metrics_url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.metrics_addr.expect("started with METRICS_ADDR"))
     }
 
     /// Asks the bot to shut down and waits for `run` to return.
