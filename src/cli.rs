@@ -4,7 +4,6 @@
 use std::io::Write;
 
 use serde::Serialize;
-use serenity::all::Permissions;
 
 use crate::config::Config;
 use crate::graph::{GraphClient, GraphError, REQUIRED_ROLE};
@@ -12,16 +11,6 @@ use crate::meeting::{Meeting, MeetingKey, MeetingRequest, Origin, NO_DIAL_IN_REA
 
 /// The standing meeting `meetnow check` creates once and then reuses, proving the whole path works.
 pub const CHECK_KEY: &str = "meetnow-setup-check";
-
-/// Permissions the bot needs in incident channels: see them, post, embed links, pin (Manage Messages),
-/// and post in threads.
-pub fn bot_permissions() -> Permissions {
-    Permissions::VIEW_CHANNEL
-        | Permissions::SEND_MESSAGES
-        | Permissions::SEND_MESSAGES_IN_THREADS
-        | Permissions::EMBED_LINKS
-        | Permissions::MANAGE_MESSAGES
-}
 
 /// How `create` should print.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -189,7 +178,7 @@ async fn check_discord(report: &mut Report, config: &Config, http_client: reqwes
             let invite = format!(
                 "https://discord.com/oauth2/authorize?client_id={}&scope=bot+applications.commands&permissions={}",
                 user.id,
-                bot_permissions().bits()
+                crate::discord::bot_permissions().bits()
             );
             report.ok("invite url", invite);
         }

@@ -1,22 +1,13 @@
 //! The announcement: a [`Meeting`] rendered as a Discord embed with link buttons.
 //!
-//! Pure functions, no I/O. Everything that comes from people or from Graph is cleaned here so it fits
-//! Discord's limits (titles 256, field values 1024, button URLs 512) and can't render as a link, heading
-//! or mention. The join link Graph returned is the only link in the message.
+//! Pure functions, no I/O. Everything that comes from people or from Graph is cleaned (with [`super::text`])
+//! so it fits Discord's limits (titles 256, field values 1024, button URLs 512) and can't render as a link,
+//! heading or mention. The join link Graph returned is the only link in the message.
 
 use serenity::all::{CreateActionRow, CreateButton, CreateEmbed, Timestamp};
 
+use super::text::{clean_text, code, escape_markdown, fit_lines, limits, truncate};
 use crate::meeting::{Meeting, Origin, NO_DIAL_IN_REASON};
-
-/// Discord's limits that apply to what we send.
-pub mod limits {
-    pub const CONTENT: usize = 2000;
-    pub const EMBED_TITLE: usize = 256;
-    pub const EMBED_DESCRIPTION: usize = 4096;
-    pub const FIELD_VALUE: usize = 1024;
-    pub const BUTTON_URL: usize = 512;
-    pub const EMBED_URL: usize = 2048;
-}
 
 /// Teams' brand purple, so the announcement is recognisable at a glance.
 const TEAMS_PURPLE: u32 = 0x0062_64A7;
@@ -114,86 +105,9 @@ fn status_line(meeting: &Meeting, kind: Kind) -> String {
 /// The default subject for a channel: `#inc-2041 bridge`.
 pub fn default_subject(channel_name: Option<&str>) -> String {
     match channel_name.map(clean_text).filter(|n| !n.is_empty()) {
-        Some(name) => truncate(&format!("#{name} bridge"), crate::discord::command::SUBJECT_MAX),
+        Some(name) => truncate(&format!("#{name} bridge"), limits::SUBJECT),
         None => "Incident bridge".to_owned(),
     }
-}
-
-/// Text as people should see it: no control, zero-width or direction-override characters, whitespace
-/// (newlines included) folded to single spaces, trimmed.
-pub fn clean_text(text: &str) -> String {
-    let kept: String = text
-        .chars()
-        .map(|c| if c.is_whitespace() || c.is_control() { ' ' } else { c })
-        .filter(|&c| !is_invisible_format_char(c))
-        .collect();
-    kept.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-/// Zero-width, joiner and bidirectional-control characters: they can hide or reorder text.
-fn is_invisible_format_char(c: char) -> bool {
-    matches!(c,
-        '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}' | '\u{1160}' | '\u{17B4}' | '\u{17B5}' | '\u{180E}'
-        | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{206F}' | '\u{3164}'
-        | '\u{FE00}'..='\u{FE0F}' | '\u{FEFF}' | '\u{FFA0}' | '\u{FFF9}'..='\u{FFFB}')
-}
-
-/// Backslash-escapes what Discord markdown could turn into formatting, a link, a mention or a timestamp.
-/// `text` is one line (see [`clean_text`]), so `#`, `-` and `>` matter only at its start (heading, list, quote);
-/// `:` is escaped so `https://` can't become an auto-link.
-pub fn escape_markdown(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 8);
-    for (i, c) in text.chars().enumerate() {
-        let special = matches!(c, '\\' | '*' | '_' | '~' | '`' | '|' | '[' | ']' | '<' | '>' | '@' | ':')
-            || (i == 0 && matches!(c, '#' | '-'));
-        if special {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
-}
-
-/// An inline code span that can't be broken out of: backticks in the value are dropped.
-fn code(value: &str) -> String {
-    format!("`{}`", clean_text(value).replace('`', ""))
-}
-
-/// At most `max` characters, with an ellipsis when cut. Never splits a backslash escape.
-pub fn truncate(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        return text.to_owned();
-    }
-    let mut cut: String = text.chars().take(max.saturating_sub(1)).collect();
-    // An odd run of trailing backslashes would escape the ellipsis; drop one.
-    if cut.chars().rev().take_while(|&c| c == '\\').count() % 2 == 1 {
-        cut.pop();
-    }
-    cut.push('…');
-    cut
-}
-
-/// Joins `lines` with newlines, keeping whole lines, within `max` characters.
-fn fit_lines(lines: &[String], max: usize) -> String {
-    let mut out = String::new();
-    for (shown, line) in lines.iter().enumerate() {
-        let more = format!("… and {} more on the Local numbers page", lines.len() - shown);
-        let needed = out.chars().count() + line.chars().count() + 1;
-        let room_for_note = lines.len() - shown > 1;
-        if needed > max || (room_for_note && needed + more.chars().count() + 1 > max) {
-            if out.is_empty() {
-                return truncate(line, max);
-            }
-            out.push('\n');
-            out.push_str(&more);
-            return out;
-        }
-        if !out.is_empty() {
-            out.push('\n');
-        }
-        out.push_str(line);
-    }
-    out
 }
 
 #[cfg(test)]
@@ -293,19 +207,12 @@ mod tests {
         assert_eq!(default_subject(Some("\u{200B}")), "Incident bridge");
         assert_eq!(default_subject(None), "Incident bridge");
     }
-
-    #[test]
-    fn truncation_never_leaves_a_dangling_escape() {
-        let t = truncate(&escape_markdown(&"*".repeat(300)), 256);
-        assert!(t.chars().count() <= 256 && t.ends_with('…'));
-        assert!(!t.trim_end_matches('…').ends_with("\\\\*\\"));
-        assert_eq!(t.trim_end_matches('…').chars().rev().take_while(|&c| c == '\\').count() % 2, 0);
-    }
 }
 
 #[cfg(test)]
 mod properties {
     use super::*;
+    use crate::discord::text::is_invisible_format_char;
     use crate::meeting::{DialIn, JoinById};
     use proptest::prelude::*;
 

@@ -5,11 +5,21 @@ use serenity::all::{
     ResolvedValue,
 };
 
-use super::announce::clean_text;
+use super::text::{clean_text, limits};
 
 pub const NAME: &str = "meetnow";
-/// The longest subject accepted (`docs/interface.md`).
-pub const SUBJECT_MAX: usize = 200;
+/// The longest subject accepted.
+pub const SUBJECT_MAX: usize = limits::SUBJECT;
+
+/// Permissions the bot needs in incident channels: see them, post, embed links, pin (Manage Messages),
+/// and post in threads.
+pub fn bot_permissions() -> Permissions {
+    Permissions::VIEW_CHANNEL
+        | Permissions::SEND_MESSAGES
+        | Permissions::SEND_MESSAGES_IN_THREADS
+        | Permissions::EMBED_LINKS
+        | Permissions::MANAGE_MESSAGES
+}
 
 /// The command as registered with Discord: guild-only, usable by members who can send messages
 /// (admins narrow it further under Server Settings → Integrations).

@@ -10,7 +10,9 @@ pub mod announce;
 pub mod command;
 pub mod endpoint;
 mod handler;
+pub mod text;
 
+pub use command::bot_permissions;
 pub use handler::{is_new_to_the_channel, Bot, FirstResponse};
 
 use std::future::Future;

@@ -355,7 +355,7 @@ mod tests {
     fn request_ids_are_fresh_uuids() {
         let (a, b) = (new_request_id(), new_request_id());
         assert_ne!(a, b);
-        assert!(crate::config::is_guid(&a));
+        assert!(crate::config::parse::is_guid(&a));
         assert_eq!(a.as_bytes()[14], b'4', "version 4");
     }
 }

@@ -1,0 +1,267 @@
+//! Each variable's parser: what a valid value looks like, and the sentence a wrong one gets (naming the
+//! variable, never echoing a secret).
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use reqwest::Url;
+use secrecy::SecretString;
+
+use super::{ConfigError, InteractionsEndpoint, LobbyBypass, LogFormat};
+
+pub(super) fn require(get: &impl Fn(&str) -> Option<String>, name: &'static str) -> Result<String, ConfigError> {
+    get(name).ok_or_else(|| ConfigError::new(name, format!("is not set; {}", what_it_is(name))))
+}
+
+/// What a required variable holds and where to find it, for the "is not set" message.
+pub(super) fn what_it_is(name: &str) -> &'static str {
+    match name {
+        "AZURE_TENANT_ID" => "set it to your Entra tenant id (a GUID) or domain, e.g. contoso.onmicrosoft.com",
+        "AZURE_CLIENT_ID" => "set it to the app registration's Application (client) ID, a GUID",
+        "AZURE_CLIENT_SECRET" => {
+            "set it to the client secret's Value (Certificates & secrets → New client secret), not its Secret ID"
+        }
+        "MEETNOW_ORGANIZER_ID" => "set it to the Entra object id (a GUID) of the user who organizes the meetings",
+        _ => "it is required",
+    }
+}
+
+/// True for the canonical 8-4-4-4-12 hexadecimal form Entra shows.
+pub(crate) fn is_guid(value: &str) -> bool {
+    value.len() == 36
+        && value.char_indices().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => c == '-',
+            _ => c.is_ascii_hexdigit(),
+        })
+}
+
+pub(super) fn parse_discord_token(token: String) -> Result<SecretString, ConfigError> {
+    // serenity adds the `Bot ` prefix itself; a pasted prefix would double it.
+    let token = token.strip_prefix("Bot ").unwrap_or(&token).trim().to_owned();
+    if token.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(ConfigError::new(
+            "DISCORD_TOKEN",
+            "contains spaces or control characters; paste only the token from the Developer Portal's Bot page",
+        ));
+    }
+    Ok(SecretString::new(token))
+}
+
+pub(super) fn parse_snowflake(variable: &'static str, value: &str) -> Result<u64, ConfigError> {
+    match value.parse::<u64>() {
+        Ok(id) if id > 0 => Ok(id),
+        _ => Err(ConfigError::new(
+            variable,
+            format!("{value:?} is not a Discord id; it must be a number such as 1051234567890123456 (Developer Mode → right-click → Copy ID)"),
+        )),
+    }
+}
+
+pub(super) fn parse_base_url(variable: &'static str, value: &str) -> Result<Url, ConfigError> {
+    let url = Url::parse(value).map_err(|e| {
+        ConfigError::new(variable, format!("{value:?} is not a URL ({e}); it must look like https://host"))
+    })?;
+    if url.query().is_some() || url.fragment().is_some() || url.cannot_be_a_base() {
+        return Err(ConfigError::new(variable, format!("{value:?} must be a base URL without query or fragment")));
+    }
+    match url.scheme() {
+        "https" => {}
+        "http" if is_loopback_host(&url) => {}
+        "http" => {
+            return Err(ConfigError::new(
+                variable,
+                format!(
+                "{value:?} uses http:// for a host that is not loopback; use https:// so no secret crosses a network \
+                     in clear text (http:// is accepted only for 127.0.0.0/8, [::1] and localhost)"
+            ),
+            ))
+        }
+        other => return Err(ConfigError::new(variable, format!("{value:?} has scheme {other:?}; use https://"))),
+    }
+    // One form whether the value ends in a slash or not: a path prefix (`https://proxy/graph/`) loses its
+    // trailing slash; a root URL keeps the `/` every URL has. Callers append path segments to either.
+    let trimmed = url.as_str().trim_end_matches('/').to_owned();
+    Url::parse(&trimmed).map_err(|e| ConfigError::new(variable, format!("{value:?} is not a URL ({e})")))
+}
+
+pub(super) fn is_loopback_host(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        None => false,
+    }
+}
+
+pub(super) fn parse_tenant(value: String) -> Result<String, ConfigError> {
+    let is_domain = value.contains('.')
+        && value
+            .split('.')
+            .all(|label| !label.is_empty() && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'));
+    if is_guid(&value) || is_domain {
+        Ok(value)
+    } else {
+        Err(ConfigError::new(
+            "AZURE_TENANT_ID",
+            format!(
+                "{value:?} is neither a tenant id (GUID like 72f988bf-86f1-41af-91ab-2d7cd011db47) nor a domain \
+                 (like contoso.onmicrosoft.com); find it in Entra admin center → Overview → Tenant ID"
+            ),
+        ))
+    }
+}
+
+pub(super) fn parse_client_id(value: String) -> Result<String, ConfigError> {
+    if is_guid(&value) {
+        Ok(value)
+    } else {
+        Err(ConfigError::new(
+            "AZURE_CLIENT_ID",
+            format!(
+                "{value:?} is not a GUID; copy the Application (client) ID from the app registration's Overview page, \
+                 e.g. 11111111-2222-3333-4444-555555555555"
+            ),
+        ))
+    }
+}
+
+pub(super) fn parse_client_secret(value: String) -> Result<SecretString, ConfigError> {
+    // The portal shows a secret's Value once and its Secret ID forever; the ID is a GUID and a
+    // classic paste mistake. A secret value is never in that form. (The value is not echoed.)
+    if is_guid(&value) {
+        return Err(ConfigError::new(
+            "AZURE_CLIENT_SECRET",
+            "looks like the secret's Secret ID (a GUID), not its Value; in Certificates & secrets create a new \
+             client secret and copy the Value column right away (it is shown only once)",
+        ));
+    }
+    Ok(SecretString::new(value))
+}
+
+pub(super) fn parse_organizer(value: String) -> Result<String, ConfigError> {
+    if is_guid(&value) {
+        return Ok(value);
+    }
+    let hint = if value.contains('@') {
+        format!("{value:?} is an e-mail address, but Graph needs the user's Entra object id (a GUID)")
+    } else {
+        format!("{value:?} is not an Entra object id (a GUID)")
+    };
+    Err(ConfigError::new(
+        "MEETNOW_ORGANIZER_ID",
+        format!(
+            "{hint}; find it in Entra admin center → Users → the organizer → Object ID, or run \
+             `az ad user show --id alice@contoso.com --query id -o tsv`"
+        ),
+    ))
+}
+
+pub(super) fn parse_lobby(value: &str) -> Result<LobbyBypass, ConfigError> {
+    LobbyBypass::ALL.into_iter().find(|scope| scope.as_graph_str().eq_ignore_ascii_case(value)).ok_or_else(|| {
+        let valid: Vec<_> = LobbyBypass::ALL.iter().map(|s| s.as_graph_str()).collect();
+        ConfigError::new("MEETNOW_LOBBY_BYPASS", format!("{value:?} is not one of: {}", valid.join(", ")))
+    })
+}
+
+pub(super) fn parse_bool(variable: &'static str, value: &str) -> Result<bool, ConfigError> {
+    match value.to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Ok(true),
+        "false" | "0" | "no" | "off" => Ok(false),
+        _ => Err(ConfigError::new(variable, format!("{value:?} is not a boolean; use true or false"))),
+    }
+}
+
+pub(super) fn parse_duration(value: &str) -> Result<Duration, ConfigError> {
+    match value.parse::<u64>() {
+        Ok(minutes @ 1..=1440) => Ok(Duration::from_secs(minutes * 60)),
+        _ => Err(ConfigError::new(
+            "MEETNOW_DURATION_MINUTES",
+            format!("{value:?} is not a whole number of minutes from 1 to 1440 (one day)"),
+        )),
+    }
+}
+
+pub(super) fn parse_role_ids(value: &str) -> Result<Vec<u64>, ConfigError> {
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+        .map(|item| parse_snowflake("MEETNOW_ALLOWED_ROLE_IDS", item))
+        .collect()
+}
+
+pub(super) fn parse_log_format(value: &str) -> Result<LogFormat, ConfigError> {
+    match value.to_ascii_lowercase().as_str() {
+        "pretty" => Ok(LogFormat::Pretty),
+        "json" => Ok(LogFormat::Json),
+        _ => Err(ConfigError::new("LOG_FORMAT", format!("{value:?} is not pretty or json"))),
+    }
+}
+
+pub(super) fn parse_metrics_addr(value: &str) -> Result<std::net::SocketAddr, ConfigError> {
+    value.parse().map_err(|_| {
+        ConfigError::new(
+            "METRICS_ADDR",
+            format!(
+                "{value:?} is not an address and port; use e.g. 127.0.0.1:9464 (or 0.0.0.0:9464 for every interface)"
+            ),
+        )
+    })
+}
+
+pub(super) fn parse_interactions(
+    public_key: Option<String>,
+    addr: Option<String>,
+) -> Result<Option<InteractionsEndpoint>, ConfigError> {
+    let (public_key, addr) = match (public_key, addr) {
+        (None, None) => return Ok(None),
+        (Some(key), Some(addr)) => (key, addr),
+        (Some(_), None) => {
+            return Err(ConfigError::new(
+                "MEETNOW_INTERACTIONS_ADDR",
+                "is not set, but DISCORD_PUBLIC_KEY is; set both to serve Discord's Interactions Endpoint URL \
+                 (e.g. MEETNOW_INTERACTIONS_ADDR=0.0.0.0:8080), or neither to take commands over the gateway",
+            ))
+        }
+        (None, Some(_)) => {
+            return Err(ConfigError::new(
+                "DISCORD_PUBLIC_KEY",
+                "is not set, but MEETNOW_INTERACTIONS_ADDR is; copy the Public Key from the Developer Portal \
+                 (your application → General Information), or unset MEETNOW_INTERACTIONS_ADDR to use the gateway",
+            ))
+        }
+    };
+    let key = parse_hex_key(&public_key).ok_or_else(|| {
+        ConfigError::new(
+            "DISCORD_PUBLIC_KEY",
+            format!(
+                "{public_key:?} is not a public key; it is 64 hexadecimal characters, from the Developer Portal \
+                 (your application → General Information → Public Key)"
+            ),
+        )
+    })?;
+    let addr = addr.parse().map_err(|_| {
+        ConfigError::new(
+            "MEETNOW_INTERACTIONS_ADDR",
+            format!("{addr:?} is not an address and port; use e.g. 0.0.0.0:8080 (or 127.0.0.1:8080 behind a proxy)"),
+        )
+    })?;
+    Ok(Some(InteractionsEndpoint { public_key: key, addr }))
+}
+
+pub(super) fn parse_hex_key(value: &str) -> Option<[u8; 32]> {
+    if value.len() != 64 || !value.is_ascii() {
+        return None;
+    }
+    let mut key = [0u8; 32];
+    for (byte, pair) in key.iter_mut().zip(value.as_bytes().chunks(2)) {
+        *byte = u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok()?;
+    }
+    Some(key)
+}
+
+pub(super) fn parse_log_filter(value: String) -> Result<String, ConfigError> {
+    tracing_subscriber::EnvFilter::try_new(&value).map(|_| value.clone()).map_err(|e| {
+        ConfigError::new("RUST_LOG", format!("{value:?} is not a tracing filter ({e}); e.g. info,meetnow=debug"))
+    })
+}

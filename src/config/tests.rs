@@ -1,0 +1,189 @@
+//! The configuration's rules, variable by variable.
+
+use super::*;
+use secrecy::ExposeSecret;
+use std::collections::HashMap;
+
+const ORGANIZER: &str = "0f0e0d0c-0b0a-0908-0706-050403020100";
+
+fn valid() -> HashMap<&'static str, String> {
+    HashMap::from([
+        ("AZURE_TENANT_ID", "contoso.onmicrosoft.com".to_owned()),
+        ("AZURE_CLIENT_ID", "11111111-2222-3333-4444-555555555555".to_owned()),
+        ("AZURE_CLIENT_SECRET", "s3cr3t~value.with~tilde".to_owned()),
+        ("MEETNOW_ORGANIZER_ID", ORGANIZER.to_owned()),
+    ])
+}
+
+fn load(vars: &HashMap<&'static str, String>) -> Result<Config, ConfigError> {
+    Config::from_lookup(|k| vars.get(k).cloned())
+}
+
+fn error_for(name: &'static str, value: &str) -> ConfigError {
+    let mut vars = valid();
+    vars.insert(name, value.to_owned());
+    load(&vars).expect_err("value must be refused")
+}
+
+#[test]
+fn defaults_follow_the_interface() {
+    let cfg = load(&valid()).unwrap();
+    assert_eq!(cfg.graph.authority_host.as_str(), "https://login.microsoftonline.com/");
+    assert_eq!(cfg.graph.graph_endpoint.host_str(), Some("graph.microsoft.com"));
+    assert_eq!(cfg.graph.lobby_bypass, LobbyBypass::Organization);
+    assert!(cfg.graph.dial_in_bypass);
+    assert_eq!(cfg.graph.duration, Duration::from_secs(3600));
+    assert!(cfg.pin);
+    assert!(cfg.allowed_role_ids.is_empty());
+    assert_eq!(cfg.log_format, LogFormat::Pretty);
+    assert!(cfg.discord.token.is_none() && cfg.discord.api_url.is_none() && cfg.discord.guild_id.is_none());
+}
+
+#[test]
+fn the_interactions_endpoint_needs_both_variables_and_a_real_key() {
+    let key = "67c6bd767ca099e79efac9fcce4d2022a63bf7dea780e7f3d813f694c1597089";
+    let mut vars = valid();
+    vars.insert("DISCORD_PUBLIC_KEY", key.into());
+    assert_eq!(load(&vars).unwrap_err().variable, "MEETNOW_INTERACTIONS_ADDR");
+    vars.insert("MEETNOW_INTERACTIONS_ADDR", "0.0.0.0:8080".into());
+    let endpoint = load(&vars).unwrap().discord.interactions.unwrap();
+    assert_eq!(endpoint.public_key[..2], [0x67, 0xc6]);
+    assert_eq!(endpoint.addr.port(), 8080);
+    vars.remove("DISCORD_PUBLIC_KEY");
+    assert_eq!(load(&vars).unwrap_err().variable, "DISCORD_PUBLIC_KEY");
+    for bad in [&key[1..], "zz".repeat(32).as_str(), "é".repeat(32).as_str()] {
+        let err = error_for_pair("DISCORD_PUBLIC_KEY", bad, "MEETNOW_INTERACTIONS_ADDR", "0.0.0.0:8080");
+        assert_eq!(err.variable, "DISCORD_PUBLIC_KEY", "{bad}");
+        assert!(err.problem.contains("64 hexadecimal"), "{err}");
+    }
+    let err = error_for_pair("DISCORD_PUBLIC_KEY", key, "MEETNOW_INTERACTIONS_ADDR", "8080");
+    assert_eq!(err.variable, "MEETNOW_INTERACTIONS_ADDR");
+    assert!(load(&valid()).unwrap().discord.interactions.is_none());
+}
+
+fn error_for_pair(a: &'static str, a_value: &str, b: &'static str, b_value: &str) -> ConfigError {
+    let mut vars = valid();
+    vars.insert(a, a_value.to_owned());
+    vars.insert(b, b_value.to_owned());
+    load(&vars).expect_err("values must be refused")
+}
+
+#[test]
+fn every_required_variable_is_named_when_missing() {
+    for name in ["AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET", "MEETNOW_ORGANIZER_ID"] {
+        let mut vars = valid();
+        vars.remove(name);
+        let err = load(&vars).unwrap_err();
+        assert_eq!(err.variable, name);
+        assert!(err.problem.starts_with("is not set"), "{err}");
+        // An empty value in .env is the same as unset.
+        vars.insert(name, "  ".into());
+        assert_eq!(load(&vars).unwrap_err().variable, name);
+    }
+}
+
+#[test]
+fn organizer_email_is_refused_with_the_fix() {
+    let err = error_for("MEETNOW_ORGANIZER_ID", "alice@contoso.com");
+    assert_eq!(err.variable, "MEETNOW_ORGANIZER_ID");
+    assert!(err.problem.contains("e-mail address"), "{err}");
+    assert!(err.problem.contains("Object ID"), "{err}");
+    assert_eq!(error_for("MEETNOW_ORGANIZER_ID", "not-a-guid").variable, "MEETNOW_ORGANIZER_ID");
+}
+
+#[test]
+fn lobby_scope_is_an_enum_read_case_insensitively() {
+    let mut vars = valid();
+    vars.insert("MEETNOW_LOBBY_BYPASS", "OrganizationAndFederated".into());
+    assert_eq!(load(&vars).unwrap().graph.lobby_bypass, LobbyBypass::OrganizationAndFederated);
+    let err = error_for("MEETNOW_LOBBY_BYPASS", "anyone");
+    assert!(err.problem.contains("organizationExcludingGuests"), "lists the valid values: {err}");
+}
+
+#[test]
+fn duration_is_bounded() {
+    for bad in ["0", "1441", "-5", "1h", "60.5"] {
+        assert_eq!(error_for("MEETNOW_DURATION_MINUTES", bad).variable, "MEETNOW_DURATION_MINUTES", "{bad}");
+    }
+    let mut vars = valid();
+    vars.insert("MEETNOW_DURATION_MINUTES", "1440".into());
+    assert_eq!(load(&vars).unwrap().graph.duration, Duration::from_secs(86_400));
+}
+
+#[test]
+fn plain_http_only_for_loopback() {
+    for ok in ["http://127.0.0.1:8080", "http://localhost:9", "http://[::1]:80", "https://graph.microsoft.us"] {
+        let mut vars = valid();
+        vars.insert("GRAPH_ENDPOINT", ok.into());
+        assert!(load(&vars).is_ok(), "{ok}");
+    }
+    for bad in ["http://graph.microsoft.com", "http://10.0.0.5", "ftp://x", "graph.microsoft.com"] {
+        assert_eq!(error_for("GRAPH_ENDPOINT", bad).variable, "GRAPH_ENDPOINT", "{bad}");
+    }
+    assert_eq!(error_for("AZURE_AUTHORITY_HOST", "http://login.example").variable, "AZURE_AUTHORITY_HOST");
+    assert_eq!(error_for("DISCORD_API_URL", "http://discord.example").variable, "DISCORD_API_URL");
+}
+
+#[test]
+fn a_base_url_means_the_same_with_or_without_a_trailing_slash() {
+    let endpoint = |value: &str| {
+        let mut vars = valid();
+        vars.insert("GRAPH_ENDPOINT", value.into());
+        load(&vars).unwrap().graph.graph_endpoint
+    };
+    assert_eq!(endpoint("http://127.0.0.1:9000/"), endpoint("http://127.0.0.1:9000"));
+    assert_eq!(endpoint("http://127.0.0.1:9000/graph/"), endpoint("http://127.0.0.1:9000/graph"));
+    assert_eq!(endpoint("http://127.0.0.1:9000/graph/").path(), "/graph", "a prefix keeps no trailing slash");
+}
+
+#[test]
+fn secret_id_pasted_instead_of_value_is_caught_without_echoing_it() {
+    let id = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee";
+    let err = error_for("AZURE_CLIENT_SECRET", id);
+    assert!(err.problem.contains("Secret ID"), "{err}");
+    assert!(!err.to_string().contains(id));
+}
+
+#[test]
+fn role_ids_bools_and_log_format() {
+    let mut vars = valid();
+    vars.insert("MEETNOW_ALLOWED_ROLE_IDS", " 123, 456 ,".into());
+    vars.insert("MEETNOW_PIN", "off".into());
+    vars.insert("MEETNOW_DIALIN_BYPASS", "0".into());
+    vars.insert("LOG_FORMAT", "json".into());
+    let cfg = load(&vars).unwrap();
+    assert_eq!(cfg.allowed_role_ids, vec![123, 456]);
+    assert!(!cfg.pin && !cfg.graph.dial_in_bypass);
+    assert_eq!(cfg.log_format, LogFormat::Json);
+    assert_eq!(error_for("MEETNOW_ALLOWED_ROLE_IDS", "123,admins").variable, "MEETNOW_ALLOWED_ROLE_IDS");
+    assert_eq!(error_for("MEETNOW_PIN", "maybe").variable, "MEETNOW_PIN");
+    assert_eq!(error_for("LOG_FORMAT", "xml").variable, "LOG_FORMAT");
+    assert_eq!(error_for("DISCORD_GUILD_ID", "my-server").variable, "DISCORD_GUILD_ID");
+    assert_eq!(error_for("AZURE_TENANT_ID", "not a tenant").variable, "AZURE_TENANT_ID");
+    assert_eq!(error_for("AZURE_CLIENT_ID", "meetnow-app").variable, "AZURE_CLIENT_ID");
+    assert_eq!(error_for("RUST_LOG", "info,[").variable, "RUST_LOG");
+    assert_eq!(error_for("METRICS_ADDR", "localhost").variable, "METRICS_ADDR");
+    let mut vars = valid();
+    vars.insert("METRICS_ADDR", "127.0.0.1:9464".into());
+    assert_eq!(load(&vars).unwrap().metrics_addr.unwrap().port(), 9464);
+}
+
+#[test]
+fn discord_token_is_needed_only_when_asked_for() {
+    let cfg = load(&valid()).unwrap();
+    assert_eq!(cfg.discord_token().unwrap_err().variable, "DISCORD_TOKEN");
+    let mut vars = valid();
+    vars.insert("DISCORD_TOKEN", "Bot abc.def.ghi".into());
+    let cfg = load(&vars).unwrap();
+    assert_eq!(cfg.discord_token().unwrap().expose_secret(), "abc.def.ghi");
+}
+
+#[test]
+fn debug_never_shows_a_secret() {
+    let mut vars = valid();
+    vars.insert("DISCORD_TOKEN", "discord-token-value".into());
+    let shown = format!("{:?}", load(&vars).unwrap());
+    assert!(!shown.contains("discord-token-value"), "{shown}");
+    assert!(!shown.contains("s3cr3t~value"), "{shown}");
+    assert!(shown.contains("REDACTED"));
+}
