@@ -1,0 +1,516 @@
+//! A local stand-in for Discord: REST under `/api/v10` and the gateway websocket, enough for the real
+//! serenity client to connect, receive `/meetnow` and answer it.
+//!
+//! It enforces what Discord enforces for these routes: the first interaction response within 3 s (else
+//! 404 code 10062), one response per interaction (else 400 code 40060), message and embed limits (else
+//! 400 code 50035), a valid bot token on bot routes; it validates every JSON body against Discord's
+//! OpenAPI document, and it records which mentions a message would have pinged given its
+//! `allowed_mentions`. Faults can be queued per route (e.g. 429, or an edit that fails).
+//!
+//! Like Discord, it sends every event to every gateway session of the bot (several processes on one token
+//! each get each command), ids are snowflakes carrying the time they were made, and a deferred reply keeps
+//! its message id through edits. Commands can also be delivered the other way Discord offers, as signed HTTP
+//! requests to an interactions endpoint (`super::interactions`).
+//!
+//! Files: this one holds the state, the records tests read and the methods tests call; `rest.rs` the REST
+//! routes, `gateway.rs` the websocket, `rules.rs` Discord's message limits and mention rules.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::body::Bytes;
+use axum::http::StatusCode;
+use axum::routing::{get, post, put};
+use axum::Router;
+use serde_json::{json, Value};
+use tokio::net::TcpListener;
+use tokio::sync::{mpsc, Notify};
+
+use super::schema;
+
+mod gateway;
+mod invocation;
+mod rest;
+mod rules;
+
+use gateway::accept_gateway;
+pub use invocation::Invocation;
+use rest::*;
+
+pub const APP_ID: u64 = 900_000_000_000_000_001;
+pub const BOT_TOKEN: &str = "MTAxstand-in.bot-token.value";
+pub const GUILD_ID: u64 = 800_000_000_000_000_001;
+/// Discord's deadline for the first response to an interaction.
+pub const DEADLINE: Duration = Duration::from_secs(3);
+
+/// Routes a fault can be queued for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Route {
+    Callback,
+    EditOriginal,
+    Followup,
+    ChannelMessage,
+    Pin,
+}
+
+/// What happened to one interaction.
+#[derive(Debug, Clone)]
+pub struct InteractionRecord {
+    pub id: u64,
+    pub token: String,
+    pub channel_id: u64,
+    /// When the gateway frame carrying the interaction was written.
+    pub dispatched_at: Instant,
+    /// Accepted responses (`{"type": 5}` for a defer, `{"type": 4, "data": ...}` for a message).
+    pub callbacks: Vec<Value>,
+    /// Time from dispatch to the accepted first response.
+    pub acknowledged_after: Option<Duration>,
+    /// Discord error codes returned to the bot for this interaction (10062, 40060, 50035, ...).
+    pub errors: Vec<u64>,
+    /// The deferred reply as last edited (the announcement).
+    pub original: Option<Value>,
+    pub original_deleted: bool,
+    /// Follow-up messages, with their `flags` (64 = ephemeral).
+    pub followups: Vec<Value>,
+    /// Time from dispatch until the announcement existed (the edit of the deferred reply was answered).
+    pub announced_after: Option<Duration>,
+    /// The deferred reply's message id, fixed when the command is acknowledged and kept through edits.
+    pub original_id: Option<u64>,
+    /// How many edits of the deferred reply were accepted.
+    pub edits: u32,
+    /// Whether the event has left for a session (the deadline counts from the first).
+    pub dispatched: bool,
+    /// How many times the bot read the deferred reply back (`GET @original`).
+    pub original_reads: u32,
+    /// Announced by a process that first read the reply back and found it unanswered (a takeover).
+    pub taken_over: bool,
+    /// When this stand-in served the interaction's callback and edits: (request in, response out).
+    pub service: Vec<(Instant, Instant)>,
+}
+
+impl InteractionRecord {
+    /// The ephemeral text the invoker saw, from an immediate reply or a follow-up.
+    pub fn ephemeral_text(&self) -> Option<String> {
+        let immediate = self
+            .callbacks
+            .iter()
+            .find(|c| c["type"] == 4 && c["data"]["flags"].as_u64().is_some_and(|f| f & 64 != 0))
+            .map(|c| &c["data"]);
+        let followup = self.followups.iter().find(|f| f["flags"].as_u64().is_some_and(|f| f & 64 != 0));
+        immediate.or(followup).and_then(|m| m["content"].as_str()).map(str::to_owned)
+    }
+
+    pub fn deferred(&self) -> bool {
+        self.callbacks.iter().any(|c| c["type"] == 5)
+    }
+}
+
+/// A message posted to a channel (the fallback when the interaction token fails).
+#[derive(Debug, Clone)]
+pub struct ChannelMessage {
+    pub channel_id: u64,
+    pub body: Value,
+}
+
+enum GatewayCommand {
+    /// `token`: the interaction whose dispatch time is set when the frame is written.
+    Dispatch {
+        event: &'static str,
+        data: Value,
+        token: Option<String>,
+    },
+    Drop,
+}
+
+pub(super) struct Inner {
+    registrations: Vec<(String, Value)>,
+    identifies: u32,
+    resumes: u32,
+    /// Every connected gateway session; an event goes to each of them, as Discord sends it to each process.
+    gateways: Vec<mpsc::UnboundedSender<GatewayCommand>>,
+    interactions: HashMap<String, InteractionRecord>,
+    channel_messages: Vec<ChannelMessage>,
+    pins: Vec<(u64, u64)>,
+    /// Pins removed, as (channel, message).
+    unpins: Vec<(u64, u64)>,
+    /// Every message the bot has in a channel, by id, as GET returns it (for the pins list).
+    messages: HashMap<u64, Value>,
+    violations: Vec<String>,
+    pings: Vec<String>,
+    faults: HashMap<Route, VecDeque<(StatusCode, Value)>>,
+    pin_forbidden: bool,
+    /// The next edit of a deferred reply is applied, but answered with a 500 (its answer lost).
+    lose_edit_answer: bool,
+    latency: Duration,
+    heartbeat_interval_ms: u64,
+    heartbeats: u32,
+    validate: bool,
+    answered: usize,
+    refuse_gateway: bool,
+    last_id: u64,
+    bodies: Vec<(String, Value)>,
+}
+
+/// Discord's epoch (2015-01-01) in Unix milliseconds.
+const DISCORD_EPOCH_MS: u64 = 1_420_070_400_000;
+
+impl Inner {
+    /// A new snowflake: the time now in its top bits, unique and increasing, as Discord's are.
+    pub(super) fn snowflake(&mut self) -> u64 {
+        let now_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64;
+        self.last_id = ((now_ms - DISCORD_EPOCH_MS) << 22).max(self.last_id + 1);
+        self.last_id
+    }
+
+    /// Starts the record of a command about to be delivered.
+    pub(super) fn expect_interaction(&mut self, id: u64, token: &str, channel_id: u64) {
+        let record = InteractionRecord {
+            id,
+            token: token.to_owned(),
+            channel_id,
+            dispatched_at: Instant::now(),
+            callbacks: Vec::new(),
+            acknowledged_after: None,
+            errors: Vec::new(),
+            original: None,
+            original_deleted: false,
+            followups: Vec::new(),
+            announced_after: None,
+            service: Vec::new(),
+            original_id: None,
+            edits: 0,
+            dispatched: false,
+            original_reads: 0,
+            taken_over: false,
+        };
+        self.interactions.insert(token.to_owned(), record);
+    }
+
+    /// Takes a first response (from the REST callback or an HTTP answer) under Discord's rules: within 3 s of
+    /// dispatch (else 10062), once (else 40060). Returns Discord's error code when it refuses it.
+    pub(super) fn first_response(&mut self, token: &str, body: Value, arrived: Instant) -> Result<(), u64> {
+        let id = self.snowflake();
+        let Some(record) = self.interactions.get_mut(token) else {
+            return Err(10062);
+        };
+        let first_answer = record.callbacks.is_empty() && record.errors.is_empty();
+        let waited = arrived.saturating_duration_since(record.dispatched_at);
+        if record.callbacks.is_empty() && waited > DEADLINE {
+            record.errors.push(10062);
+            if first_answer {
+                self.answered += 1;
+            }
+            return Err(10062);
+        }
+        if !record.callbacks.is_empty() {
+            record.errors.push(40060);
+            return Err(40060);
+        }
+        record.callbacks.push(body);
+        record.acknowledged_after = Some(waited);
+        record.original_id = Some(id);
+        Ok(())
+    }
+}
+
+#[derive(Clone)]
+pub struct DiscordStandIn {
+    /// `http://127.0.0.1:PORT`: what `DISCORD_API_URL` is set to.
+    pub url: String,
+    pub gateway_url: String,
+    pub(super) inner: Arc<Mutex<Inner>>,
+    pub(super) changed: Arc<Notify>,
+}
+
+#[derive(Clone)]
+struct App {
+    inner: Arc<Mutex<Inner>>,
+    changed: Arc<Notify>,
+    gateway_url: String,
+}
+
+impl DiscordStandIn {
+    pub async fn start() -> Self {
+        let rest = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let ws = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", rest.local_addr().unwrap());
+        let gateway_url = format!("ws://{}", ws.local_addr().unwrap());
+        let inner = Arc::new(Mutex::new(Inner {
+            registrations: Vec::new(),
+            identifies: 0,
+            resumes: 0,
+            gateways: Vec::new(),
+            interactions: HashMap::new(),
+            channel_messages: Vec::new(),
+            pins: Vec::new(),
+            unpins: Vec::new(),
+            messages: HashMap::new(),
+            violations: Vec::new(),
+            pings: Vec::new(),
+            faults: HashMap::new(),
+            pin_forbidden: false,
+            lose_edit_answer: false,
+            latency: Duration::ZERO,
+            heartbeat_interval_ms: 41_250,
+            heartbeats: 0,
+            validate: true,
+            answered: 0,
+            refuse_gateway: false,
+            last_id: 0,
+            bodies: Vec::new(),
+        }));
+        let changed = Arc::new(Notify::new());
+        let app = App { inner: inner.clone(), changed: changed.clone(), gateway_url: gateway_url.clone() };
+        let router = Router::new()
+            .route("/api/v10/gateway", get(gateway))
+            .route("/api/v10/gateway/bot", get(gateway))
+            .route("/api/v10/users/@me", get(current_user))
+            .route("/api/v10/oauth2/applications/@me", get(current_application))
+            .route("/api/v10/applications/{app}/commands", put(register_global))
+            .route("/api/v10/applications/{app}/guilds/{guild}/commands", put(register_guild))
+            .route("/api/v10/interactions/{id}/{token}/callback", post(callback))
+            .route("/api/v10/webhooks/{app}/{token}", post(followup))
+            .route(
+                "/api/v10/webhooks/{app}/{token}/messages/{message}",
+                get(get_original).patch(edit_original).delete(delete_original),
+            )
+            .route("/api/v10/channels/{channel}/messages", post(channel_message))
+            .route("/api/v10/channels/{channel}/pins", get(pinned_messages))
+            .route("/api/v10/channels/{channel}/pins/{message}", put(pin).delete(unpin))
+            .route("/api/v10/channels/{channel}/messages/pins/{message}", put(pin).delete(unpin))
+            .with_state(app.clone());
+        tokio::spawn(async move { axum::serve(rest, router).await.unwrap() });
+        tokio::spawn(accept_gateway(ws, app));
+        Self { url, gateway_url, inner, changed }
+    }
+
+    /// The Discord variables of a deployment pointed at this stand-in (guild registration).
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("DISCORD_TOKEN", BOT_TOKEN.into()),
+            ("DISCORD_API_URL", self.url.clone()),
+            ("DISCORD_GUILD_ID", GUILD_ID.to_string()),
+        ]
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&mut Inner) -> T) -> T {
+        f(&mut self.inner.lock().unwrap())
+    }
+
+    /// Queues a failure for the next request on `route`, e.g. `(429, {"retry_after": 1})`.
+    pub fn push_fault(&self, route: Route, status: u16, body: Value) {
+        self.with(|s| s.faults.entry(route).or_default().push_back((StatusCode::from_u16(status).unwrap(), body)));
+    }
+    /// The next edit of a deferred reply takes effect but its answer is a 500, as when a connection breaks
+    /// after Discord applied it.
+    pub fn lose_next_edit_answer(&self) {
+        self.with(|s| s.lose_edit_answer = true);
+    }
+    pub fn set_pin_forbidden(&self, forbidden: bool) {
+        self.with(|s| s.pin_forbidden = forbidden);
+    }
+    /// Added to every REST response.
+    pub fn set_latency(&self, latency: Duration) {
+        self.with(|s| s.latency = latency);
+    }
+
+    /// `PUT` bodies of command registrations, with their paths.
+    pub fn registrations(&self) -> Vec<(String, Value)> {
+        self.with(|s| s.registrations.clone())
+    }
+    /// The interval HELLO announces to new connections (Discord's is 41 250 ms).
+    pub fn set_heartbeat_interval(&self, interval: Duration) {
+        self.with(|s| s.heartbeat_interval_ms = interval.as_millis() as u64);
+    }
+    /// Schema and limit checks on (the default, for tests) or off (benchmarks measure the bot, not the checks).
+    pub fn set_validation(&self, on: bool) {
+        self.with(|s| s.validate = on);
+    }
+    /// Interactions whose deferred reply was edited, or that drew an error: cheap to poll under load.
+    pub fn answered(&self) -> usize {
+        self.with(|s| s.answered)
+    }
+    /// Heartbeats received (each answered with an ACK).
+    pub fn heartbeats(&self) -> u32 {
+        self.with(|s| s.heartbeats)
+    }
+    /// Discord error codes the bot's requests drew, over all interactions.
+    pub fn interaction_errors(&self) -> Vec<u64> {
+        self.with(|s| s.interactions.values().flat_map(|r| r.errors.clone()).collect())
+    }
+    pub fn identifies(&self) -> u32 {
+        self.with(|s| s.identifies)
+    }
+    pub fn resumes(&self) -> u32 {
+        self.with(|s| s.resumes)
+    }
+    pub fn connected(&self) -> bool {
+        self.with(|s| !s.gateways.is_empty())
+    }
+    /// How many gateway sessions are connected now (one per bot process).
+    pub fn sessions(&self) -> usize {
+        self.with(|s| s.gateways.len())
+    }
+    /// Pins removed, as (channel, message).
+    pub fn unpins(&self) -> Vec<(u64, u64)> {
+        self.with(|s| s.unpins.clone())
+    }
+    pub fn interaction(&self, token: &str) -> InteractionRecord {
+        self.with(|s| s.interactions[token].clone())
+    }
+    pub fn channel_messages(&self) -> Vec<ChannelMessage> {
+        self.with(|s| s.channel_messages.clone())
+    }
+    /// The messages pinned now, as (channel, message).
+    pub fn pins(&self) -> Vec<(u64, u64)> {
+        self.with(|s| s.pins.clone())
+    }
+    /// Schema and limit violations in the bot's request bodies; every test expects none.
+    pub fn violations(&self) -> Vec<String> {
+        self.with(|s| s.violations.clone())
+    }
+    /// Mentions a message would have pinged; every test expects none.
+    pub fn pings(&self) -> Vec<String> {
+        self.with(|s| s.pings.clone())
+    }
+    /// Every message-like body the bot sent (callback data, edits, follow-ups, channel messages).
+    pub fn message_bodies(&self) -> Vec<(String, Value)> {
+        self.with(|s| s.bodies.clone())
+    }
+
+    /// Every interaction's record.
+    pub fn interactions(&self) -> Vec<InteractionRecord> {
+        self.with(|s| s.interactions.values().cloned().collect())
+    }
+
+    /// Waits until `check` returns `Some`, re-checking whenever the stand-in changes. Panics after 30 s.
+    pub async fn wait_for<T>(&self, what: &str, check: impl Fn(&DiscordStandIn) -> Option<T>) -> T {
+        self.wait_within(Duration::from_secs(30), what, check).await
+    }
+
+    /// [`Self::wait_for`] with another limit.
+    pub async fn wait_within<T>(&self, limit: Duration, what: &str, check: impl Fn(&DiscordStandIn) -> Option<T>) -> T {
+        super::wait_until(&self.changed, limit, what, || check(self)).await
+    }
+
+    /// While on, new gateway connections are closed at once (an outage); the bot keeps trying to reconnect.
+    pub fn set_refuse_gateway(&self, refuse: bool) {
+        self.with(|s| s.refuse_gateway = refuse);
+    }
+
+    /// Closes every gateway connection abruptly, as a network failure would.
+    pub fn drop_gateway(&self) {
+        self.with(|s| {
+            for gateway in s.gateways.drain(..) {
+                let _ = gateway.send(GatewayCommand::Drop);
+            }
+        });
+    }
+
+    /// Sends `/meetnow` over the gateway and returns the interaction's token, the key to its record.
+    /// The payload is first checked to deserialize into serenity's model (serenity drops one that doesn't).
+    pub async fn invoke(&self, invocation: Invocation) -> String {
+        self.invoke_all(vec![invocation]).await.remove(0)
+    }
+
+    /// Sends many `/meetnow` at once: every payload is built and checked first, then all are queued on the
+    /// gateway together, so a benchmark's burst is a burst.
+    pub async fn invoke_all(&self, invocations: Vec<Invocation>) -> Vec<String> {
+        let prepared = self.prepare(&invocations);
+        self.dispatch(prepared).await
+    }
+
+    /// Sends commands made by [`Self::prepare`] over the gateway, to every session. A test can act between
+    /// the two: after the command is issued (its id carries that time) and before any bot has it.
+    pub async fn dispatch(&self, prepared: Vec<(String, Value)>) -> Vec<String> {
+        self.dispatch_staggered(prepared, Duration::ZERO).await
+    }
+
+    /// [`Self::dispatch`], with the sessions after the first (in connection order) getting each command
+    /// `later` after it: the first process wins every acknowledgement race.
+    pub async fn dispatch_staggered(&self, prepared: Vec<(String, Value)>, later: Duration) -> Vec<String> {
+        self.wait_for("a gateway connection", |d| d.connected().then_some(())).await;
+        let gateways = self.with(|s| s.gateways.clone());
+        let mut tokens = Vec::new();
+        let mut delayed = Vec::new();
+        for (token, data) in prepared {
+            // To every session, as Discord does with several processes on one token.
+            for (session, gateway) in gateways.iter().enumerate() {
+                let command = GatewayCommand::Dispatch {
+                    event: "INTERACTION_CREATE",
+                    data: data.clone(),
+                    token: Some(token.clone()),
+                };
+                if session == 0 || later.is_zero() {
+                    let _ = gateway.send(command);
+                } else {
+                    delayed.push((gateway.clone(), command));
+                }
+            }
+            tokens.push(token);
+        }
+        if !delayed.is_empty() {
+            tokio::spawn(async move {
+                tokio::time::sleep(later).await;
+                for (gateway, command) in delayed {
+                    let _ = gateway.send(command);
+                }
+            });
+        }
+        tokens
+    }
+
+    /// Acknowledges a command as another process on the same token would, one that then dies before it
+    /// announces anything (a SIGKILL between the defer and the edit): the bot's own defer gets 40060.
+    pub fn acknowledge_as_another_process(&self, token: &str) {
+        let defer = json!({"type": 5, "data": {}});
+        self.with(|s| s.first_response(token, defer, Instant::now())).expect("the command is still open");
+    }
+
+    /// Builds each command's payload, checks that serenity can read it (serenity drops one it can't), and
+    /// starts its record. Returns (token, payload) pairs.
+    pub fn prepare(&self, invocations: &[Invocation]) -> Vec<(String, Value)> {
+        self.with(|s| {
+            invocations
+                .iter()
+                .map(|invocation| {
+                    let id = s.snowflake();
+                    let token = format!("aW50ZXJhY3Rpb24{id}.stand-in-interaction-token");
+                    let payload = invocation.payload(id, &token);
+                    serde_json::from_value::<serenity::all::Interaction>(payload.clone()).unwrap_or_else(|e| {
+                        panic!("fixture must deserialize into serenity's Interaction: {e}\n{payload:#}")
+                    });
+                    s.expect_interaction(id, &token, invocation.channel_id);
+                    (token, payload)
+                })
+                .collect()
+        })
+    }
+
+    /// Waits until the interaction is settled: announced (edit or channel message) or answered privately.
+    pub async fn settled(&self, token: &str) -> InteractionRecord {
+        self.wait_for("the interaction to be answered", |d| {
+            let record = d.interaction(token);
+            let posted_in_channel = d.channel_messages().iter().any(|m| m.channel_id == record.channel_id);
+            let announced = record.original.as_ref().is_some_and(|o| !o["embeds"].as_array().is_none_or(Vec::is_empty));
+            (announced || record.ephemeral_text().is_some() || (posted_in_channel && record.original_deleted))
+                .then_some(record)
+        })
+        .await
+    }
+}
+
+impl DiscordStandIn {
+    /// Takes the interaction response a bot's endpoint answered Discord's HTTP request with, under the same
+    /// rules and checks as the callback route: schema and limits (50035), deadline (10062), once (40060).
+    /// Returns Discord's error code when it would have refused it.
+    pub(super) fn http_answer(&self, token: &str, raw: &[u8], arrived: Instant) -> Result<(), u64> {
+        let app =
+            App { inner: self.inner.clone(), changed: self.changed.clone(), gateway_url: self.gateway_url.clone() };
+        let path = "/interactions/{interaction_id}/{interaction_token}/callback";
+        let body =
+            app.check_body(path, "post", &Bytes::copy_from_slice(raw), Some("callback")).map_err(|_| 50035_u64)?;
+        app.with(|s| s.first_response(token, body, arrived))
+    }
+}
