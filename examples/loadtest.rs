@@ -30,60 +30,43 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 use support::discord::Invocation;
 
-#[derive(Debug, Clone)]
+/// Load benchmark: the real bot in its own process against the local stand-ins (BENCHMARKS.md).
+#[derive(Debug, Clone, clap::Parser)]
+#[command(name = "loadtest")]
 struct Args {
+    /// How many /meetnow commands.
+    #[arg(long, default_value_t = 200)]
     commands: usize,
+    /// Graph's service time for each request, in milliseconds.
+    #[arg(long = "graph-latency-ms", value_name = "MS", default_value = "100", value_parser = millis)]
     graph_latency: Duration,
+    /// Discord's service time for each REST request, in milliseconds.
+    #[arg(long = "discord-latency-ms", value_name = "MS", default_value = "0", value_parser = millis)]
     discord_latency: Duration,
+    /// All commands in one channel (one standing bridge) instead of one channel each.
+    #[arg(long)]
     same_channel: bool,
+    /// Rounds; each runs the baseline (if any) and the current build side by side.
+    #[arg(long, default_value_t = 1)]
     rounds: usize,
+    /// Another build of this benchmark to run as the baseline.
+    #[arg(long, value_name = "PATH")]
     baseline: Option<PathBuf>,
-    /// Commands per second; `None`: all at once.
+    /// Commands per second; without it, all at once.
+    #[arg(long)]
     rate: Option<f64>,
 }
 
-fn parse_args() -> Result<Args, String> {
-    let mut args = Args {
-        commands: 200,
-        graph_latency: Duration::from_millis(100),
-        discord_latency: Duration::ZERO,
-        same_channel: false,
-        rounds: 1,
-        baseline: None,
-        rate: None,
-    };
-    let mut it = std::env::args().skip(1);
-    while let Some(flag) = it.next() {
-        let mut value = || it.next().ok_or(format!("{flag} needs a value"));
-        match flag.as_str() {
-            "--commands" => args.commands = value()?.parse().map_err(|e| format!("--commands: {e}"))?,
-            "--graph-latency-ms" => {
-                args.graph_latency = Duration::from_millis(value()?.parse().map_err(|e| format!("{e}"))?)
-            }
-            "--discord-latency-ms" => {
-                args.discord_latency = Duration::from_millis(value()?.parse().map_err(|e| format!("{e}"))?)
-            }
-            "--same-channel" => args.same_channel = true,
-            "--rounds" => args.rounds = value()?.parse().map_err(|e| format!("--rounds: {e}"))?,
-            "--baseline" => args.baseline = Some(PathBuf::from(value()?)),
-            "--rate" => args.rate = Some(value()?.parse().map_err(|e| format!("--rate: {e}"))?),
-            other => return Err(format!("unknown option {other}")),
-        }
-    }
-    Ok(args)
+fn millis(value: &str) -> Result<Duration, std::num::ParseIntError> {
+    value.parse().map(Duration::from_millis)
 }
 
 fn main() -> ExitCode {
     if std::env::args().nth(1).as_deref() == Some("--bot") {
         return bot_process();
     }
-    let args = match parse_args() {
-        Ok(args) => args,
-        Err(problem) => {
-            eprintln!("loadtest: {problem}");
-            return ExitCode::from(2);
-        }
-    };
+    // clap prints the problem and exits 2 on a bad argument.
+    let args = <Args as clap::Parser>::parse();
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     runtime.block_on(benchmark(args))
 }

@@ -5,7 +5,7 @@
 //! the meeting (and whether it was created or reused) or an error whose
 //! [`user_message`](GraphError::user_message) says how to fix it.
 //!
-//! Facts this module relies on (see `docs/graph.md`):
+//! Facts this module relies on (Microsoft's Graph documentation, linked on each method):
 //! - `POST /v1.0/users/{organizer}/onlineMeetings/createOrGet` answers 201 when it created the meeting and
 //!   200 when the `externalId` already had one, so repeating it (retries, restarts, two bot processes)
 //!   never makes a second meeting. It takes no lobby settings; a PATCH applies them whenever the meeting
