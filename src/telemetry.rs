@@ -32,7 +32,9 @@ const CEILINGS: [(&str, LevelFilter); 8] = [
 pub fn init(format: LogFormat, filter: &str) {
     let filter = EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info"));
     let ceilings = Targets::new().with_default(LevelFilter::TRACE).with_targets(CEILINGS);
-    let output = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    // Colours only for a person at a terminal: in journald, a file or a pipe they are escape codes.
+    let colours = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let output = tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_ansi(colours);
     let output = match format {
         LogFormat::Pretty => output.boxed(),
         LogFormat::Json => output.json().with_current_span(true).with_span_list(true).boxed(),

@@ -379,9 +379,9 @@ async fn a_command_over_http_is_deferred_in_the_answer_and_announced_without_a_g
 async fn two_endpoint_processes_behind_a_round_robin_balancer_behave_like_one_and_drain_on_sigterm() {
     let (graph, discord, vars) = support::stand_ins().await;
     let mut client = InteractionsClient::new(&discord);
-    let (addr_a, addr_b) = (support::free_addr(), support::free_addr());
-    let a = BotProcess::start(&endpoint_vars(&vars, &client, &addr_a));
-    let b = BotProcess::start(&endpoint_vars(&vars, &client, &addr_b));
+    let a = BotProcess::start(&endpoint_vars(&vars, &client, "127.0.0.1:0"));
+    let b = BotProcess::start(&endpoint_vars(&vars, &client, "127.0.0.1:0"));
+    let (addr_a, addr_b) = (a.bound("interactions").await.to_string(), b.bound("interactions").await.to_string());
     discord.wait_for("both processes registered /meetnow", |d| (d.registrations().len() == 2).then_some(())).await;
     client.set_endpoints(vec![format!("http://{addr_a}/interactions"), format!("http://{addr_b}/interactions")]);
 
@@ -419,7 +419,6 @@ async fn the_binary_runs_unprivileged_in_a_read_only_directory_without_home() {
     use std::os::unix::fs::PermissionsExt as _;
     let (graph, discord, vars) = support::stand_ins().await;
     let mut client = InteractionsClient::new(&discord);
-    let addr = support::free_addr();
 
     // As root (CI, a container build): run as `nobody` from a copy every user can execute, in a directory it
     // can't write. As another user, that user, in a directory nobody can write.
@@ -433,9 +432,10 @@ async fn the_binary_runs_unprivileged_in_a_read_only_directory_without_home() {
     std::fs::set_permissions(&workdir, std::fs::Permissions::from_mode(0o555)).unwrap();
     std::fs::set_permissions(place.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
     let launch = Launch { uid: root.then_some(65_534), dir: Some(workdir.clone()), program: Some(program) };
-    let vars = endpoint_vars(&vars, &client, &addr);
+    let vars = endpoint_vars(&vars, &client, "127.0.0.1:0");
     assert!(vars.iter().all(|(name, _)| *name != "HOME"), "no $HOME");
     let bot = BotProcess::launch(&vars, launch);
+    let addr = bot.bound("interactions").await;
     discord.wait_for("/meetnow registered", |d| (!d.registrations().is_empty()).then_some(())).await;
     client.set_endpoints(vec![format!("http://{addr}/interactions")]);
 

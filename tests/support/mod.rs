@@ -24,12 +24,6 @@ pub async fn stand_ins() -> (graph::GraphStandIn, discord::DiscordStandIn, Vec<(
     (graph, discord, vars)
 }
 
-/// A loopback address with a port free a moment ago, for a listener the bot binds itself.
-pub fn free_addr() -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap().to_string()
-}
-
 /// A configuration loaded the way the binary loads it, from these variables only.
 pub fn config(vars: &[(&'static str, String)]) -> Config {
     let vars: HashMap<&str, String> = vars.iter().cloned().collect();

@@ -1,15 +1,23 @@
 //! The `meetnow` binary as a separate process, as an operator runs it: a clean environment, an empty working
-//! directory, its output collected while it runs (a full pipe would block it), stopped with SIGTERM or killed.
+//! directory, its output read as it runs (a full pipe would block it, and tests wait on its log lines),
+//! stopped with SIGTERM or killed.
 
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
-use tokio::io::AsyncReadExt as _;
+use tokio::io::{AsyncBufReadExt as _, AsyncRead, BufReader};
+use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
 pub struct BotProcess {
     child: tokio::process::Child,
-    output: JoinHandle<String>,
+    /// Everything printed so far, stdout and stderr, line by line.
+    output: Arc<Mutex<String>>,
+    printed: Arc<Notify>,
+    readers: JoinHandle<()>,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -49,13 +57,31 @@ impl BotProcess {
             command.uid(uid).gid(uid);
         }
         let mut child = command.spawn().unwrap();
-        let (mut stdout, mut stderr) = (child.stdout.take().unwrap(), child.stderr.take().unwrap());
-        let output = tokio::spawn(async move {
-            let (mut out, mut err) = (Vec::new(), Vec::new());
-            let _ = tokio::join!(stdout.read_to_end(&mut out), stderr.read_to_end(&mut err));
-            format!("{}{}", String::from_utf8_lossy(&out), String::from_utf8_lossy(&err))
+        let (output, printed) = (Arc::new(Mutex::new(String::new())), Arc::new(Notify::new()));
+        let (stdout, stderr) = (child.stdout.take().unwrap(), child.stderr.take().unwrap());
+        let readers = tokio::spawn({
+            let (output, printed) = (output.clone(), printed.clone());
+            async move {
+                tokio::join!(
+                    collect(stdout, output.clone(), printed.clone()),
+                    collect(stderr, output.clone(), printed.clone())
+                );
+            }
         });
-        Self { child, output, _dir: owned_dir }
+        Self { child, output, printed, readers, _dir: owned_dir }
+    }
+
+    /// The address the process bound for `what` (a word of the log line that reports it, e.g. "interactions"),
+    /// read from its `bound=ADDR` log field: the process binds port 0, so no port is guessed.
+    pub async fn bound(&self, what: &str) -> SocketAddr {
+        let find = || {
+            let output = self.output.lock().unwrap();
+            output.lines().filter(|line| line.contains(what)).find_map(|line| {
+                let (_, rest) = line.split_once("bound=")?;
+                rest.split_whitespace().next()?.trim_matches('"').parse().ok()
+            })
+        };
+        super::wait_until(&self.printed, Duration::from_secs(30), &format!("the {what} address"), find).await
     }
 
     /// Sends SIGTERM and waits (at most 20 s) for the exit; returns its status and everything it printed.
@@ -64,21 +90,32 @@ impl BotProcess {
         let pid = libc::pid_t::try_from(self.child.id().expect("running")).unwrap();
         // SAFETY: kill(2) with a pid we spawned and a valid signal number touches no memory of ours.
         assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0, "SIGTERM delivered");
-        let status = tokio::time::timeout(std::time::Duration::from_secs(20), self.child.wait())
+        let status = tokio::time::timeout(Duration::from_secs(20), self.child.wait())
             .await
             .expect("the bot exits after SIGTERM")
             .unwrap();
-        (status, self.output.await.unwrap())
+        let _ = self.readers.await;
+        let output = self.output.lock().unwrap().clone();
+        (status, output)
     }
 
     /// SIGKILL: the process ends at once, in the middle of whatever it was doing.
     pub async fn kill(mut self) -> String {
         self.child.kill().await.expect("SIGKILL delivered");
-        self.output.await.unwrap()
+        let _ = self.readers.await;
+        let output = self.output.lock().unwrap().clone();
+        output
     }
+}
 
-    /// Everything printed so far is not available until exit; this tells whether it is still running.
-    pub fn running(&mut self) -> bool {
-        matches!(self.child.try_wait(), Ok(None))
+/// Appends each line `stream` prints to `output`, waking waiters.
+async fn collect(stream: impl AsyncRead + Unpin, output: Arc<Mutex<String>>, printed: Arc<Notify>) {
+    let mut lines = BufReader::new(stream).lines();
+    while let Ok(Some(line)) = lines.next_line().await {
+        let mut output = output.lock().unwrap();
+        output.push_str(&line);
+        output.push('\n');
+        drop(output);
+        printed.notify_waiters();
     }
 }
