@@ -43,6 +43,40 @@ pub struct Config {
     pub log_filter: String,
     /// `METRICS_ADDR`: where to serve `/metrics` and `/healthz`; `None`: no listener.
     pub metrics_addr: Option<std::net::SocketAddr>,
+    /// `MEETNOW_AUTO_CHANNELS`: channels and threads whose names match get their bridge when created.
+    pub auto_channels: ChannelPatterns,
+}
+
+/// Channel name patterns with `*` wildcards (`inc-*,sev1-*`), matched without regard to case.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ChannelPatterns(Vec<String>);
+
+impl ChannelPatterns {
+    /// Whether any pattern matches `name`.
+    pub fn matches(&self, name: &str) -> bool {
+        let name = name.to_lowercase();
+        self.0.iter().any(|pattern| glob_matches(pattern, &name))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// `*` matches any run of characters (none included); everything else matches itself.
+fn glob_matches(pattern: &str, name: &str) -> bool {
+    let mut parts = pattern.split('*');
+    let first = parts.next().unwrap_or_default();
+    let Some(mut rest) = name.strip_prefix(first) else { return false };
+    let parts: Vec<&str> = parts.collect();
+    let Some((last, middle)) = parts.split_last() else { return rest.is_empty() };
+    for part in middle {
+        match rest.find(part) {
+            Some(at) => rest = &rest[at + part.len()..],
+            None => return false,
+        }
+    }
+    rest.len() >= last.len() && rest.ends_with(last)
 }
 
 /// Settings for the Discord side.
@@ -177,6 +211,13 @@ impl Config {
                 .map_or(Ok(Duration::from_secs(60 * 60)), |v| parse_duration(&v))?,
         };
 
+        if discord.interactions.is_some() && get("MEETNOW_AUTO_CHANNELS").is_some() {
+            return Err(ConfigError::new(
+                "MEETNOW_AUTO_CHANNELS",
+                "needs the gateway (Discord announces new channels only there), and MEETNOW_INTERACTIONS_ADDR \
+                 turns it off; leave MEETNOW_AUTO_CHANNELS empty in HTTP mode, or run one gateway-mode process for it",
+            ));
+        }
         Ok(Self {
             discord,
             graph,
@@ -185,6 +226,8 @@ impl Config {
             log_format: get("LOG_FORMAT").map_or(Ok(LogFormat::Pretty), |v| parse_log_format(&v))?,
             log_filter: parse_log_filter(get("RUST_LOG").unwrap_or_else(|| "info,serenity=warn".into()))?,
             metrics_addr: get("METRICS_ADDR").map(|v| parse_metrics_addr(&v)).transpose()?,
+            auto_channels: get("MEETNOW_AUTO_CHANNELS")
+                .map_or(Ok(ChannelPatterns::default()), |v| parse_auto_channels(&v))?,
         })
     }
 

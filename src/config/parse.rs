@@ -7,7 +7,7 @@ use std::time::Duration;
 use reqwest::Url;
 use secrecy::SecretString;
 
-use super::{ConfigError, InteractionsEndpoint, LobbyBypass, LogFormat};
+use super::{ChannelPatterns, ConfigError, InteractionsEndpoint, LobbyBypass, LogFormat};
 
 pub(super) fn require(get: &impl Fn(&str) -> Option<String>, name: &'static str) -> Result<String, ConfigError> {
     get(name).ok_or_else(|| ConfigError::new(name, format!("is not set; {}", what_it_is(name))))
@@ -264,4 +264,23 @@ pub(super) fn parse_log_filter(value: String) -> Result<String, ConfigError> {
     tracing_subscriber::EnvFilter::try_new(&value).map(|_| value.clone()).map_err(|e| {
         ConfigError::new("RUST_LOG", format!("{value:?} is not a tracing filter ({e}); e.g. info,meetnow=debug"))
     })
+}
+
+pub(super) fn parse_auto_channels(value: &str) -> Result<ChannelPatterns, ConfigError> {
+    let mut patterns = Vec::new();
+    for pattern in value.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        // A lone `*` would give every new channel and thread a Teams meeting: surely not what anyone wants.
+        let literal = pattern.chars().filter(|&c| c != '*').count();
+        if literal == 0 || pattern.chars().any(|c| c.is_control() || c == ',') || pattern.chars().count() > 100 {
+            return Err(ConfigError::new(
+                "MEETNOW_AUTO_CHANNELS",
+                format!(
+                    "{pattern:?} is not a channel name pattern; use names with * wildcards, e.g. inc-*,sev1-* \
+                     (a pattern must contain more than *)"
+                ),
+            ));
+        }
+        patterns.push(pattern.to_lowercase());
+    }
+    Ok(ChannelPatterns(patterns))
 }

@@ -187,3 +187,31 @@ fn debug_never_shows_a_secret() {
     assert!(!shown.contains("s3cr3t~value"), "{shown}");
     assert!(shown.contains("REDACTED"));
 }
+
+#[test]
+fn auto_channel_patterns_match_names_with_wildcards() {
+    let mut vars = valid();
+    vars.insert("MEETNOW_AUTO_CHANNELS", " inc-*, SEV1-*,*-outage ,".into());
+    let patterns = load(&vars).unwrap().auto_channels;
+    for name in ["inc-2041", "inc-", "Sev1-db", "payments-outage", "INC-7"] {
+        assert!(patterns.matches(name), "{name}");
+    }
+    for name in ["general", "incident", "xinc-1", "sev2-db", "outage-payments"] {
+        assert!(!patterns.matches(name), "{name}");
+    }
+    assert!(load(&valid()).unwrap().auto_channels.is_empty());
+    for bad in ["*", "inc-*,**", "a\u{7}b"] {
+        assert_eq!(error_for("MEETNOW_AUTO_CHANNELS", bad).variable, "MEETNOW_AUTO_CHANNELS", "{bad:?}");
+    }
+}
+
+#[test]
+fn auto_channels_need_the_gateway() {
+    let mut vars = valid();
+    vars.insert("MEETNOW_AUTO_CHANNELS", "inc-*".into());
+    vars.insert("DISCORD_PUBLIC_KEY", "67c6bd767ca099e79efac9fcce4d2022a63bf7dea780e7f3d813f694c1597089".into());
+    vars.insert("MEETNOW_INTERACTIONS_ADDR", "0.0.0.0:8080".into());
+    let err = load(&vars).unwrap_err();
+    assert_eq!(err.variable, "MEETNOW_AUTO_CHANNELS");
+    assert!(err.problem.contains("gateway"), "{err}");
+}

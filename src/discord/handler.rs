@@ -22,7 +22,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use serenity::all::{CommandInteraction, CreateInteractionResponse, Http, RoleId};
+use serenity::all::{CommandInteraction, CreateInteractionResponse, GuildChannel, Http, RoleId};
 use time::OffsetDateTime;
 use tokio::sync::{oneshot, Semaphore};
 use tokio::time::Instant;
@@ -36,7 +36,10 @@ use crate::graph::{GraphClient, GraphError, LobbyUpdate};
 use crate::meeting::{Meeting, MeetingKey, MeetingRequest, Origin};
 use crate::metrics::Metrics;
 
+mod auto;
 mod calls;
+
+pub use auto::wants_a_bridge;
 
 pub use calls::MAX_DISCORD_CALLS_IN_FLIGHT;
 
@@ -161,6 +164,17 @@ impl Bot {
             tokio::select! {
                 () = bot.handle(&http, &command, first) => {}
                 () = bot.abandon.cancelled() => tracing::warn!(interaction_id = %command.id, "command cancelled at shutdown"),
+            }
+        });
+    }
+
+    /// Announces a channel just created, in a task of its own, tracked like a command.
+    pub fn spawn_new_channel(self: &Arc<Self>, http: Arc<Http>, channel: GuildChannel) {
+        let bot = self.clone();
+        self.commands.spawn(async move {
+            tokio::select! {
+                () = bot.announce_new_channel(&http, &channel) => {}
+                () = bot.abandon.cancelled() => {}
             }
         });
     }

@@ -21,8 +21,8 @@ use std::time::Duration;
 
 use secrecy::ExposeSecret;
 use serenity::all::{
-    ClientBuilder, Command, ConnectionStage, Context, CreateAllowedMentions, EventHandler, GatewayIntents, GuildId,
-    Http, HttpBuilder, Interaction, Ready,
+    ClientBuilder, Command, ConnectionStage, Context, CreateAllowedMentions, EventHandler, GatewayIntents,
+    GuildChannel, GuildId, Http, HttpBuilder, Interaction, Ready, Timestamp,
 };
 use serenity::async_trait;
 
@@ -147,7 +147,10 @@ pub async fn run(
             addr: endpoint.addr,
             source: std::io::Error::new(std::io::ErrorKind::NotFound, "no listener was bound for it"),
         }),
-        (None, _) => run_gateway(http, bot, guild_id, &metrics, &mut background, stopping, shutdown).await,
+        (None, _) => {
+            let events = Events { bot, guild_id, auto_channels: config.auto_channels.clone() };
+            run_gateway(http, events, &metrics, &mut background, stopping, shutdown).await
+        }
     };
     stop_listeners.cancel();
     background.shutdown().await;
@@ -176,17 +179,16 @@ impl Stopping {
 /// Commands over the gateway websocket.
 async fn run_gateway(
     http: Http,
-    bot: Arc<Bot>,
-    guild_id: Option<GuildId>,
+    events: Events,
     metrics: &Arc<Metrics>,
     background: &mut JoinSet<()>,
     stopping: Stopping,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), RunError> {
     metrics.set_mode(Mode::Gateway);
-    let events = Events { bot, guild_id };
-    // Slash commands need no gateway intents.
-    let mut client = ClientBuilder::new_with_http(http, GatewayIntents::empty()).event_handler(events).await?;
+    // Slash commands need no gateway intents; new channels need GUILDS (not privileged), asked only when used.
+    let intents = if events.auto_channels.is_empty() { GatewayIntents::empty() } else { GatewayIntents::GUILDS };
+    let mut client = ClientBuilder::new_with_http(http, intents).event_handler(events).await?;
     let shard_manager = client.shard_manager.clone();
     background.spawn(watch_gateway(shard_manager.clone(), metrics.clone()));
     background.spawn(async move {
@@ -268,6 +270,15 @@ async fn watch_gateway(shards: Arc<serenity::gateway::ShardManager>, metrics: Ar
 struct Events {
     bot: Arc<Bot>,
     guild_id: Option<GuildId>,
+    auto_channels: crate::config::ChannelPatterns,
+}
+
+impl Events {
+    fn new_channel(&self, ctx: Context, channel: GuildChannel) {
+        if handler::wants_a_bridge(&channel, &self.auto_channels, Timestamp::now()) {
+            self.bot.spawn_new_channel(ctx.http.clone(), channel);
+        }
+    }
 }
 
 #[async_trait]
@@ -276,6 +287,16 @@ impl EventHandler for Events {
     async fn ready(&self, ctx: Context, ready: Ready) {
         tracing::info!(user = %ready.user.name, guilds = ready.guilds.len(), "connected to Discord");
         register(&ctx.http, self.guild_id).await;
+    }
+
+    /// A channel was created: its bridge, if its name matches `MEETNOW_AUTO_CHANNELS`.
+    async fn channel_create(&self, ctx: Context, channel: GuildChannel) {
+        self.new_channel(ctx, channel);
+    }
+
+    /// A thread was created (or the bot was added to one: [`handler::wants_a_bridge`] tells them apart).
+    async fn thread_create(&self, ctx: Context, thread: GuildChannel) {
+        self.new_channel(ctx, thread);
     }
 
     /// Hands the command to a task of its own and returns (see [`Bot::spawn`]).

@@ -97,15 +97,7 @@ impl Bot {
                 }
             }
         }
-        let send = || async move {
-            let mut message =
-                CreateMessage::new().embed(announcement.embed.clone()).allowed_mentions(CreateAllowedMentions::new());
-            if let Some(row) = &announcement.buttons {
-                message = message.components(vec![row.clone()]);
-            }
-            command.channel_id.send_message(http, message).await.map(|message| Posted::from(&message))
-        };
-        match self.discord(send).await {
+        match self.post_in_channel(http, command.channel_id, announcement).await {
             Ok(posted) => {
                 // Only now is the "thinking…" reply redundant. Removed before the channel post succeeded, it could
                 // take the only announcement with it: the edit may have landed and only its answer been lost.
@@ -117,6 +109,24 @@ impl Bot {
                 None
             }
         }
+    }
+
+    /// Posts `announcement` as a plain message in `channel`.
+    pub(super) async fn post_in_channel(
+        &self,
+        http: &Http,
+        channel: ChannelId,
+        announcement: &Announcement,
+    ) -> serenity::Result<Posted> {
+        let send = || async move {
+            let mut message =
+                CreateMessage::new().embed(announcement.embed.clone()).allowed_mentions(CreateAllowedMentions::new());
+            if let Some(row) = &announcement.buttons {
+                message = message.components(vec![row.clone()]);
+            }
+            channel.send_message(http, message).await.map(|message| Posted::from(&message))
+        };
+        self.discord(send).await
     }
 
     /// Runs one Discord REST call within [`MAX_DISCORD_CALLS_IN_FLIGHT`], repeating it once after a 429.

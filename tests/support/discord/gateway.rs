@@ -8,7 +8,7 @@ use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 
-use super::{App, GatewayCommand, APP_ID, BOT_TOKEN};
+use super::{App, GatewayCommand, Session, APP_ID, BOT_TOKEN};
 pub(super) async fn accept_gateway(listener: TcpListener, app: App) {
     loop {
         let Ok((stream, _)) = listener.accept().await else { continue };
@@ -33,12 +33,16 @@ pub(super) async fn serve_gateway(ws: tokio_tungstenite::WebSocketStream<tokio::
         return;
     }
     let mut seq = 0u64;
+    // What this session asked for; a RESUME continues the last IDENTIFY's session, with its intents.
+    let intents;
     // The handshake: IDENTIFY starts a session, RESUME continues one.
     loop {
         let Some(Ok(WsMessage::Text(text))) = stream.next().await else { return };
         let frame: Value = serde_json::from_str(&text).unwrap_or_default();
         match frame["op"].as_u64() {
             Some(2) => {
+                intents = frame["d"]["intents"].as_u64().unwrap_or(0);
+                app.with(|s| s.intents.push(intents));
                 let token = frame["d"]["token"].as_str().unwrap_or_default();
                 if token.trim_start_matches("Bot ") != BOT_TOKEN {
                     let _ = sink
@@ -63,6 +67,7 @@ pub(super) async fn serve_gateway(ws: tokio_tungstenite::WebSocketStream<tokio::
                 break;
             }
             Some(6) => {
+                intents = app.with(|s| s.intents.last().copied().unwrap_or(0));
                 seq = frame["d"]["seq"].as_u64().unwrap_or(0) + 1;
                 app.with(|s| s.resumes += 1);
                 if sink.send(send(json!({"op": 0, "s": seq, "t": "RESUMED", "d": {}}))).await.is_err() {
@@ -79,7 +84,7 @@ pub(super) async fn serve_gateway(ws: tokio_tungstenite::WebSocketStream<tokio::
 
     let (commands, mut inbox) = mpsc::unbounded_channel();
     let mine = commands.clone();
-    app.with(|s| s.gateways.push(commands));
+    app.with(|s| s.gateways.push(Session { commands, intents }));
     loop {
         tokio::select! {
             frame = stream.next() => match frame {
@@ -118,5 +123,5 @@ pub(super) async fn serve_gateway(ws: tokio_tungstenite::WebSocketStream<tokio::
             },
         }
     }
-    app.with(|s| s.gateways.retain(|session| !session.same_channel(&mine)));
+    app.with(|s| s.gateways.retain(|session| !session.commands.same_channel(&mine)));
 }

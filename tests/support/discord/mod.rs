@@ -128,7 +128,9 @@ pub(super) struct Inner {
     identifies: u32,
     resumes: u32,
     /// Every connected gateway session; an event goes to each of them, as Discord sends it to each process.
-    gateways: Vec<mpsc::UnboundedSender<GatewayCommand>>,
+    gateways: Vec<Session>,
+    /// The intents of each IDENTIFY received, in order.
+    intents: Vec<u64>,
     interactions: HashMap<String, InteractionRecord>,
     channel_messages: Vec<ChannelMessage>,
     pins: Vec<(u64, u64)>,
@@ -151,6 +153,16 @@ pub(super) struct Inner {
     last_id: u64,
     bodies: Vec<(String, Value)>,
 }
+
+/// One connected gateway session: where its events go, and what it asked for.
+#[derive(Clone)]
+struct Session {
+    commands: mpsc::UnboundedSender<GatewayCommand>,
+    intents: u64,
+}
+
+/// The `GUILDS` intent: channel and thread events go only to sessions that identified with it.
+pub const INTENT_GUILDS: u64 = 1;
 
 /// Discord's epoch (2015-01-01) in Unix milliseconds.
 const DISCORD_EPOCH_MS: u64 = 1_420_070_400_000;
@@ -241,6 +253,7 @@ impl DiscordStandIn {
             identifies: 0,
             resumes: 0,
             gateways: Vec::new(),
+            intents: Vec::new(),
             interactions: HashMap::new(),
             channel_messages: Vec::new(),
             pins: Vec::new(),
@@ -352,6 +365,46 @@ impl DiscordStandIn {
     pub fn sessions(&self) -> usize {
         self.with(|s| s.gateways.len())
     }
+    /// The intents of each IDENTIFY, in order.
+    pub fn identified_intents(&self) -> Vec<u64> {
+        self.with(|s| s.intents.clone())
+    }
+
+    /// Creates a channel in the guild, as someone declaring an incident does: CHANNEL_CREATE (or THREAD_CREATE
+    /// for a thread kind) to every session that asked for `GUILDS`. `kind` is Discord's channel type (0 text,
+    /// 2 voice, 5 announcement, 11 public thread); a thread is `created_secs_ago` old (the same event comes when
+    /// the bot is added to an older one). Returns the channel's id.
+    pub async fn create_channel(&self, name: &str, kind: u8, created_secs_ago: i64) -> u64 {
+        self.wait_for("a gateway connection", |d| d.connected().then_some(())).await;
+        let id = self.with(Inner::snowflake);
+        let mut channel = json!({
+            "id": id.to_string(), "guild_id": GUILD_ID.to_string(), "type": kind, "name": name, "position": 3,
+            "permission_overwrites": [], "nsfw": false, "parent_id": null, "topic": null, "last_message_id": null,
+            "rate_limit_per_user": 0, "flags": 0,
+        });
+        let thread = matches!(kind, 10..=12);
+        if thread {
+            let created = time::OffsetDateTime::now_utc() - time::Duration::seconds(created_secs_ago);
+            let created = created.format(&time::format_description::well_known::Rfc3339).unwrap();
+            channel["parent_id"] = json!("1300000000000000001");
+            channel["owner_id"] = json!("700000000000000001");
+            channel["thread_metadata"] = json!({
+                "archived": false, "auto_archive_duration": 1440, "archive_timestamp": created,
+                "locked": false, "create_timestamp": created,
+            });
+            channel["member_count"] = json!(1);
+            channel["message_count"] = json!(0);
+        }
+        serde_json::from_value::<serenity::all::GuildChannel>(channel.clone())
+            .unwrap_or_else(|e| panic!("fixture must deserialize into serenity's GuildChannel: {e}\n{channel:#}"));
+        let event = if thread { "THREAD_CREATE" } else { "CHANNEL_CREATE" };
+        let sessions = self.with(|s| s.gateways.clone());
+        for session in sessions.iter().filter(|s| s.intents & INTENT_GUILDS != 0) {
+            let _ = session.commands.send(GatewayCommand::Dispatch { event, data: channel.clone(), token: None });
+        }
+        id
+    }
+
     /// Pins removed, as (channel, message).
     pub fn unpins(&self) -> Vec<(u64, u64)> {
         self.with(|s| s.unpins.clone())
@@ -402,8 +455,8 @@ impl DiscordStandIn {
     /// Closes every gateway connection abruptly, as a network failure would.
     pub fn drop_gateway(&self) {
         self.with(|s| {
-            for gateway in s.gateways.drain(..) {
-                let _ = gateway.send(GatewayCommand::Drop);
+            for session in s.gateways.drain(..) {
+                let _ = session.commands.send(GatewayCommand::Drop);
             }
         });
     }
@@ -436,7 +489,7 @@ impl DiscordStandIn {
         let mut delayed = Vec::new();
         for (token, data) in prepared {
             // To every session, as Discord does with several processes on one token.
-            for (session, gateway) in gateways.iter().enumerate() {
+            for (session, gateway) in gateways.iter().map(|s| &s.commands).enumerate() {
                 let command = GatewayCommand::Dispatch {
                     event: "INTERACTION_CREATE",
                     data: data.clone(),

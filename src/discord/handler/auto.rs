@@ -1,0 +1,76 @@
+//! Bridges without typing: when a text channel, announcement channel or thread whose name matches
+//! `MEETNOW_AUTO_CHANNELS` is created, its standing bridge is posted there, the same announcement `/meetnow`
+//! gives, and pinned under `MEETNOW_PIN`. A later `/meetnow` there returns the same bridge.
+//!
+//! With several processes every one of them gets the event. Graph decides which one announces: createOrGet
+//! answers 201 to exactly one of them (the others get 200 and only see to the lobby settings). A bridge
+//! someone made by typing `/meetnow` before the event was handled is announced by that command, not twice.
+//! Channels created while no process ran are not back-filled, and a rename never counts as a creation.
+
+use serenity::all::{ChannelType, GuildChannel, Http, Timestamp};
+use tracing::Instrument as _;
+
+use super::super::announce::{self, Kind};
+use super::{apply, Bot};
+use crate::meeting::{MeetingKey, MeetingRequest, Origin};
+
+/// How old a thread may be when THREAD_CREATE arrives and still count as new: the same event comes when the
+/// bot is added to an existing thread.
+const NEW_THREAD_WINDOW_SECONDS: i64 = 60;
+
+/// Whether a CHANNEL_CREATE or THREAD_CREATE is for a channel that should get a bridge of its own: a text,
+/// announcement or thread channel (not voice, stage, forum or category) just created, whose name matches.
+pub fn wants_a_bridge(channel: &GuildChannel, patterns: &crate::config::ChannelPatterns, now: Timestamp) -> bool {
+    let new = match channel.kind {
+        ChannelType::Text | ChannelType::News => true,
+        ChannelType::PublicThread | ChannelType::PrivateThread | ChannelType::NewsThread => channel
+            .thread_metadata
+            .and_then(|meta| meta.create_timestamp)
+            .is_some_and(|created| now.unix_timestamp() - created.unix_timestamp() <= NEW_THREAD_WINDOW_SECONDS),
+        _ => false,
+    };
+    new && patterns.matches(&channel.name)
+}
+
+impl Bot {
+    /// Posts the standing bridge of a channel just created (see the module docs).
+    pub(crate) async fn announce_new_channel(&self, http: &Http, channel: &GuildChannel) {
+        let span = tracing::info_span!("new_channel", guild_id = %channel.guild_id, channel_id = %channel.id);
+        async {
+            let subject = announce::default_subject(Some(&channel.name));
+            let key = MeetingKey::for_channel(channel.guild_id.get(), channel.id.get());
+            let request = MeetingRequest { subject: subject.clone(), key: Some(key) };
+            let (meeting, lobby) = match Box::pin(self.graph.meeting_now(&request)).await {
+                Ok(found) => found,
+                Err(error) => {
+                    tracing::error!(%error, kind = error.kind(), "could not get a bridge for a new channel");
+                    return self.metrics.command_failed(error.kind());
+                }
+            };
+            if meeting.origin != Origin::Created {
+                // Another process made it and announces it, or someone typed /meetnow first.
+                tracing::debug!("the new channel's bridge exists already; not announcing it again");
+                return apply(lobby).await;
+            }
+            let announcement = announce::announcement(&meeting, Kind::Standing, &subject);
+            let (posted, ()) = tokio::join!(self.post_in_channel(http, channel.id, &announcement), apply(lobby));
+            match posted {
+                Ok(posted) => {
+                    tracing::info!(meeting_id = %meeting.id, origin = ?meeting.origin, automatic = true, "bridge announced");
+                    self.metrics.meeting_announced(true);
+                    if self.pin {
+                        self.pin_once(http, posted, &meeting).await;
+                    }
+                }
+                Err(error) => {
+                    // Usually the bot may not post there (50001/50013). Once, not retried: the bridge exists, and
+                    // /meetnow in the channel returns it.
+                    tracing::warn!(%error, meeting_id = %meeting.id, "could not post the bridge in the new channel");
+                    self.metrics.command_failed("auto_announcement");
+                }
+            }
+        }
+        .instrument(span)
+        .await;
+    }
+}
