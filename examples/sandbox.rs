@@ -3,7 +3,8 @@
 //! Starts the local stand-ins of Discord (REST and gateway) and of Microsoft Entra + Graph from
 //! `tests/support/`, runs the real bot against them (real configuration loading, real serenity client, real
 //! Graph module), types `/meetnow` in a channel called #inc-2041, prints the announcement the way Discord
-//! shows it, types `/meetnow` again as someone else to show the standing bridge, and exits.
+//! shows it, types `/meetnow` again as someone else to show the standing bridge, creates #inc-2042 to show a
+//! bridge posted with nobody typing (`MEETNOW_AUTO_CHANNELS=inc-*`), and exits.
 //!
 //! ```text
 //! cargo run --example sandbox
@@ -24,6 +25,7 @@ const CHANNEL: u64 = 1_310_000_000_000_002_041;
 async fn main() -> ExitCode {
     let (graph, discord, mut vars) = support::stand_ins().await;
     vars.push(("RUST_LOG", "warn".into()));
+    vars.push(("MEETNOW_AUTO_CHANNELS", "inc-*".into()));
     println!("Local Discord stand-in: {} (gateway {})", discord.url, discord.gateway_url);
     println!("Local Microsoft Entra + Graph stand-in: {}", graph.url);
     println!("Configuration, as a real deployment would set it:");
@@ -62,6 +64,13 @@ async fn main() -> ExitCode {
     if let Some(message) = &again.original {
         print_announcement(message, again.acknowledged_after);
     }
+
+    println!("\n> (someone declares an incident: creates the channel #inc-2042; nobody types anything)\n");
+    let created = discord.create_channel("inc-2042", 0, 0).await;
+    let automatic = discord
+        .wait_for("the new channel's bridge", |d| d.channel_messages().into_iter().find(|m| m.channel_id == created))
+        .await;
+    print_announcement(&automatic.body, None);
 
     let _ = stop.send(());
     let stopped_cleanly = matches!(bot.await, Ok(Ok(())));
