@@ -3,8 +3,9 @@
 //! Starts the local stand-ins of Discord (REST and gateway) and of Microsoft Entra + Graph from
 //! `tests/support/`, runs the real bot against them (real configuration loading, real serenity client, real
 //! Graph module), types `/meetnow` in a channel called #inc-2041, prints the announcement the way Discord
-//! shows it, types `/meetnow` again as someone else to show the standing bridge, creates #inc-2042 to show a
-//! bridge posted with nobody typing (`MEETNOW_AUTO_CHANNELS=inc-*`), and exits.
+//! shows it, types `/meetnow` again as someone else to show the standing bridge, clicks **Attendance** after
+//! a call on it has ended, creates #inc-2042 to show a bridge posted with nobody typing
+//! (`MEETNOW_AUTO_CHANNELS=inc-*`), and exits.
 //!
 //! ```text
 //! cargo run --example sandbox
@@ -65,6 +66,25 @@ async fn main() -> ExitCode {
         print_announcement(message, again.acknowledged_after);
     }
 
+    if let Some(announcement) = &first.original {
+        println!("\n> (the call ends; later, @sre-lead clicks Attendance under the announcement)\n");
+        graph.set_roles(&[support::graph::ROLE, support::graph::attendance::ATTENDANCE_ROLE]);
+        if let Some(meeting) = announcement["embeds"][0]["url"].as_str().and_then(|url| graph.meeting_id_of(url)) {
+            use support::graph::attendance::Attended;
+            let started = time::OffsetDateTime::now_utc() - time::Duration::hours(2);
+            let people = [
+                Attended::new("Olga Okafor", "Organizer", 0, 3300),
+                Attended::new("Sam Rivera", "Attendee", 95, 3300),
+                Attended::new("Priya N", "Presenter", 620, 2400),
+            ];
+            graph.add_attendance_report(&meeting, started, &people);
+        }
+        let token = discord.click(announcement, "meetnow:attendance", Invocation::in_channel(CHANNEL)).await;
+        let answer = discord.wait_for("the attendance answer", |d| d.interaction(&token).original).await;
+        println!("(only you can see this)");
+        print_announcement(&answer, None);
+    }
+
     println!("\n> (someone declares an incident: creates the channel #inc-2042; nobody types anything)\n");
     let created = discord.create_channel("inc-2042", 0, 0).await;
     let automatic = discord
@@ -108,7 +128,10 @@ fn print_announcement(message: &Value, acknowledged_after: Option<std::time::Dur
         }
     }
     for button in message["components"][0]["components"].as_array().into_iter().flatten() {
-        println!("{bar} [ {} ↗ ]  {}", shown(&button["label"]), shown(&button["url"]));
+        match button["url"].as_str() {
+            Some(url) => println!("{bar} [ {} ↗ ]  {url}", shown(&button["label"])),
+            None => println!("{bar} [ {} ]", shown(&button["label"])),
+        }
     }
     if let Some(after) = acknowledged_after {
         println!("(acknowledged {} ms after the command arrived)", after.as_millis());
@@ -127,8 +150,24 @@ fn shown(value: &Value) -> String {
             other => out.push(other),
         }
     }
-    match (out.find("<t:"), out.find(":R>")) {
-        (Some(start), Some(end)) if start < end => format!("{}just now{}", &out[..start], &out[end + 3..]),
-        _ => out,
+    // Discord timestamps as a reader sees them: `:R` relative, `:f` and `:t` as (UTC) date and time.
+    let mut rendered = String::new();
+    let mut rest = out.as_str();
+    while let Some(start) = rest.find("<t:") {
+        let Some(end) = rest[start..].find('>').map(|e| start + e) else { break };
+        let inner = &rest[start + 3..end];
+        let (seconds, style) = inner.split_once(':').unwrap_or((inner, "f"));
+        let at = seconds.parse().ok().and_then(|s| time::OffsetDateTime::from_unix_timestamp(s).ok());
+        rendered.push_str(&rest[..start]);
+        rendered.push_str(&match (at, style) {
+            (_, "R") => "just now".to_owned(),
+            (Some(at), "t") => format!("{:02}:{:02}", at.hour(), at.minute()),
+            (Some(at), _) => format!("{} {} {:02}:{:02} UTC", at.day(), at.month(), at.hour(), at.minute()),
+            (None, _) => inner.to_owned(),
+        });
+        rest = &rest[end + 1..];
     }
+    rendered.push_str(rest);
+    // Bold, as Discord shows it: the markers go.
+    rendered.replace("**", "")
 }

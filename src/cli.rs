@@ -6,7 +6,7 @@ use std::io::Write;
 use serde::Serialize;
 
 use crate::config::Config;
-use crate::graph::{GraphClient, GraphError, REQUIRED_ROLE};
+use crate::graph::{GraphClient, GraphError, ATTENDANCE_ROLE, REQUIRED_ROLE};
 use crate::meeting::{Meeting, MeetingKey, MeetingRequest, Origin, NO_DIAL_IN_REASON};
 
 /// The standing meeting `meetnow check` creates once and then reuses, proving the whole path works.
@@ -40,6 +40,47 @@ pub async fn create(
     // A closed stdout (`| head`) is not worth a panic.
     let _ = writeln!(stdout, "{printed}");
     Ok(())
+}
+
+/// Prints who was on the standing bridge for `key` (created on first use, like `create --key`): each ended
+/// call with its attendees, for the postmortem when Discord is not at hand.
+///
+/// # Errors
+/// The [`GraphError`] when Graph refuses (for example without `OnlineMeetingArtifact.Read.All`).
+pub async fn attendance(graph: &GraphClient, key: MeetingKey, output: Output) -> Result<(), GraphError> {
+    let meeting = graph.meeting(&MeetingRequest { subject: "Incident bridge".into(), key: Some(key) }).await?;
+    let calls = graph.attendance(&meeting.id).await?;
+    let printed = match output {
+        Output::Json => serde_json::json!({"joinUrl": meeting.join_url, "calls": calls}).to_string(),
+        Output::Text => render_attendance(&calls),
+    };
+    let _ = writeln!(std::io::stdout().lock(), "{printed}");
+    Ok(())
+}
+
+/// Attendance for a terminal: a heading per call, a line per attendee, times in UTC.
+pub fn render_attendance(calls: &[crate::meeting::CallAttendance]) -> String {
+    if calls.is_empty() {
+        return crate::discord::attendance::NO_CALL_YET.to_owned();
+    }
+    let time = |at: Option<time::OffsetDateTime>| at.map_or_else(|| "?".to_owned(), rfc3339_utc);
+    let mut out = Vec::new();
+    for (n, call) in calls.iter().enumerate() {
+        let joined = call.participant_count.map(|c| format!(", {c} joined")).unwrap_or_default();
+        out.push(format!("Call {}: {} to {}{joined}", n + 1, time(call.started_at), time(call.ended_at)));
+        for a in &call.attendees {
+            let role = a.role.clone().unwrap_or_default();
+            let name: String = a.name.chars().filter(|c| !c.is_control()).collect();
+            let (join, leave) = (time(a.first_join), time(a.last_leave));
+            let spent = crate::discord::attendance::duration(a.total_seconds);
+            out.push(format!("  {name:<32} {role:<10} {join} to {leave}  {spent}"));
+        }
+    }
+    out.join("\n")
+}
+
+fn rfc3339_utc(at: time::OffsetDateTime) -> String {
+    at.to_offset(time::UtcOffset::UTC).format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
 }
 
 /// The meeting for a terminal: one fact per line, labels aligned.
@@ -106,6 +147,11 @@ impl Report {
         println!("--    {what:<18} skipped: {why}");
     }
 
+    /// Something optional is missing: said, with how to add it, but not a failure.
+    fn missing(&mut self, what: &str, fix: impl AsRef<str>) {
+        println!("--    {what:<18} optional, missing: {}", fix.as_ref());
+    }
+
     fn fail(&mut self, what: &str, fix: impl AsRef<str>) {
         self.failures += 1;
         // A fix can span lines (the PowerShell commands); keep them under the message, not at the margin.
@@ -129,6 +175,17 @@ pub async fn check(config: &Config, graph: &GraphClient, http_client: reqwest::C
                 "graph sign-in",
                 format!("app {} signed in to tenant {}", config.graph.client_id, config.graph.tenant_id),
             );
+            if token.roles.iter().any(|r| r == ATTENDANCE_ROLE) {
+                report.ok("attendance", format!("the token carries {ATTENDANCE_ROLE} (the Attendance button works)"));
+            } else {
+                report.missing(
+                    "attendance",
+                    format!(
+                        "{ATTENDANCE_ROLE}, which the Attendance button and `meetnow attendance` need: API permissions → \
+                         add Microsoft Graph → Application permissions → {ATTENDANCE_ROLE} → Grant admin consent"
+                    ),
+                );
+            }
             if token.roles.iter().any(|r| r == REQUIRED_ROLE) {
                 report.ok("permission", format!("the token carries {REQUIRED_ROLE}"));
             } else {

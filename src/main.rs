@@ -42,6 +42,15 @@ enum Command {
     },
     /// Check the configuration against Microsoft and Discord, one line per check, with fixes.
     Check,
+    /// Print who was on a standing bridge: each ended call, its attendees, when they joined and left.
+    Attendance {
+        /// The standing bridge's key; `discord:GUILD_ID:CHANNEL_ID` is a Discord channel's /meetnow bridge.
+        #[arg(long, value_name = "KEY")]
+        key: String,
+        /// Print the calls as one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// Why meetnow ended other than successfully: everything `main` reports.
@@ -131,6 +140,11 @@ async fn dispatch(command: Command, config: Config) -> Result<(), AppError> {
             let key = key.as_deref().map(MeetingKey::named).transpose()?;
             let graph = GraphClient::new(http, &config.graph, Default::default());
             Ok(cli::create(&graph, subject, key, if json { Output::Json } else { Output::Text }).await?)
+        }
+        Command::Attendance { key, json } => {
+            let key = MeetingKey::named(&key)?;
+            let graph = GraphClient::new(http, &config.graph, Default::default());
+            Ok(cli::attendance(&graph, key, if json { Output::Json } else { Output::Text }).await?)
         }
         Command::Check => {
             let graph = GraphClient::new(http.clone(), &config.graph, Default::default());

@@ -198,3 +198,32 @@ mod tests {
         assert_eq!(MeetingKey::named(&"x".repeat(101)), Err(InvalidKey));
     }
 }
+
+/// One call on a bridge, from Graph's attendance report: when it ran and who was on it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CallAttendance {
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub started_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub ended_at: Option<OffsetDateTime>,
+    /// Graph's count, which can exceed the attendees listed (it counts every join).
+    pub participant_count: Option<u32>,
+    /// In order of first join.
+    pub attendees: Vec<Attendee>,
+}
+
+/// One person's time on a call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Attendee {
+    /// As Teams shows it (`identity.displayName`, else the e-mail address); raw: escape before showing.
+    pub name: String,
+    /// `Organizer`, `Presenter`, `Attendee` or `None`, as Graph says.
+    pub role: Option<String>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub first_join: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub last_leave: Option<OffsetDateTime>,
+    pub total_seconds: u64,
+}

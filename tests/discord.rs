@@ -18,12 +18,11 @@ fn embed(record: &InteractionRecord) -> &Value {
     &record.original.as_ref().expect("the deferred reply was edited into the announcement")["embeds"][0]
 }
 
+/// The announcement's link buttons, as (label, url); the Attendance button links nowhere (tests/attendance.rs).
 fn buttons(record: &InteractionRecord) -> Vec<(String, String)> {
     let original = record.original.as_ref().unwrap();
-    original["components"][0]["components"]
-        .as_array()
-        .map(|b| b.iter().map(|b| (b["label"].as_str().unwrap().into(), b["url"].as_str().unwrap().into())).collect())
-        .unwrap_or_default()
+    let row = original["components"][0]["components"].as_array().cloned().unwrap_or_default();
+    row.iter().filter_map(|b| Some((b["label"].as_str()?.to_owned(), b["url"].as_str()?.to_owned()))).collect()
 }
 
 fn field<'a>(record: &'a InteractionRecord, name: &str) -> Option<&'a str> {

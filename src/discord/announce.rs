@@ -86,7 +86,8 @@ pub fn announcement(meeting: &Meeting, kind: Kind, fallback_subject: &str) -> An
             buttons.push(CreateButton::new_link(url).label("Local numbers"));
         }
     }
-    Announcement { embed, buttons: (!buttons.is_empty()).then_some(CreateActionRow::Buttons(buttons)) }
+    buttons.push(super::attendance::button());
+    Announcement { embed, buttons: Some(CreateActionRow::Buttons(buttons)) }
 }
 
 fn status_line(meeting: &Meeting, kind: Kind) -> String {
@@ -167,7 +168,9 @@ mod tests {
         m.dial_in = None;
         let (embed, buttons) = json(&announcement(&m, Kind::Separate, "x"));
         assert!(embed["description"].as_str().unwrap().contains("Audio Conferencing licence"));
-        assert_eq!(buttons["components"].as_array().unwrap().len(), 1);
+        let labels: Vec<&str> =
+            buttons["components"].as_array().unwrap().iter().map(|b| b["label"].as_str().unwrap()).collect();
+        assert_eq!(labels, ["Join meeting", "Attendance"], "no Local numbers without dial-in");
     }
 
     #[test]

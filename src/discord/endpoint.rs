@@ -93,21 +93,37 @@ impl Endpoint {
             // Exactly Discord's documented PONG (serenity's adds `"data": null`).
             Interaction::Ping(_) => with_type(StatusCode::OK, "application/json", br#"{"type":1}"#.to_vec()),
             Interaction::Command(command) if command.data.name == super::command::NAME => {
-                // Webhook routes (the edit, follow-ups) need the application id, which the gateway's READY sets.
-                if self.http.application_id().is_none() {
-                    self.http.set_application_id(command.application_id);
-                }
-                let (answer, first) = oneshot::channel();
-                self.bot.spawn(self.http.clone(), command, FirstResponse::HttpAnswer(answer));
-                match tokio::time::timeout(FIRST_RESPONSE_LIMIT, first).await {
-                    Ok(Ok(response)) => json(&response),
-                    _ => plain(StatusCode::SERVICE_UNAVAILABLE, "no response in time\n"),
-                }
+                self.remember_application(command.application_id);
+                self.first_response(|first| self.bot.spawn(self.http.clone(), command, first)).await
+            }
+            Interaction::Component(click) if click.data.custom_id == super::attendance::BUTTON_ID => {
+                self.remember_application(click.application_id);
+                self.first_response(|first| self.bot.spawn_attendance(self.http.clone(), click, first)).await
             }
             other => {
                 tracing::warn!(kind = ?other.kind(), "an interaction meetnow does not handle");
-                plain(StatusCode::BAD_REQUEST, "meetnow handles only /meetnow\n")
+                plain(StatusCode::BAD_REQUEST, "meetnow handles only /meetnow and its Attendance button\n")
             }
+        }
+    }
+}
+
+impl Endpoint {
+    /// Webhook routes (the edit, follow-ups) need the application id, which the gateway's READY would set.
+    fn remember_application(&self, id: serenity::all::ApplicationId) {
+        if self.http.application_id().is_none() {
+            self.http.set_application_id(id);
+        }
+    }
+
+    /// Hands an interaction to the bot with a channel for its first response, and answers Discord's request
+    /// with that response (the bot sends everything after it by REST).
+    async fn first_response(&self, hand_over: impl FnOnce(FirstResponse)) -> Response<Full<Bytes>> {
+        let (answer, first) = oneshot::channel();
+        hand_over(FirstResponse::HttpAnswer(answer));
+        match tokio::time::timeout(FIRST_RESPONSE_LIMIT, first).await {
+            Ok(Ok(response)) => json(&response),
+            _ => plain(StatusCode::SERVICE_UNAVAILABLE, "no response in time\n"),
         }
     }
 }

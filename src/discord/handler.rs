@@ -22,7 +22,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use serenity::all::{CommandInteraction, CreateInteractionResponse, GuildChannel, Http, RoleId};
+use serenity::all::{CommandInteraction, ComponentInteraction, CreateInteractionResponse, GuildChannel, Http, RoleId};
 use time::OffsetDateTime;
 use tokio::sync::{oneshot, Semaphore};
 use tokio::time::Instant;
@@ -32,12 +32,14 @@ use tracing::Instrument as _;
 
 use super::announce::{self, Kind};
 use super::command;
-use crate::graph::{GraphClient, GraphError, LobbyUpdate};
+use crate::graph::{GraphClient, LobbyUpdate};
 use crate::meeting::{Meeting, MeetingKey, MeetingRequest, Origin};
 use crate::metrics::Metrics;
 
+mod attendance;
 mod auto;
 mod calls;
+mod stand_by;
 
 pub use auto::wants_a_bridge;
 
@@ -160,21 +162,28 @@ impl Bot {
     /// command in flight holds (measured in BENCHMARKS.md).
     pub fn spawn(self: &Arc<Self>, http: Arc<Http>, command: CommandInteraction, first: FirstResponse) {
         let bot = self.clone();
-        self.commands.spawn(async move {
-            tokio::select! {
-                () = bot.handle(&http, &command, first) => {}
-                () = bot.abandon.cancelled() => tracing::warn!(interaction_id = %command.id, "command cancelled at shutdown"),
-            }
-        });
+        self.track(async move { bot.handle(&http, &command, first).await });
     }
 
     /// Announces a channel just created, in a task of its own, tracked like a command.
     pub fn spawn_new_channel(self: &Arc<Self>, http: Arc<Http>, channel: GuildChannel) {
         let bot = self.clone();
+        self.track(async move { bot.announce_new_channel(&http, &channel).await });
+    }
+
+    /// Answers a click on **Attendance**, in a task of its own, tracked like a command.
+    pub fn spawn_attendance(self: &Arc<Self>, http: Arc<Http>, click: ComponentInteraction, first: FirstResponse) {
+        let bot = self.clone();
+        self.track(async move { bot.answer_attendance(&http, &click, first).await });
+    }
+
+    /// Runs `work` as a task shutdown waits for, cancelled if it is still running at the drain limit.
+    fn track(&self, work: impl std::future::Future<Output = ()> + Send + 'static) {
+        let abandon = self.abandon.clone();
         self.commands.spawn(async move {
             tokio::select! {
-                () = bot.announce_new_channel(&http, &channel) => {}
-                () = bot.abandon.cancelled() => {}
+                () = work => {}
+                () = abandon.cancelled() => tracing::warn!("cancelled at shutdown"),
             }
         });
     }
@@ -295,78 +304,6 @@ impl Bot {
             elapsed_ms = received.elapsed().as_millis() as u64,
             "bridge announced"
         );
-        self.metrics.meeting_announced(new_to_the_channel);
-        if self.pin && new_to_the_channel {
-            self.pin_once(http, posted, &meeting).await;
-        }
-    }
-
-    /// A command this process did not acknowledge and asked Graph nothing for.
-    fn not_acknowledged(&self, refused: &Unacknowledged) {
-        match refused {
-            Unacknowledged::AnsweredElsewhere => tracing::debug!("another process answers this command"),
-            Unacknowledged::Failed(error) => {
-                // Most often 10062: the interaction expired before we got it. Nothing more can be said to the user.
-                tracing::warn!(%error, "could not acknowledge the command; giving up on it");
-                self.metrics.command_failed("acknowledgement");
-            }
-        }
-    }
-
-    /// After losing the acknowledgement of a standing bridge's command: apply the bridge's lobby settings,
-    /// then, if another process answers it, look once after [`Bot::take_over_after`]. A reply still at
-    /// "thinking…" then means that process died (a crash, a SIGKILL, a node lost); this one has the same
-    /// bridge (createOrGet) and the interaction token, so it finishes the announcement. An answered or
-    /// removed reply is left alone: the losing process leaves no trace.
-    async fn stand_by(
-        &self,
-        http: &Http,
-        command: &CommandInteraction,
-        refused: Unacknowledged,
-        found: Result<(Meeting, Option<LobbyUpdate>), GraphError>,
-        fallback_subject: &str,
-    ) {
-        let meeting = match found {
-            Ok((meeting, lobby)) => {
-                apply(lobby).await;
-                Some(meeting)
-            }
-            // The process that answers reports its own failure to the user.
-            Err(error) => {
-                tracing::debug!(%error, "graph failed for a command this process did not acknowledge");
-                None
-            }
-        };
-        let (Unacknowledged::AnsweredElsewhere, Some(mut meeting)) = (&refused, meeting) else {
-            return self.not_acknowledged(&refused);
-        };
-        tracing::debug!("another process answers this command; standing by");
-        // Counted from when the command was issued, so a process that got it late does not look late too.
-        let look_at = match issued_at(command) {
-            Some(issued) => (issued + self.take_over_after - OffsetDateTime::now_utc()).try_into().unwrap_or_default(),
-            None => self.take_over_after,
-        };
-        tokio::select! {
-            () = tokio::time::sleep(look_at.min(self.take_over_after)) => {}
-            () = self.stopping.cancelled() => return,
-        }
-        match self.discord(|| http.get_original_interaction_response(&command.token)).await {
-            Ok(reply) if reply.embeds.is_empty() && reply.components.is_empty() => {}
-            Ok(_) => return tracing::debug!("the other process announced the bridge"),
-            Err(error) => return tracing::debug!(%error, "the reply is gone; nothing to finish"),
-        }
-        tracing::warn!(meeting_id = %meeting.id, "the process that acknowledged this command did not announce it; finishing it");
-        let new_to_the_channel = is_new_to_the_channel(&meeting, issued_at(command));
-        if new_to_the_channel {
-            meeting.origin = Origin::Created;
-        }
-        let kind = Kind::Standing;
-        let Some(posted) = self.announce(http, command, announce::announcement(&meeting, kind, fallback_subject)).await
-        else {
-            self.metrics.command_failed("announcement");
-            return;
-        };
-        tracing::info!(meeting_id = %meeting.id, origin = ?meeting.origin, taken_over = true, "bridge announced");
         self.metrics.meeting_announced(new_to_the_channel);
         if self.pin && new_to_the_channel {
             self.pin_once(http, posted, &meeting).await;

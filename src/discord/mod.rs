@@ -7,6 +7,7 @@
 //! and a proxy such as twilight-http-proxy owns rate limiting anyway.
 
 pub mod announce;
+pub mod attendance;
 pub mod command;
 pub mod endpoint;
 mod handler;
@@ -301,10 +302,14 @@ impl EventHandler for Events {
 
     /// Hands the command to a task of its own and returns (see [`Bot::spawn`]).
     async fn interaction_create(&self, ctx: Context, interaction: Interaction) {
-        if let Interaction::Command(command) = interaction {
-            if command.data.name == command::NAME {
+        match interaction {
+            Interaction::Command(command) if command.data.name == command::NAME => {
                 self.bot.spawn(ctx.http.clone(), command, FirstResponse::Rest);
             }
+            Interaction::Component(click) if click.data.custom_id == attendance::BUTTON_ID => {
+                self.bot.spawn_attendance(ctx.http.clone(), click, FirstResponse::Rest);
+            }
+            _ => {}
         }
     }
 }

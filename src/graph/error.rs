@@ -90,10 +90,19 @@ pub enum GraphError {
     /// Any other 4xx: Graph refused the request itself.
     #[error("request refused: {0}")]
     Refused(ApiError),
+    /// 403 reading attendance: the app lacks `OnlineMeetingArtifact.Read.All` (or its consent).
+    #[error("attendance reports forbidden: {0}")]
+    AttendancePermissionMissing(ApiError),
+    /// No meeting of the organizer has this join link (a bridge made by another organizer or deleted).
+    #[error("no meeting with that join link")]
+    MeetingNotFound,
     /// A 2xx whose body can't be turned into a meeting (HTML, truncated JSON, no link).
     #[error("unreadable response (HTTP {status}, request-id {request_id:?}): {problem}")]
     UnexpectedResponse { status: u16, request_id: Option<String>, problem: MeetingShapeError },
 }
+
+/// The application permission the attendance reports need (optional: only the Attendance button uses it).
+pub const ATTENDANCE_ROLE: &str = "OnlineMeetingArtifact.Read.All";
 
 impl GraphError {
     /// A short, stable name for logs and metrics.
@@ -110,6 +119,8 @@ impl GraphError {
             Self::Unavailable { .. } => "unavailable",
             Self::Refused(_) => "refused",
             Self::UnexpectedResponse { .. } => "unexpected_response",
+            Self::AttendancePermissionMissing(_) => "attendance_permission_missing",
+            Self::MeetingNotFound => "meeting_not_found",
         }
     }
 
@@ -118,6 +129,7 @@ impl GraphError {
         match self {
             Self::AccessPolicyMissing { api, .. } | Self::OrganizerNotFound { api, .. } => api.request_id.as_deref(),
             Self::Forbidden(api) | Self::Unauthorized(api) | Self::Refused(api) => api.request_id.as_deref(),
+            Self::AttendancePermissionMissing(api) => api.request_id.as_deref(),
             Self::UnexpectedResponse { request_id, .. } => request_id.as_deref(),
             _ => None,
         }
@@ -164,6 +176,15 @@ impl GraphError {
                     shorten(api.message.as_deref().unwrap_or("no message"), 300)
                 )
             }
+            Self::AttendancePermissionMissing(_) => format!(
+                "Reading who attended needs the application permission {ATTENDANCE_ROLE}. In Entra admin center → \
+                 App registrations → the app → API permissions, add Microsoft Graph → Application permissions → \
+                 {ATTENDANCE_ROLE}, then click Grant admin consent (the application access policy already in place \
+                 covers it). `meetnow check` shows whether the token carries it."
+            ),
+            Self::MeetingNotFound => "This bridge is not one of the organizer's meetings any more (deleted, or made \
+                 by another organizer), so its attendance can't be read."
+                .to_owned(),
             Self::UnexpectedResponse { status, .. } => format!(
                 "Microsoft Graph sent a response meetnow can't read (HTTP {status}), so no link was posted. \
                  Try again in a moment."

@@ -14,12 +14,13 @@
 //!   retried only when the request can't have reached Graph (connection refused, 429, 503).
 //! - Both need the application permission `OnlineMeetings.ReadWrite.All` and an application access policy.
 
+mod attendance;
 mod auth;
 mod error;
 mod retry;
 mod wire;
 
-pub use error::{ApiError, GraphError, TokenError};
+pub use error::{ApiError, GraphError, TokenError, ATTENDANCE_ROLE};
 pub use retry::{RetryPolicy, MAX_RETRY_AFTER};
 pub use wire::MeetingShapeError;
 
@@ -229,7 +230,7 @@ impl GraphClient {
         body: &impl serde::Serialize,
         repeat: Repeat,
     ) -> Result<(Meeting, Option<LobbyBypassWire>), GraphError> {
-        self.send(method, url, body, repeat, |answer| {
+        self.send(method, url, Some(body), repeat, |answer| {
             let origin = if answer.status == StatusCode::CREATED { Origin::Created } else { Origin::Reused };
             let (mut meeting, lobby) = OnlineMeetingWire::parse(&answer.body)?.into_meeting_and_lobby(origin)?;
             meeting.request_id = answer.request_id();
@@ -252,7 +253,7 @@ impl LobbyUpdate {
     pub async fn apply(self) {
         let body = LobbyPatchBody { lobby_bypass_settings: self.graph.lobby_settings() };
         let url = self.graph.meetings_url(&[&self.meeting_id]);
-        if let Err(error) = self.graph.send(Method::PATCH, url, &body, Repeat::Safe, |_| Ok(())).await {
+        if let Err(error) = self.graph.send(Method::PATCH, url, Some(&body), Repeat::Safe, |_| Ok(())).await {
             tracing::warn!(%error, meeting_id = %self.meeting_id, "could not apply lobby settings; the tenant's default lobby applies");
         }
     }

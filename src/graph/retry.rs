@@ -123,16 +123,16 @@ impl GraphClient {
         &self,
         method: Method,
         url: Url,
-        body: &impl serde::Serialize,
+        body: Option<&impl serde::Serialize>,
         repeat: Repeat,
         read: impl Fn(&Answer) -> Result<T, MeetingShapeError>,
     ) -> Result<T, GraphError> {
         let policy = self.inner.policy;
         let deadline = Instant::now() + policy.budget;
-        let body = Bytes::from(
-            serde_json::to_vec(body)
-                .map_err(|e| GraphError::Unavailable { detail: format!("could not encode the request: {e}") })?,
-        );
+        let body = body
+            .map(|body| serde_json::to_vec(body).map(Bytes::from))
+            .transpose()
+            .map_err(|e| GraphError::Unavailable { detail: format!("could not encode the request: {e}") })?;
         let mut retries = 0u32;
         let mut token_renewed = false;
 
@@ -219,7 +219,7 @@ impl GraphClient {
         &self,
         method: &Method,
         url: &Url,
-        body: &Bytes,
+        body: &Option<Bytes>,
         deadline: Instant,
         timeout: Duration,
     ) -> Result<(Answer, Arc<auth::CachedToken>), Attempt> {
@@ -242,26 +242,25 @@ impl GraphClient {
         let _slot = slot.ok();
         let timeout = timeout.min(deadline.saturating_duration_since(Instant::now()));
         let sent = Instant::now();
-        let response = self
+        let mut request = self
             .inner
             .http
             .request(method.clone(), url.clone())
             .header(AUTHORIZATION, token.authorization.clone())
-            .header(CONTENT_TYPE, "application/json")
             .header("client-request-id", &client_request_id)
             .header("Prefer", "include-unknown-enum-members")
-            .body(body.clone())
-            .timeout(timeout)
-            .send()
-            .await
-            .map_err(|e| {
-                self.inner.metrics.graph_request(sent.elapsed(), None);
-                Attempt::Transport {
-                    // Connection errors happen before anything was sent; anything else may have reached Graph.
-                    delivered: !e.is_connect(),
-                    detail: describe_transport_error(&e),
-                }
-            })?;
+            .timeout(timeout);
+        if let Some(body) = body {
+            request = request.header(CONTENT_TYPE, "application/json").body(body.clone());
+        }
+        let response = request.send().await.map_err(|e| {
+            self.inner.metrics.graph_request(sent.elapsed(), None);
+            Attempt::Transport {
+                // Connection errors happen before anything was sent; anything else may have reached Graph.
+                delivered: !e.is_connect(),
+                detail: describe_transport_error(&e),
+            }
+        })?;
         let status = response.status();
         let headers = response.headers().clone();
         let body = response

@@ -209,13 +209,13 @@ fn is_https_url(candidate: &str) -> bool {
     reqwest::Url::parse(candidate).is_ok_and(|u| u.scheme() == "https" && u.host_str().is_some())
 }
 
-fn parse_time(value: Option<&str>) -> Option<OffsetDateTime> {
+pub(super) fn parse_time(value: Option<&str>) -> Option<OffsetDateTime> {
     value.and_then(|v| OffsetDateTime::parse(v, &Rfc3339).ok())
 }
 
 /// A string, a number read as its decimal text, or `None` for anything else (null, objects, arrays).
 /// Empty strings count as absent.
-fn lenient_string<'de, D: Deserializer<'de>>(de: D) -> Result<Option<String>, D::Error> {
+pub(super) fn lenient_string<'de, D: Deserializer<'de>>(de: D) -> Result<Option<String>, D::Error> {
     Ok(match serde_json::Value::deserialize(de)? {
         serde_json::Value::String(s) if !s.trim().is_empty() => Some(s),
         serde_json::Value::Number(n) => Some(n.to_string()),

@@ -15,12 +15,14 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
 use axum::{Form, Router};
 use base64::Engine as _;
 use serde_json::{json, Value};
 
 use super::schema;
+
+pub mod attendance;
 
 pub const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
 pub const CLIENT_ID: &str = "11111111-2222-3333-4444-555555555555";
@@ -133,6 +135,10 @@ struct Inner {
     violations: Vec<String>,
     serial: u64,
     validate: bool,
+    /// Attendance reports by meeting id (calls that have ended).
+    reports: HashMap<String, Vec<attendance::StoredReport>>,
+    /// `@odata.nextLink` points at another host (a response trying to draw the token elsewhere).
+    foreign_next_link: bool,
 }
 
 /// The running stand-in. Dropping it leaves the server running until the test's runtime ends.
@@ -173,12 +179,19 @@ impl GraphStandIn {
             violations: Vec::new(),
             serial: 0,
             validate: true,
+            reports: HashMap::new(),
+            foreign_next_link: false,
         }));
         let changed = Arc::new(tokio::sync::Notify::new());
         let state = AppState { inner: inner.clone(), changed: changed.clone() };
         let app = Router::new()
             .route("/{tenant}/oauth2/v2.0/token", post(token))
-            .route("/v1.0/users/{organizer}/onlineMeetings", post(create_meeting))
+            .route("/v1.0/users/{organizer}/onlineMeetings", post(create_meeting).get(attendance::list_meetings))
+            .route("/v1.0/users/{organizer}/onlineMeetings/{meeting}/attendanceReports", get(attendance::reports))
+            .route(
+                "/v1.0/users/{organizer}/onlineMeetings/{meeting}/attendanceReports/{report}/attendanceRecords",
+                get(attendance::records),
+            )
             .route("/v1.0/users/{organizer}/onlineMeetings/{action}", post(create_or_get).patch(patch_meeting))
             .with_state(state);
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });

@@ -98,7 +98,13 @@ impl InteractionsClient {
     /// Delivers `/meetnow` to the next endpoint in turn and records the answer as the interaction's first
     /// response. Returns the interaction's token, the key to its record, and the endpoint it went to.
     pub async fn invoke(&self, invocation: Invocation) -> (String, String) {
-        let (token, payload) = self.discord.prepare(std::slice::from_ref(&invocation)).remove(0);
+        let prepared = self.discord.prepare(std::slice::from_ref(&invocation)).remove(0);
+        self.deliver(prepared).await
+    }
+
+    /// Delivers any interaction the Discord stand-in prepared (a command, a click) to the next endpoint, and
+    /// records the answer as its first response. Returns (token, endpoint).
+    pub async fn deliver(&self, (token, payload): (String, Value)) -> (String, String) {
         let endpoint = self.next_endpoint().to_owned();
         let answer = self.post_signed(&endpoint, payload.to_string().into_bytes()).await;
         let arrived = Instant::now();

@@ -77,6 +77,31 @@ pub fn discord(path: &str, method: &str) -> Arc<RequestSchema> {
     })
 }
 
+/// A type of Microsoft's Graph document by name (e.g. `microsoft.graph.attendanceRecord`), closed, for checking
+/// what the Graph stand-in answers with. The document is OpenAPI 3.0 in two ways JSON Schema reads otherwise:
+/// its `allOf` branches (entity + the type) each say `additionalProperties`, and `nullable: true` means "or
+/// null"; so the branches' properties are merged and nullable ones accept null, as with the onlineMeeting.
+pub fn graph_type(name: &str) -> Arc<RequestSchema> {
+    cached(format!("graph type {name}"), || {
+        let declared = &graph_doc()["components"]["schemas"][name];
+        assert!(declared.is_object(), "{name} is in the Graph document");
+        let mut properties = Map::new();
+        let branches = declared["allOf"].as_array().cloned().unwrap_or_else(|| vec![declared.clone()]);
+        for branch in branches {
+            let branch = match branch["$ref"].as_str() {
+                Some(reference) => graph_doc().pointer(&reference.replacen('#', "", 1)).cloned().unwrap_or_default(),
+                None => branch,
+            };
+            for (field, schema) in branch["properties"].as_object().cloned().unwrap_or_default() {
+                let nullable = schema["nullable"] == true;
+                let schema = if nullable { json!({"anyOf": [schema, {"type": "null"}]}) } else { schema };
+                properties.insert(field, schema);
+            }
+        }
+        compile(graph_doc(), json!({"type": "object", "properties": properties, "additionalProperties": false}))
+    })
+}
+
 /// The body of `POST /users/{id}/onlineMeetings` and `PATCH .../{meetingId}`: an onlineMeeting, closed.
 pub fn graph_online_meeting() -> Arc<RequestSchema> {
     cached("graph onlineMeeting".into(), || {

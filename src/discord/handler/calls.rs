@@ -38,7 +38,7 @@ fn discord_code(error: &serenity::Error) -> Option<isize> {
 }
 
 /// Discord's 40060, "Interaction has already been acknowledged": another process answered this command.
-fn is_already_acknowledged(error: &serenity::Error) -> bool {
+pub(super) fn is_already_acknowledged(error: &serenity::Error) -> bool {
     discord_code(error) == Some(40060)
 }
 

@@ -514,6 +514,29 @@ impl DiscordStandIn {
         tokens
     }
 
+    /// Clicks the button `custom_id` under `message` (as the bot posted it), as `by`'s member would: a
+    /// component interaction, to every session. Returns its token, the key to its record.
+    pub async fn click(&self, message: &Value, custom_id: &str, by: Invocation) -> String {
+        let prepared = self.prepare_click(message, custom_id, by);
+        self.dispatch(vec![prepared]).await.remove(0)
+    }
+
+    /// The click [`Self::click`] sends, made and recorded but not delivered: (token, payload).
+    pub fn prepare_click(&self, message: &Value, custom_id: &str, by: Invocation) -> (String, Value) {
+        self.with(|s| {
+            let id = s.snowflake();
+            let token = format!("Y2xpY2s{id}.stand-in-interaction-token");
+            let mut payload = by.payload(id, &token);
+            payload["type"] = json!(3);
+            payload["data"] = json!({"custom_id": custom_id, "component_type": 2});
+            payload["message"] = message.clone();
+            serde_json::from_value::<serenity::all::Interaction>(payload.clone())
+                .unwrap_or_else(|e| panic!("a click must deserialize into serenity's Interaction: {e}\n{payload:#}"));
+            s.expect_interaction(id, &token, by.channel_id);
+            (token, payload)
+        })
+    }
+
     /// Acknowledges a command as another process on the same token would, one that then dies before it
     /// announces anything (a SIGKILL between the defer and the edit): the bot's own defer gets 40060.
     pub fn acknowledge_as_another_process(&self, token: &str) {

@@ -1,0 +1,164 @@
+//! The answer to the **Attendance** button: each ended call on the bridge, with who was on it, when they
+//! joined and left and for how long, as Discord timestamps (each reader sees their own time zone). Pure.
+//!
+//! Names come from people: they are cleaned and escaped (no ping, link or markdown), and long lists are cut
+//! within Discord's limits with a count of the rest.
+
+use serenity::all::{CreateButton, CreateEmbed};
+use time::OffsetDateTime;
+
+use super::text::{clean_text, escape_markdown, limits, truncate};
+use crate::meeting::{Attendee, CallAttendance};
+
+/// The button's `custom_id`: the bridge is the one the clicked message announces (its embed's join link).
+pub const BUTTON_ID: &str = "meetnow:attendance";
+
+/// The longest name shown.
+const NAME_MAX: usize = 64;
+
+/// The button under every announcement.
+pub fn button() -> CreateButton {
+    CreateButton::new(BUTTON_ID).label("Attendance").style(serenity::all::ButtonStyle::Secondary)
+}
+
+/// What is said before any call on the bridge has ended.
+pub const NO_CALL_YET: &str =
+    "No call on this bridge has ended yet. Teams publishes who attended a few minutes after a call ends.";
+
+/// The ephemeral answer: one section per call, oldest first, each within its share of the embed.
+pub fn answer(calls: &[CallAttendance]) -> CreateEmbed {
+    let embed = CreateEmbed::new().title("Who was on the bridge").colour(0x0062_64A7);
+    if calls.is_empty() {
+        return embed.description(NO_CALL_YET);
+    }
+    let share = (limits::EMBED_DESCRIPTION / calls.len()).max(200);
+    let mut text = String::new();
+    for (n, call) in calls.iter().enumerate() {
+        let section = section(n + 1, call, share.min(limits::EMBED_DESCRIPTION - text.chars().count()));
+        if section.is_empty() {
+            break;
+        }
+        text.push_str(&section);
+    }
+    embed.description(truncate(text.trim_end(), limits::EMBED_DESCRIPTION))
+}
+
+/// One call: a heading and a line per attendee, within `room` characters, the rest counted.
+fn section(number: usize, call: &CallAttendance, room: usize) -> String {
+    let people = call.participant_count.map(|n| format!(" · {n} joined")).unwrap_or_default();
+    let heading =
+        format!("**Call {number}** · {} – {}{people}\n", stamp(call.started_at, 'f'), stamp(call.ended_at, 't'));
+    if heading.chars().count() > room {
+        return String::new();
+    }
+    let mut out = heading;
+    for (shown, attendee) in call.attendees.iter().enumerate() {
+        let line = format!("{}\n", attendee_line(attendee));
+        let left = call.attendees.len() - shown;
+        let more = format!("… and {left} more\n");
+        let needed = out.chars().count() + line.chars().count() + if left > 1 { more.chars().count() } else { 0 };
+        if needed > room {
+            out.push_str(&more);
+            return out + "\n";
+        }
+        out.push_str(&line);
+    }
+    out + "\n"
+}
+
+fn attendee_line(attendee: &Attendee) -> String {
+    let name = escape_markdown(&truncate(&clean_text(&attendee.name), NAME_MAX));
+    let role = attendee
+        .role
+        .as_deref()
+        .map(clean_text)
+        .filter(|r| !r.is_empty() && !r.eq_ignore_ascii_case("none"))
+        .map(|r| format!(" ({})", escape_markdown(&truncate(&r, 20))))
+        .unwrap_or_default();
+    format!(
+        "{name}{role} · {} – {} · {}",
+        stamp(attendee.first_join, 't'),
+        stamp(attendee.last_leave, 't'),
+        duration(attendee.total_seconds)
+    )
+}
+
+/// A Discord timestamp (`<t:…:f>` date and time, `<t:…:t>` time), which each reader sees in their time zone.
+fn stamp(at: Option<OffsetDateTime>, style: char) -> String {
+    at.map_or_else(|| "?".to_owned(), |t| format!("<t:{}:{style}>", t.unix_timestamp()))
+}
+
+/// `1 h 05 min`, `42 min`, `35 s`.
+pub fn duration(seconds: u64) -> String {
+    match seconds {
+        0..=59 => format!("{seconds} s"),
+        60..=3599 => format!("{} min", seconds / 60),
+        _ => format!("{} h {:02} min", seconds / 3600, seconds % 3600 / 60),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    fn attendee(name: &str, minute: u8, seconds: u64) -> Attendee {
+        Attendee {
+            name: name.into(),
+            role: Some("Attendee".into()),
+            first_join: Some(datetime!(2026-11-23 03:00 UTC) + time::Duration::minutes(minute.into())),
+            last_leave: Some(datetime!(2026-11-23 04:00 UTC)),
+            total_seconds: seconds,
+        }
+    }
+
+    fn call(attendees: Vec<Attendee>) -> CallAttendance {
+        CallAttendance {
+            started_at: Some(datetime!(2026-11-23 03:00 UTC)),
+            ended_at: Some(datetime!(2026-11-23 04:00 UTC)),
+            participant_count: Some(attendees.len() as u32),
+            attendees,
+        }
+    }
+
+    fn description(embed: CreateEmbed) -> String {
+        serde_json::to_value(embed).unwrap()["description"].as_str().unwrap().to_owned()
+    }
+
+    #[test]
+    fn durations_read_naturally() {
+        assert_eq!(duration(35), "35 s");
+        assert_eq!(duration(42 * 60 + 5), "42 min");
+        assert_eq!(duration(3600 + 5 * 60), "1 h 05 min");
+    }
+
+    #[test]
+    fn a_call_lists_each_attendee_with_timestamps_and_time() {
+        let text = description(answer(&[call(vec![attendee("Alice Example", 2, 3480)])]));
+        let (start, end) =
+            (datetime!(2026-11-23 03:00 UTC).unix_timestamp(), datetime!(2026-11-23 04:00 UTC).unix_timestamp());
+        assert!(text.starts_with(&format!("**Call 1** · <t:{start}:f> – <t:{end}:t> · 1 joined\n")), "{text}");
+        let line = format!("Alice Example (Attendee) · <t:{}:t> – <t:{end}:t> · 58 min", start + 120);
+        assert!(text.contains(&line), "{text}");
+    }
+
+    #[test]
+    fn hundreds_of_attendees_are_cut_within_the_limit_with_a_count() {
+        let many: Vec<Attendee> = (0..600).map(|i| attendee(&format!("Person {i:03}"), (i % 60) as u8, 600)).collect();
+        let text = description(answer(&[call(many.clone()), call(many)]));
+        assert!(text.chars().count() <= limits::EMBED_DESCRIPTION);
+        assert_eq!(text.matches("**Call").count(), 2, "both calls shown");
+        assert!(text.contains(" more\n"), "the rest is counted");
+    }
+
+    #[test]
+    fn hostile_names_cannot_ping_link_or_format() {
+        let text = description(answer(&[call(vec![attendee("@everyone [x](https://evil) **bold** <@123>", 1, 60)])]));
+        assert!(text.contains(r"\@everyone \[x\](https\://evil) \*\*bold\*\* \<\@123\>"), "{text}");
+    }
+
+    #[test]
+    fn before_any_call_ended_it_says_so() {
+        assert_eq!(description(answer(&[])), NO_CALL_YET);
+    }
+}

@@ -1,0 +1,75 @@
+//! A click on **Attendance**: a private "thinking…" at once (Graph may take longer than Discord's three
+//! seconds), then the bridge's calls and who was on them, told only to whoever clicked.
+
+use serenity::all::{
+    ComponentInteraction, CreateAllowedMentions, CreateInteractionResponse, CreateInteractionResponseMessage,
+    EditInteractionResponse, Http,
+};
+use tracing::Instrument as _;
+
+use super::super::{attendance, text};
+use super::calls::is_already_acknowledged;
+use super::{Bot, FirstResponse};
+
+impl Bot {
+    /// Answers one click, privately (see the module docs). Any error becomes the answer's sentence.
+    pub(crate) async fn answer_attendance(&self, http: &Http, click: &ComponentInteraction, first: FirstResponse) {
+        let span = tracing::info_span!("attendance", interaction_id = %click.id, channel_id = %click.channel_id, user_id = %click.user.id);
+        async {
+            let defer = CreateInteractionResponse::Defer(CreateInteractionResponseMessage::new().ephemeral(true));
+            let deferred = match first {
+                FirstResponse::Rest => {
+                    let defer = &defer;
+                    self.discord(|| click.create_response(http, defer.clone())).await.map_err(|error| {
+                        if !is_already_acknowledged(&error) {
+                            tracing::warn!(%error, "could not acknowledge the click");
+                        }
+                    })
+                }
+                FirstResponse::HttpAnswer(answer) => answer.send(defer).map_err(drop),
+            };
+            if deferred.is_err() {
+                // Another process answers it (40060), or the click expired.
+                return;
+            }
+            let join_url = click.message.embeds.first().and_then(|embed| embed.url.clone());
+            let report = match join_url {
+                None => Err("This message announces no bridge, so there is no attendance to show.".to_owned()),
+                Some(join_url) => self.attendance_of(&join_url).await,
+            };
+            let edit = match report {
+                Ok(embed) => EditInteractionResponse::new().embed(embed),
+                Err(sentence) => {
+                    EditInteractionResponse::new().content(text::truncate(&sentence, text::limits::CONTENT))
+                }
+            };
+            let edit = &edit.allowed_mentions(CreateAllowedMentions::new());
+            if let Err(error) =
+                self.discord(|| async move { click.edit_response(http, edit.clone()).await.map(drop) }).await
+            {
+                tracing::warn!(%error, "could not show the attendance");
+            }
+        }
+        .instrument(span)
+        .await;
+    }
+
+    /// The answer for the bridge with this join link, or the sentence that says what went wrong.
+    async fn attendance_of(&self, join_url: &str) -> Result<serenity::all::CreateEmbed, String> {
+        let calls = async {
+            let id = Box::pin(self.graph.meeting_id_by_join_url(join_url)).await?;
+            Box::pin(self.graph.attendance(&id)).await
+        };
+        match calls.await {
+            Ok(calls) => {
+                tracing::info!(calls = calls.len(), "attendance shown");
+                Ok(attendance::answer(&calls))
+            }
+            Err(error) => {
+                tracing::warn!(%error, kind = error.kind(), graph_request_id = error.request_id(), "could not read the attendance");
+                self.metrics.command_failed(error.kind());
+                Err(error.user_message())
+            }
+        }
+    }
+}

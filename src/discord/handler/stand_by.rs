@@ -1,0 +1,85 @@
+//! What a process does with a command it did not acknowledge: nothing visible, but the lobby settings of the
+//! bridge it may have made, and, if the process that acknowledged it dies, the announcement (see the
+//! module docs of `handler`, "Several processes on one token").
+
+use serenity::all::{CommandInteraction, Http};
+use time::OffsetDateTime;
+
+use super::super::announce::{self, Kind};
+use super::{apply, is_new_to_the_channel, issued_at, Bot, Unacknowledged};
+use crate::graph::{GraphError, LobbyUpdate};
+use crate::meeting::{Meeting, Origin};
+
+impl Bot {
+    /// A command this process did not acknowledge and asked Graph nothing for.
+    pub(super) fn not_acknowledged(&self, refused: &Unacknowledged) {
+        match refused {
+            Unacknowledged::AnsweredElsewhere => tracing::debug!("another process answers this command"),
+            Unacknowledged::Failed(error) => {
+                // Most often 10062: the interaction expired before we got it. Nothing more can be said to the user.
+                tracing::warn!(%error, "could not acknowledge the command; giving up on it");
+                self.metrics.command_failed("acknowledgement");
+            }
+        }
+    }
+
+    /// After losing the acknowledgement of a standing bridge's command: apply the bridge's lobby settings,
+    /// then, if another process answers it, look once after [`Bot::take_over_after`]. A reply still at
+    /// "thinking…" then means that process died (a crash, a SIGKILL, a node lost); this one has the same
+    /// bridge (createOrGet) and the interaction token, so it finishes the announcement. An answered or
+    /// removed reply is left alone: the losing process leaves no trace.
+    pub(super) async fn stand_by(
+        &self,
+        http: &Http,
+        command: &CommandInteraction,
+        refused: Unacknowledged,
+        found: Result<(Meeting, Option<LobbyUpdate>), GraphError>,
+        fallback_subject: &str,
+    ) {
+        let meeting = match found {
+            Ok((meeting, lobby)) => {
+                apply(lobby).await;
+                Some(meeting)
+            }
+            // The process that answers reports its own failure to the user.
+            Err(error) => {
+                tracing::debug!(%error, "graph failed for a command this process did not acknowledge");
+                None
+            }
+        };
+        let (Unacknowledged::AnsweredElsewhere, Some(mut meeting)) = (&refused, meeting) else {
+            return self.not_acknowledged(&refused);
+        };
+        tracing::debug!("another process answers this command; standing by");
+        // Counted from when the command was issued, so a process that got it late does not look late too.
+        let look_at = match issued_at(command) {
+            Some(issued) => (issued + self.take_over_after - OffsetDateTime::now_utc()).try_into().unwrap_or_default(),
+            None => self.take_over_after,
+        };
+        tokio::select! {
+            () = tokio::time::sleep(look_at.min(self.take_over_after)) => {}
+            () = self.stopping.cancelled() => return,
+        }
+        match self.discord(|| http.get_original_interaction_response(&command.token)).await {
+            Ok(reply) if reply.embeds.is_empty() && reply.components.is_empty() => {}
+            Ok(_) => return tracing::debug!("the other process announced the bridge"),
+            Err(error) => return tracing::debug!(%error, "the reply is gone; nothing to finish"),
+        }
+        tracing::warn!(meeting_id = %meeting.id, "the process that acknowledged this command did not announce it; finishing it");
+        let new_to_the_channel = is_new_to_the_channel(&meeting, issued_at(command));
+        if new_to_the_channel {
+            meeting.origin = Origin::Created;
+        }
+        let kind = Kind::Standing;
+        let Some(posted) = self.announce(http, command, announce::announcement(&meeting, kind, fallback_subject)).await
+        else {
+            self.metrics.command_failed("announcement");
+            return;
+        };
+        tracing::info!(meeting_id = %meeting.id, origin = ?meeting.origin, taken_over = true, "bridge announced");
+        self.metrics.meeting_announced(new_to_the_channel);
+        if self.pin && new_to_the_channel {
+            self.pin_once(http, posted, &meeting).await;
+        }
+    }
+}

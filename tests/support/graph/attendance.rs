@@ -1,0 +1,253 @@
+//! Graph's meeting list (filtered by join link) and attendance reports, as the stand-in serves them. Records
+//! are built in Microsoft's documented shape and checked against the published `attendanceRecord` schema;
+//! the reports need `OnlineMeetingArtifact.Read.All` in the app's roles (else Graph's 403); records come 100
+//! a page with an absolute `@odata.nextLink`.
+
+use std::collections::HashMap;
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::{json, Value};
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+use super::{graph_error, render, uuid, AppState, GraphStandIn, Inner, Recorded, ORGANIZER};
+use crate::support::schema;
+
+/// The application permission the reports need.
+pub const ATTENDANCE_ROLE: &str = "OnlineMeetingArtifact.Read.All";
+const PAGE_SIZE: usize = 100;
+
+/// Someone on a call: a display name, a role, and (join, leave) as seconds after the call started.
+#[derive(Debug, Clone)]
+pub struct Attended {
+    pub name: String,
+    pub role: &'static str,
+    pub intervals: Vec<(i64, i64)>,
+}
+
+impl Attended {
+    pub fn new(name: &str, role: &'static str, join: i64, leave: i64) -> Self {
+        Self { name: name.to_owned(), role, intervals: vec![(join, leave)] }
+    }
+}
+
+/// A call that has ended, with its records.
+#[derive(Debug, Clone)]
+pub(super) struct StoredReport {
+    id: String,
+    start: OffsetDateTime,
+    end: OffsetDateTime,
+    records: Vec<Value>,
+}
+
+fn rfc3339(at: OffsetDateTime) -> String {
+    at.format(&Rfc3339).unwrap()
+}
+
+impl GraphStandIn {
+    /// The id of the meeting whose join link is `join_url`.
+    pub fn meeting_id_of(&self, join_url: &str) -> Option<String> {
+        let (base, audio, shape) = self.with(|s| (s.base_url.clone(), s.audio, s.shape));
+        self.with(|s| {
+            s.meetings.values().find(|m| render(m, audio, shape, &base)["joinWebUrl"] == join_url).map(|m| m.id.clone())
+        })
+    }
+
+    /// While on, `@odata.nextLink` names another host, as a response crafted to draw the token elsewhere would.
+    pub fn set_foreign_next_link(&self, on: bool) {
+        self.with(|s| s.foreign_next_link = on);
+    }
+
+    /// Records a call on `meeting_id` that started at `started` and ended an hour later, attended by
+    /// `attendees` (listed in this order, whatever their join times).
+    pub fn add_attendance_report(&self, meeting_id: &str, started: OffsetDateTime, attendees: &[Attended]) {
+        let records: Vec<Value> = attendees
+            .iter()
+            .map(|a| {
+                let intervals: Vec<Value> = a
+                    .intervals
+                    .iter()
+                    .map(|&(join, leave)| {
+                        json!({
+                            "joinDateTime": rfc3339(started + time::Duration::seconds(join)),
+                            "leaveDateTime": rfc3339(started + time::Duration::seconds(leave)),
+                            "durationInSeconds": leave - join,
+                        })
+                    })
+                    .collect();
+                let total: i64 = a.intervals.iter().map(|(join, leave)| leave - join).sum();
+                let record = json!({
+                    "id": uuid(), "emailAddress": null, "role": a.role, "totalAttendanceInSeconds": total,
+                    "identity": {"id": uuid(), "displayName": a.name},
+                    "attendanceIntervals": intervals,
+                });
+                let problems = schema::graph_type("microsoft.graph.attendanceRecord").violations(&record);
+                assert!(problems.is_empty(), "the stand-in must send what Graph documents: {problems:?}");
+                record
+            })
+            .collect();
+        let report = StoredReport { id: uuid(), start: started, end: started + time::Duration::hours(1), records };
+        self.with(|s| s.reports.entry(meeting_id.to_owned()).or_default().push(report));
+    }
+}
+
+/// Checks the bearer token and the organizer, and records the request. `Err` is Graph's answer.
+#[allow(clippy::result_large_err)] // one response per request in a test server
+fn admit_get(s: &mut Inner, headers: &HeaderMap, path: String, organizer: &str) -> Result<(), Response> {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let client_request_id = header("client-request-id");
+    s.requests.push(Recorded {
+        method: "GET".into(),
+        path,
+        body: Value::Null,
+        client_request_id: client_request_id.clone(),
+        prefer: header("prefer"),
+        status: 200,
+        interval: None,
+        meeting_id: None,
+    });
+    let bearer = header("authorization").and_then(|a| a.strip_prefix("Bearer ").map(str::to_owned));
+    if !bearer.is_some_and(|t| s.tokens.contains(&t)) {
+        let message = "Access token has expired or is not yet valid.";
+        return Err(graph_error(
+            StatusCode::UNAUTHORIZED,
+            "InvalidAuthenticationToken",
+            message,
+            client_request_id.as_deref(),
+        ));
+    }
+    if organizer != ORGANIZER {
+        let message = "The requested user was not found.";
+        return Err(graph_error(StatusCode::NOT_FOUND, "NotFound", message, client_request_id.as_deref()));
+    }
+    Ok(())
+}
+
+fn record_status(s: &mut Inner, response: &Response) {
+    if let Some(last) = s.requests.last_mut() {
+        last.status = response.status().as_u16();
+    }
+}
+
+/// `GET /users/{organizer}/onlineMeetings?$filter=JoinWebUrl eq '…'`.
+pub(super) async fn list_meetings(
+    State(app): State<AppState>,
+    Path(organizer): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    let mut s = app.inner.lock().unwrap();
+    let path = format!("/v1.0/users/{organizer}/onlineMeetings");
+    let response = match admit_get(&mut s, &headers, path, &organizer) {
+        Err(response) => response,
+        Ok(()) => {
+            let filter = query.get("$filter").cloned().unwrap_or_default();
+            let wanted = filter
+                .strip_prefix("JoinWebUrl eq '")
+                .and_then(|rest| rest.strip_suffix('\''))
+                .map(|url| url.replace("''", "'"));
+            match wanted {
+                None => graph_error(StatusCode::BAD_REQUEST, "BadRequest", "Filter is required.", None),
+                Some(url) => {
+                    let (audio, shape, base) = (s.audio, s.shape, s.base_url.clone());
+                    let found: Vec<Value> = s
+                        .meetings
+                        .values()
+                        .map(|m| render(m, audio, shape, &base))
+                        .filter(|m| m["joinWebUrl"] == url)
+                        .collect();
+                    axum::Json(json!({"value": found})).into_response()
+                }
+            }
+        }
+    };
+    record_status(&mut s, &response);
+    drop(s);
+    app.changed.notify_waiters();
+    response
+}
+
+/// `GET /users/{organizer}/onlineMeetings/{meeting}/attendanceReports`.
+pub(super) async fn reports(
+    State(app): State<AppState>,
+    Path((organizer, meeting)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let mut s = app.inner.lock().unwrap();
+    let path = format!("/v1.0/users/{organizer}/onlineMeetings/{meeting}/attendanceReports");
+    let admitted = admit_get(&mut s, &headers, path, &organizer);
+    let response = match admitted {
+        Err(response) => response,
+        Ok(()) if !may_read_artifacts(&s) => forbidden(),
+        Ok(()) if !s.meetings.contains_key(&meeting) => {
+            graph_error(StatusCode::NOT_FOUND, "NotFound", "The online meeting was not found.", None)
+        }
+        Ok(()) => {
+            let reports: Vec<Value> = s
+                .reports
+                .get(&meeting)
+                .into_iter()
+                .flatten()
+                .map(|r| {
+                    json!({
+                        "id": r.id, "totalParticipantCount": r.records.len(),
+                        "meetingStartDateTime": rfc3339(r.start), "meetingEndDateTime": rfc3339(r.end),
+                    })
+                })
+                .collect();
+            for report in &reports {
+                let problems = schema::graph_type("microsoft.graph.meetingAttendanceReport").violations(report);
+                assert!(problems.is_empty(), "the stand-in must send what Graph documents: {problems:?}");
+            }
+            axum::Json(json!({"value": reports})).into_response()
+        }
+    };
+    record_status(&mut s, &response);
+    drop(s);
+    app.changed.notify_waiters();
+    response
+}
+
+/// `GET …/attendanceReports/{report}/attendanceRecords`, a page at a time.
+pub(super) async fn records(
+    State(app): State<AppState>,
+    Path((organizer, meeting, report)): Path<(String, String, String)>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    let mut s = app.inner.lock().unwrap();
+    let path = format!("/v1.0/users/{organizer}/onlineMeetings/{meeting}/attendanceReports/{report}/attendanceRecords");
+    let admitted = admit_get(&mut s, &headers, path.clone(), &organizer);
+    let response = match admitted {
+        Err(response) => response,
+        Ok(()) if !may_read_artifacts(&s) => forbidden(),
+        Ok(()) => match s.reports.get(&meeting).and_then(|all| all.iter().find(|r| r.id == report)) {
+            None => graph_error(StatusCode::NOT_FOUND, "NotFound", "The attendance report was not found.", None),
+            Some(found) => {
+                let skip: usize = query.get("$skiptoken").and_then(|t| t.parse().ok()).unwrap_or(0);
+                let page: Vec<Value> = found.records.iter().skip(skip).take(PAGE_SIZE).cloned().collect();
+                let mut body = json!({"value": page});
+                if skip + PAGE_SIZE < found.records.len() {
+                    let base = if s.foreign_next_link { "http://127.0.0.2:9" } else { s.base_url.as_str() };
+                    body["@odata.nextLink"] = json!(format!("{base}{path}?$skiptoken={}", skip + PAGE_SIZE));
+                }
+                axum::Json(body).into_response()
+            }
+        },
+    };
+    record_status(&mut s, &response);
+    drop(s);
+    app.changed.notify_waiters();
+    response
+}
+
+fn may_read_artifacts(s: &Inner) -> bool {
+    s.roles.iter().any(|r| r == ATTENDANCE_ROLE)
+}
+
+/// Graph's answer without `OnlineMeetingArtifact.Read.All`.
+fn forbidden() -> Response {
+    graph_error(StatusCode::FORBIDDEN, "Forbidden", "Insufficient privileges to complete the operation.", None)
+}
