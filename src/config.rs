@@ -211,7 +211,9 @@ impl Config {
                 .map_or(Ok(Duration::from_secs(60 * 60)), |v| parse_duration(&v))?,
         };
 
-        if discord.interactions.is_some() && get("MEETNOW_AUTO_CHANNELS").is_some() {
+        let auto_channels =
+            get("MEETNOW_AUTO_CHANNELS").map_or(Ok(ChannelPatterns::default()), |v| parse_auto_channels(&v))?;
+        if discord.interactions.is_some() && !auto_channels.is_empty() {
             return Err(ConfigError::new(
                 "MEETNOW_AUTO_CHANNELS",
                 "needs the gateway (Discord announces new channels only there), and MEETNOW_INTERACTIONS_ADDR \
@@ -226,8 +228,7 @@ impl Config {
             log_format: get("LOG_FORMAT").map_or(Ok(LogFormat::Pretty), |v| parse_log_format(&v))?,
             log_filter: parse_log_filter(get("RUST_LOG").unwrap_or_else(|| "info,serenity=warn".into()))?,
             metrics_addr: get("METRICS_ADDR").map(|v| parse_metrics_addr(&v)).transpose()?,
-            auto_channels: get("MEETNOW_AUTO_CHANNELS")
-                .map_or(Ok(ChannelPatterns::default()), |v| parse_auto_channels(&v))?,
+            auto_channels,
         })
     }
 

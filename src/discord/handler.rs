@@ -57,9 +57,6 @@ pub struct Bot {
     stopping: CancellationToken,
     /// Cancelled when the drain limit has passed: commands still running end there, with the process.
     abandon: CancellationToken,
-    /// How long after a command a process that lost the acknowledgement race looks whether the winner
-    /// announced it (see [`Bot::stand_by`]).
-    take_over_after: Duration,
     /// Permits for Discord REST calls in flight (see [`MAX_DISCORD_CALLS_IN_FLIGHT`]).
     discord_calls: Semaphore,
     pub(crate) metrics: Arc<Metrics>,
@@ -126,8 +123,6 @@ async fn apply(lobby: Option<LobbyUpdate>) {
 
 impl Bot {
     pub fn new(graph: GraphClient, allowed_roles: &[u64], pin: bool) -> Self {
-        // The winner of a command answers within Graph's budget plus an edit; a second later it is gone.
-        let take_over_after = graph.retry_policy().budget + Duration::from_secs(2);
         Self {
             metrics: graph.metrics(),
             graph,
@@ -137,9 +132,14 @@ impl Bot {
             commands: TaskTracker::new(),
             stopping: CancellationToken::new(),
             abandon: CancellationToken::new(),
-            take_over_after,
             discord_calls: Semaphore::new(MAX_DISCORD_CALLS_IN_FLIGHT),
         }
+    }
+
+    /// How long after a command a process that lost the acknowledgement race looks whether the winner
+    /// announced it (see [`Bot::stand_by`]): the winner answers within Graph's budget plus an edit.
+    fn take_over_after(&self) -> Duration {
+        self.graph.retry_policy().budget + Duration::from_secs(2)
     }
 
     /// Stops taking new commands and waits (at most `limit`) for those in flight to finish; those still
@@ -243,8 +243,8 @@ impl Bot {
         // call in `discord`: a command waiting its turn holds a few KB, not the call's state.
         let ask_early = kind == Kind::Standing;
         let mut meeting_call = Box::pin(self.graph.meeting_now(&request));
-        let acknowledge =
-            self.respond_first(http, command, first, CreateInteractionResponse::Defer(Default::default()));
+        let defer = CreateInteractionResponse::Defer(Default::default());
+        let acknowledge = self.respond_first(first, defer, |response| command.create_response(http, response));
         tokio::pin!(acknowledge);
         let mut found = None;
         let acknowledged = loop {
@@ -272,7 +272,7 @@ impl Bot {
             Err(refused) => return self.not_acknowledged(&refused),
         };
 
-        let (mut meeting, lobby) = match found {
+        let (meeting, lobby) = match found {
             Ok(found) => found,
             Err(error) => {
                 tracing::error!(
@@ -283,20 +283,34 @@ impl Bot {
                 return self.fail_privately(http, command, &error.user_message()).await;
             }
         };
+        self.announce_bridge(http, command, meeting, lobby, kind, &fallback_subject, received).await;
+    }
+
+    /// Edits the reply to `command` into the announcement of `meeting` (new to the channel or not, by Graph's
+    /// times), applying `lobby` meanwhile, and pins a new bridge once. Both the process that acknowledged the
+    /// command and one finishing it for a dead process come here.
+    #[allow(clippy::too_many_arguments)] // each is one fact about this announcement
+    async fn announce_bridge(
+        &self,
+        http: &Http,
+        command: &CommandInteraction,
+        mut meeting: Meeting,
+        lobby: Option<LobbyUpdate>,
+        kind: Kind,
+        fallback_subject: &str,
+        received: Instant,
+    ) {
         let new_to_the_channel = is_new_to_the_channel(&meeting, issued_at(command));
         if new_to_the_channel {
             meeting.origin = Origin::Created;
         }
-
         // Show the link now; the lobby settings, if they still need applying, are applied meanwhile.
-        let announcement = announce::announcement(&meeting, kind, &fallback_subject);
+        let announcement = announce::announcement(&meeting, kind, fallback_subject);
         let (posted, ()) = tokio::join!(self.announce(http, command, announcement), apply(lobby));
         let Some(posted) = posted else {
             tracing::error!(meeting_id = %meeting.id, "could not post the announcement at all");
-            self.metrics.command_failed("announcement");
-            return;
+            return self.metrics.command_failed("announcement");
         };
-
         tracing::info!(
             meeting_id = %meeting.id,
             origin = ?meeting.origin,

@@ -63,14 +63,13 @@ pub fn http(config: &Config, client: reqwest::Client) -> Result<Http, ConfigErro
     Ok(builder.build())
 }
 
-/// What [`run`] needs from its caller, made once: the HTTP client, the metrics, the Graph client recording
-/// into them, the listeners already bound, and how long shutdown waits for commands. Nothing below `run`
+/// What [`run`] needs from its caller, made once: the HTTP client, the Graph client (with its time limits and
+/// the metrics everything records into), the listeners already bound, and how long shutdown waits for commands. Nothing below `run`
 /// creates its own, so a test can give short time limits and listeners on port 0.
 pub struct Deps {
     /// The one reqwest client (Discord REST and Graph).
     pub http: reqwest::Client,
-    pub metrics: Arc<Metrics>,
-    /// Records into `metrics`.
+    /// Records into the metrics the bot, `/metrics` and `/healthz` share (`GraphClient::metrics`).
     pub graph: GraphClient,
     /// Bound to `METRICS_ADDR`, when set.
     pub metrics_listener: Option<TcpListener>,
@@ -101,7 +100,7 @@ impl Deps {
             ),
             None => None,
         };
-        Ok(Self { http, metrics, graph, metrics_listener, interactions_listener, drain_limit: DRAIN_LIMIT })
+        Ok(Self { http, graph, metrics_listener, interactions_listener, drain_limit: DRAIN_LIMIT })
     }
 }
 
@@ -120,7 +119,8 @@ pub async fn run(
     deps: Deps,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), RunError> {
-    let Deps { http: client, metrics, graph, metrics_listener, interactions_listener, drain_limit } = deps;
+    let Deps { http: client, graph, metrics_listener, interactions_listener, drain_limit } = deps;
+    let metrics = graph.metrics();
     let http = http(config, client)?;
     // Sign in now, so the first /meetnow doesn't wait for a token; a failure here is reported but not
     // fatal: the user who runs /meetnow gets the fix, and the background refresh keeps trying.

@@ -8,8 +8,7 @@ use serenity::all::{
 use tracing::Instrument as _;
 
 use super::super::{attendance, text};
-use super::calls::is_already_acknowledged;
-use super::{Bot, FirstResponse};
+use super::{Bot, FirstResponse, Unacknowledged};
 
 impl Bot {
     /// Answers one click, privately (see the module docs). Any error becomes the answer's sentence.
@@ -17,20 +16,13 @@ impl Bot {
         let span = tracing::info_span!("attendance", interaction_id = %click.id, channel_id = %click.channel_id, user_id = %click.user.id);
         async {
             let defer = CreateInteractionResponse::Defer(CreateInteractionResponseMessage::new().ephemeral(true));
-            let deferred = match first {
-                FirstResponse::Rest => {
-                    let defer = &defer;
-                    self.discord(|| click.create_response(http, defer.clone())).await.map_err(|error| {
-                        if !is_already_acknowledged(&error) {
-                            tracing::warn!(%error, "could not acknowledge the click");
-                        }
-                    })
+            match self.respond_first(first, defer, |response| click.create_response(http, response)).await {
+                Ok(()) => {}
+                // Another process answers it.
+                Err(Unacknowledged::AnsweredElsewhere) => return,
+                Err(Unacknowledged::Failed(error)) => {
+                    return tracing::warn!(%error, "could not acknowledge the click");
                 }
-                FirstResponse::HttpAnswer(answer) => answer.send(defer).map_err(drop),
-            };
-            if deferred.is_err() {
-                // Another process answers it (40060), or the click expired.
-                return;
             }
             let join_url = click.message.embeds.first().and_then(|embed| embed.url.clone());
             let report = match join_url {

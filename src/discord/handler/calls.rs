@@ -38,7 +38,7 @@ fn discord_code(error: &serenity::Error) -> Option<isize> {
 }
 
 /// Discord's 40060, "Interaction has already been acknowledged": another process answered this command.
-pub(super) fn is_already_acknowledged(error: &serenity::Error) -> bool {
+fn is_already_acknowledged(error: &serenity::Error) -> bool {
     discord_code(error) == Some(40060)
 }
 
@@ -207,18 +207,20 @@ impl Bot {
         self.discord(read).await
     }
 
-    /// Sends the interaction's first response the way the command came in.
-    pub(super) async fn respond_first(
+    /// Sends an interaction's first response the way the interaction came in: in the HTTP answer, or by
+    /// REST with `by_rest` (the interaction's `create_response`; commands and clicks alike).
+    pub(super) async fn respond_first<Fut>(
         &self,
-        http: &Http,
-        command: &CommandInteraction,
         first: FirstResponse,
         response: CreateInteractionResponse,
-    ) -> Result<(), Unacknowledged> {
+        by_rest: impl Fn(CreateInteractionResponse) -> Fut,
+    ) -> Result<(), Unacknowledged>
+    where
+        Fut: Future<Output = serenity::Result<()>>,
+    {
         match first {
             FirstResponse::Rest => {
-                let response = &response;
-                let sent = self.discord(|| command.create_response(http, response.clone())).await;
+                let sent = self.discord(|| by_rest(response.clone())).await;
                 sent.map_err(|error| {
                     if is_already_acknowledged(&error) {
                         Unacknowledged::AnsweredElsewhere
@@ -246,7 +248,8 @@ impl Bot {
             .content(text)
             .ephemeral(true)
             .allowed_mentions(CreateAllowedMentions::new());
-        match self.respond_first(http, command, first, CreateInteractionResponse::Message(message)).await {
+        let reply = CreateInteractionResponse::Message(message);
+        match self.respond_first(first, reply, |response| command.create_response(http, response)).await {
             Ok(()) => {}
             // Another process said the same.
             Err(Unacknowledged::AnsweredElsewhere) => {}

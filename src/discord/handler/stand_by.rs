@@ -5,10 +5,12 @@
 use serenity::all::{CommandInteraction, Http};
 use time::OffsetDateTime;
 
-use super::super::announce::{self, Kind};
-use super::{apply, is_new_to_the_channel, issued_at, Bot, Unacknowledged};
+use tokio::time::Instant;
+
+use super::super::announce::Kind;
+use super::{apply, issued_at, Bot, Unacknowledged};
 use crate::graph::{GraphError, LobbyUpdate};
-use crate::meeting::{Meeting, Origin};
+use crate::meeting::Meeting;
 
 impl Bot {
     /// A command this process did not acknowledge and asked Graph nothing for.
@@ -38,6 +40,7 @@ impl Bot {
     ) {
         let meeting = match found {
             Ok((meeting, lobby)) => {
+                // Now, not with the announcement: if the winner is alive, there will be none from here.
                 apply(lobby).await;
                 Some(meeting)
             }
@@ -47,17 +50,18 @@ impl Bot {
                 None
             }
         };
-        let (Unacknowledged::AnsweredElsewhere, Some(mut meeting)) = (&refused, meeting) else {
+        let (Unacknowledged::AnsweredElsewhere, Some(meeting)) = (&refused, meeting) else {
             return self.not_acknowledged(&refused);
         };
         tracing::debug!("another process answers this command; standing by");
         // Counted from when the command was issued, so a process that got it late does not look late too.
+        let limit = self.take_over_after();
         let look_at = match issued_at(command) {
-            Some(issued) => (issued + self.take_over_after - OffsetDateTime::now_utc()).try_into().unwrap_or_default(),
-            None => self.take_over_after,
+            Some(issued) => (issued + limit - OffsetDateTime::now_utc()).try_into().unwrap_or_default(),
+            None => limit,
         };
         tokio::select! {
-            () = tokio::time::sleep(look_at.min(self.take_over_after)) => {}
+            () = tokio::time::sleep(look_at.min(limit)) => {}
             () = self.stopping.cancelled() => return,
         }
         match self.discord(|| http.get_original_interaction_response(&command.token)).await {
@@ -66,20 +70,7 @@ impl Bot {
             Err(error) => return tracing::debug!(%error, "the reply is gone; nothing to finish"),
         }
         tracing::warn!(meeting_id = %meeting.id, "the process that acknowledged this command did not announce it; finishing it");
-        let new_to_the_channel = is_new_to_the_channel(&meeting, issued_at(command));
-        if new_to_the_channel {
-            meeting.origin = Origin::Created;
-        }
-        let kind = Kind::Standing;
-        let Some(posted) = self.announce(http, command, announce::announcement(&meeting, kind, fallback_subject)).await
-        else {
-            self.metrics.command_failed("announcement");
-            return;
-        };
-        tracing::info!(meeting_id = %meeting.id, origin = ?meeting.origin, taken_over = true, "bridge announced");
-        self.metrics.meeting_announced(new_to_the_channel);
-        if self.pin && new_to_the_channel {
-            self.pin_once(http, posted, &meeting).await;
-        }
+        // The lobby was applied above.
+        self.announce_bridge(http, command, meeting, None, Kind::Standing, fallback_subject, Instant::now()).await;
     }
 }

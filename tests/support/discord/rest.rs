@@ -20,6 +20,16 @@ pub(super) fn authorized(headers: &HeaderMap) -> bool {
 }
 
 impl App {
+    /// What every bot-token route does first: Discord's latency, the `Authorization` check, and the next fault
+    /// queued for `route`. `Some` is the answer to send instead.
+    pub(super) async fn admit_bot_call(&self, headers: &HeaderMap, route: Option<Route>) -> Option<Response> {
+        self.delay().await;
+        if !authorized(headers) {
+            return Some(discord_error(StatusCode::UNAUTHORIZED, 0, "401: Unauthorized"));
+        }
+        route.and_then(|route| self.fault(route))
+    }
+
     pub(super) fn with<T>(&self, f: impl FnOnce(&mut Inner) -> T) -> T {
         let out = f(&mut self.inner.lock().unwrap());
         self.changed.notify_waiters();
@@ -332,12 +342,8 @@ pub(super) async fn channel_message(
     headers: HeaderMap,
     raw: Bytes,
 ) -> Response {
-    app.delay().await;
-    if !authorized(&headers) {
-        return discord_error(StatusCode::UNAUTHORIZED, 0, "401: Unauthorized");
-    }
-    if let Some(fault) = app.fault(Route::ChannelMessage) {
-        return fault;
+    if let Some(refused) = app.admit_bot_call(&headers, Some(Route::ChannelMessage)).await {
+        return refused;
     }
     let body = match app.check_body("/channels/{channel_id}/messages", "post", &raw, Some("channel message")) {
         Ok(body) => body,
@@ -356,12 +362,8 @@ pub(super) async fn pin(
     Path((channel, message)): Path<(u64, u64)>,
     headers: HeaderMap,
 ) -> Response {
-    app.delay().await;
-    if !authorized(&headers) {
-        return discord_error(StatusCode::UNAUTHORIZED, 0, "401: Unauthorized");
-    }
-    if let Some(fault) = app.fault(Route::Pin) {
-        return fault;
+    if let Some(refused) = app.admit_bot_call(&headers, Some(Route::Pin)).await {
+        return refused;
     }
     if app.with(|s| s.pin_forbidden) {
         return discord_error(StatusCode::FORBIDDEN, 50013, "Missing Permissions");
@@ -379,9 +381,8 @@ pub(super) async fn unpin(
     Path((channel, message)): Path<(u64, u64)>,
     headers: HeaderMap,
 ) -> Response {
-    app.delay().await;
-    if !authorized(&headers) {
-        return discord_error(StatusCode::UNAUTHORIZED, 0, "401: Unauthorized");
+    if let Some(refused) = app.admit_bot_call(&headers, None).await {
+        return refused;
     }
     app.with(|s| {
         s.pins.retain(|&pin| pin != (channel, message));
@@ -392,9 +393,8 @@ pub(super) async fn unpin(
 
 /// `GET /channels/{id}/pins`: the pinned messages, newest pin first.
 pub(super) async fn pinned_messages(State(app): State<App>, Path(channel): Path<u64>, headers: HeaderMap) -> Response {
-    app.delay().await;
-    if !authorized(&headers) {
-        return discord_error(StatusCode::UNAUTHORIZED, 0, "401: Unauthorized");
+    if let Some(refused) = app.admit_bot_call(&headers, None).await {
+        return refused;
     }
     let pinned: Vec<Value> = app.with(|s| {
         s.pins

@@ -93,42 +93,45 @@ impl GraphStandIn {
     }
 }
 
-/// Checks the bearer token and the organizer, and records the request. `Err` is Graph's answer.
-#[allow(clippy::result_large_err)] // one response per request in a test server
-fn admit_get(s: &mut Inner, headers: &HeaderMap, path: String, organizer: &str) -> Result<(), Response> {
+/// Serves one GET the way Graph does for the app: the request recorded, the bearer token and the organizer
+/// checked (else Graph's 401 or 404), then `answer` (with `artifacts`: the attendance permission checked too,
+/// else Graph's 403). Waiters are woken once the state reflects it.
+fn serve_get(
+    app: &AppState,
+    headers: &HeaderMap,
+    path: String,
+    organizer: &str,
+    artifacts: bool,
+    answer: impl FnOnce(&Inner) -> Response,
+) -> Response {
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let client_request_id = header("client-request-id");
+    let bearer = header("authorization").and_then(|a| a.strip_prefix("Bearer ").map(str::to_owned));
+    let mut s = app.inner.lock().unwrap();
+    let response = if !bearer.is_some_and(|t| s.tokens.contains(&t)) {
+        let message = "Access token has expired or is not yet valid.";
+        graph_error(StatusCode::UNAUTHORIZED, "InvalidAuthenticationToken", message, client_request_id.as_deref())
+    } else if organizer != ORGANIZER {
+        let message = "The requested user was not found.";
+        graph_error(StatusCode::NOT_FOUND, "NotFound", message, client_request_id.as_deref())
+    } else if artifacts && !may_read_artifacts(&s) {
+        forbidden()
+    } else {
+        answer(&s)
+    };
     s.requests.push(Recorded {
         method: "GET".into(),
         path,
         body: Value::Null,
-        client_request_id: client_request_id.clone(),
+        client_request_id,
         prefer: header("prefer"),
-        status: 200,
+        status: response.status().as_u16(),
         interval: None,
         meeting_id: None,
     });
-    let bearer = header("authorization").and_then(|a| a.strip_prefix("Bearer ").map(str::to_owned));
-    if !bearer.is_some_and(|t| s.tokens.contains(&t)) {
-        let message = "Access token has expired or is not yet valid.";
-        return Err(graph_error(
-            StatusCode::UNAUTHORIZED,
-            "InvalidAuthenticationToken",
-            message,
-            client_request_id.as_deref(),
-        ));
-    }
-    if organizer != ORGANIZER {
-        let message = "The requested user was not found.";
-        return Err(graph_error(StatusCode::NOT_FOUND, "NotFound", message, client_request_id.as_deref()));
-    }
-    Ok(())
-}
-
-fn record_status(s: &mut Inner, response: &Response) {
-    if let Some(last) = s.requests.last_mut() {
-        last.status = response.status().as_u16();
-    }
+    drop(s);
+    app.changed.notify_waiters();
+    response
 }
 
 /// `GET /users/{organizer}/onlineMeetings?$filter=JoinWebUrl eq '…'`.
@@ -138,35 +141,24 @@ pub(super) async fn list_meetings(
     Query(query): Query<HashMap<String, String>>,
     headers: HeaderMap,
 ) -> Response {
-    let mut s = app.inner.lock().unwrap();
     let path = format!("/v1.0/users/{organizer}/onlineMeetings");
-    let response = match admit_get(&mut s, &headers, path, &organizer) {
-        Err(response) => response,
-        Ok(()) => {
-            let filter = query.get("$filter").cloned().unwrap_or_default();
-            let wanted = filter
-                .strip_prefix("JoinWebUrl eq '")
-                .and_then(|rest| rest.strip_suffix('\''))
-                .map(|url| url.replace("''", "'"));
-            match wanted {
-                None => graph_error(StatusCode::BAD_REQUEST, "BadRequest", "Filter is required.", None),
-                Some(url) => {
-                    let (audio, shape, base) = (s.audio, s.shape, s.base_url.clone());
-                    let found: Vec<Value> = s
-                        .meetings
-                        .values()
-                        .map(|m| render(m, audio, shape, &base))
-                        .filter(|m| m["joinWebUrl"] == url)
-                        .collect();
-                    axum::Json(json!({"value": found})).into_response()
-                }
-            }
-        }
-    };
-    record_status(&mut s, &response);
-    drop(s);
-    app.changed.notify_waiters();
-    response
+    serve_get(&app, &headers, path, &organizer, false, |s| {
+        let filter = query.get("$filter").cloned().unwrap_or_default();
+        let wanted = filter
+            .strip_prefix("JoinWebUrl eq '")
+            .and_then(|rest| rest.strip_suffix('\''))
+            .map(|url| url.replace("''", "'"));
+        let Some(url) = wanted else {
+            return graph_error(StatusCode::BAD_REQUEST, "BadRequest", "Filter is required.", None);
+        };
+        let found: Vec<Value> = s
+            .meetings
+            .values()
+            .map(|m| render(m, s.audio, s.shape, &s.base_url))
+            .filter(|m| m["joinWebUrl"] == url)
+            .collect();
+        axum::Json(json!({"value": found})).into_response()
+    })
 }
 
 /// `GET /users/{organizer}/onlineMeetings/{meeting}/attendanceReports`.
@@ -175,39 +167,29 @@ pub(super) async fn reports(
     Path((organizer, meeting)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Response {
-    let mut s = app.inner.lock().unwrap();
     let path = format!("/v1.0/users/{organizer}/onlineMeetings/{meeting}/attendanceReports");
-    let admitted = admit_get(&mut s, &headers, path, &organizer);
-    let response = match admitted {
-        Err(response) => response,
-        Ok(()) if !may_read_artifacts(&s) => forbidden(),
-        Ok(()) if !s.meetings.contains_key(&meeting) => {
-            graph_error(StatusCode::NOT_FOUND, "NotFound", "The online meeting was not found.", None)
+    serve_get(&app, &headers, path, &organizer, true, |s| {
+        if !s.meetings.contains_key(&meeting) {
+            return graph_error(StatusCode::NOT_FOUND, "NotFound", "The online meeting was not found.", None);
         }
-        Ok(()) => {
-            let reports: Vec<Value> = s
-                .reports
-                .get(&meeting)
-                .into_iter()
-                .flatten()
-                .map(|r| {
-                    json!({
-                        "id": r.id, "totalParticipantCount": r.records.len(),
-                        "meetingStartDateTime": rfc3339(r.start), "meetingEndDateTime": rfc3339(r.end),
-                    })
+        let reports: Vec<Value> = s
+            .reports
+            .get(&meeting)
+            .into_iter()
+            .flatten()
+            .map(|r| {
+                json!({
+                    "id": r.id, "totalParticipantCount": r.records.len(),
+                    "meetingStartDateTime": rfc3339(r.start), "meetingEndDateTime": rfc3339(r.end),
                 })
-                .collect();
-            for report in &reports {
-                let problems = schema::graph_type("microsoft.graph.meetingAttendanceReport").violations(report);
-                assert!(problems.is_empty(), "the stand-in must send what Graph documents: {problems:?}");
-            }
-            axum::Json(json!({"value": reports})).into_response()
+            })
+            .collect();
+        for report in &reports {
+            let problems = schema::graph_type("microsoft.graph.meetingAttendanceReport").violations(report);
+            assert!(problems.is_empty(), "the stand-in must send what Graph documents: {problems:?}");
         }
-    };
-    record_status(&mut s, &response);
-    drop(s);
-    app.changed.notify_waiters();
-    response
+        axum::Json(json!({"value": reports})).into_response()
+    })
 }
 
 /// `GET …/attendanceReports/{report}/attendanceRecords`, a page at a time.
@@ -217,30 +199,20 @@ pub(super) async fn records(
     Query(query): Query<HashMap<String, String>>,
     headers: HeaderMap,
 ) -> Response {
-    let mut s = app.inner.lock().unwrap();
     let path = format!("/v1.0/users/{organizer}/onlineMeetings/{meeting}/attendanceReports/{report}/attendanceRecords");
-    let admitted = admit_get(&mut s, &headers, path.clone(), &organizer);
-    let response = match admitted {
-        Err(response) => response,
-        Ok(()) if !may_read_artifacts(&s) => forbidden(),
-        Ok(()) => match s.reports.get(&meeting).and_then(|all| all.iter().find(|r| r.id == report)) {
-            None => graph_error(StatusCode::NOT_FOUND, "NotFound", "The attendance report was not found.", None),
-            Some(found) => {
-                let skip: usize = query.get("$skiptoken").and_then(|t| t.parse().ok()).unwrap_or(0);
-                let page: Vec<Value> = found.records.iter().skip(skip).take(PAGE_SIZE).cloned().collect();
-                let mut body = json!({"value": page});
-                if skip + PAGE_SIZE < found.records.len() {
-                    let base = if s.foreign_next_link { "http://127.0.0.2:9" } else { s.base_url.as_str() };
-                    body["@odata.nextLink"] = json!(format!("{base}{path}?$skiptoken={}", skip + PAGE_SIZE));
-                }
-                axum::Json(body).into_response()
-            }
-        },
-    };
-    record_status(&mut s, &response);
-    drop(s);
-    app.changed.notify_waiters();
-    response
+    serve_get(&app, &headers, path.clone(), &organizer, true, |s| {
+        let Some(found) = s.reports.get(&meeting).and_then(|all| all.iter().find(|r| r.id == report)) else {
+            return graph_error(StatusCode::NOT_FOUND, "NotFound", "The attendance report was not found.", None);
+        };
+        let skip: usize = query.get("$skiptoken").and_then(|t| t.parse().ok()).unwrap_or(0);
+        let page: Vec<Value> = found.records.iter().skip(skip).take(PAGE_SIZE).cloned().collect();
+        let mut body = json!({"value": page});
+        if skip + PAGE_SIZE < found.records.len() {
+            let base = if s.foreign_next_link { "http://127.0.0.2:9" } else { s.base_url.as_str() };
+            body["@odata.nextLink"] = json!(format!("{base}{path}?$skiptoken={}", skip + PAGE_SIZE));
+        }
+        axum::Json(body).into_response()
+    })
 }
 
 fn may_read_artifacts(s: &Inner) -> bool {
