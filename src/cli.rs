@@ -143,6 +143,11 @@ impl Report {
         println!("ok    {what:<18} {}", detail.as_ref());
     }
 
+    /// Works today, but won't for long: said, with what to do, but not a failure.
+    fn warn(&mut self, what: &str, detail: impl AsRef<str>) {
+        println!("WARN  {what:<18} {}", detail.as_ref());
+    }
+
     fn skip(&mut self, what: &str, why: &str) {
         println!("--    {what:<18} skipped: {why}");
     }
@@ -168,6 +173,10 @@ pub async fn check(config: &Config, graph: &GraphClient, http_client: reqwest::C
     let mut report = Report { failures: 0 };
     let organizer = &config.graph.organizer_id;
     report.ok("organizer id", format!("{organizer} is an Entra object id"));
+    report.ok("sign-in way", config.graph.credential.describe());
+    if let Some(warning) = config.graph.credential.expiry_warning(time::OffsetDateTime::now_utc()) {
+        report.warn("certificate", warning);
+    }
 
     match graph.token_info().await {
         Ok(token) => {

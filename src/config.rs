@@ -13,6 +13,8 @@ use std::time::Duration;
 use reqwest::Url;
 use secrecy::SecretString;
 
+use crate::credential::Credential;
+
 /// A configuration problem: which variable, and what is wrong with it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{variable}: {problem}")]
@@ -110,8 +112,9 @@ pub struct GraphConfig {
     pub tenant_id: String,
     /// `AZURE_CLIENT_ID`: the app registration's application (client) id.
     pub client_id: String,
-    /// `AZURE_CLIENT_SECRET`: the secret's *value*.
-    pub client_secret: SecretString,
+    /// How the app signs in: `AZURE_CLIENT_SECRET`, `AZURE_CLIENT_CERTIFICATE_PATH`,
+    /// `AZURE_FEDERATED_TOKEN_FILE` or `MEETNOW_MANAGED_IDENTITY`, exactly one.
+    pub credential: Credential,
     /// `AZURE_AUTHORITY_HOST`. With or without a trailing slash it is the same URL (see `parse_base_url`).
     pub authority_host: Url,
     /// `GRAPH_ENDPOINT`. With or without a trailing slash it is the same URL (see `parse_base_url`).
@@ -194,7 +197,7 @@ impl Config {
         let graph = GraphConfig {
             tenant_id: parse_tenant(require(&get, "AZURE_TENANT_ID")?)?,
             client_id: parse_client_id(require(&get, "AZURE_CLIENT_ID")?)?,
-            client_secret: parse_client_secret(require(&get, "AZURE_CLIENT_SECRET")?)?,
+            credential: parse_credential(&get)?,
             authority_host: parse_base_url(
                 "AZURE_AUTHORITY_HOST",
                 &get("AZURE_AUTHORITY_HOST").unwrap_or_else(|| "https://login.microsoftonline.com".into()),

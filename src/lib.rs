@@ -8,6 +8,7 @@
 //! # Layout
 //!
 //! - [`config`]: every environment variable, validated once; secrets redacted.
+//! - [`credential`]: the one way the app signs in (secret, certificate, federated token, managed identity).
 //! - [`meeting`]: the domain (what was asked for, what came back) that the CLI and Discord both render.
 //! - [`graph`]: the only code that talks to Microsoft: token cache, onlineMeeting calls, typed errors, retries.
 //! - [`discord`]: the serenity client, `/meetnow` registration, the handler and the announcement.
@@ -20,6 +21,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod credential;
 pub mod discord;
 pub mod graph;
 pub mod meeting;

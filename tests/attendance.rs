@@ -172,15 +172,7 @@ mod terminal {
     use std::process::Output;
 
     async fn meetnow(args: &[&str], vars: &[(&'static str, String)]) -> Output {
-        let dir = tempfile::tempdir().unwrap();
-        tokio::process::Command::new(env!("CARGO_BIN_EXE_meetnow"))
-            .args(args)
-            .env_clear()
-            .envs(vars.iter().map(|(k, v)| (k, v)))
-            .current_dir(dir.path())
-            .output()
-            .await
-            .unwrap()
+        support::process::command(args, vars, None).await
     }
 
     #[tokio::test]

@@ -7,18 +7,8 @@ use std::process::Output;
 
 use support::graph::{Audio, Fault, GraphStandIn, CLIENT_SECRET};
 
-/// Runs the binary with exactly `vars` in its environment, in an empty directory (so no `.env` is read
-/// unless the test writes one).
 async fn meetnow(args: &[&str], vars: &[(&str, String)], dir: Option<&std::path::Path>) -> Output {
-    let empty = tempfile::tempdir().unwrap();
-    tokio::process::Command::new(env!("CARGO_BIN_EXE_meetnow"))
-        .args(args)
-        .env_clear()
-        .envs(vars.iter().map(|(k, v)| (k, v)))
-        .current_dir(dir.unwrap_or(empty.path()))
-        .output()
-        .await
-        .unwrap()
+    support::process::command(args, vars, dir).await
 }
 
 fn text(bytes: &[u8]) -> String {

@@ -8,6 +8,7 @@ use reqwest::Url;
 use secrecy::SecretString;
 
 use super::{ChannelPatterns, ConfigError, InteractionsEndpoint, LobbyBypass, LogFormat};
+use crate::credential::{ClientCertificate, Credential, ManagedIdentity, IMDS_HOST};
 
 pub(super) fn require(get: &impl Fn(&str) -> Option<String>, name: &'static str) -> Result<String, ConfigError> {
     get(name).ok_or_else(|| ConfigError::new(name, format!("is not set; {}", what_it_is(name))))
@@ -21,6 +22,8 @@ pub(super) fn what_it_is(name: &str) -> &'static str {
         "AZURE_CLIENT_SECRET" => {
             "set it to the client secret's Value (Certificates & secrets → New client secret), not its Secret ID"
         }
+        "AZURE_CLIENT_CERTIFICATE_PATH" => "set it to the PEM file holding the app's certificate and private key",
+        "AZURE_FEDERATED_TOKEN_FILE" => "set it to the file holding the federated token",
         "MEETNOW_ORGANIZER_ID" => "set it to the Entra object id (a GUID) of the user who organizes the meetings",
         _ => "it is required",
     }
@@ -136,6 +139,81 @@ pub(super) fn parse_client_secret(value: String) -> Result<SecretString, ConfigE
         ));
     }
     Ok(SecretString::new(value))
+}
+
+/// The one way of signing in: whichever of the four variables is set, and only one.
+pub(super) fn parse_credential(get: &impl Fn(&str) -> Option<String>) -> Result<Credential, ConfigError> {
+    let managed_identity = get("MEETNOW_MANAGED_IDENTITY")
+        .map(|v| parse_bool("MEETNOW_MANAGED_IDENTITY", &v))
+        .transpose()?
+        .unwrap_or(false);
+    let set: Vec<&'static str> = CREDENTIAL_VARIABLES
+        .into_iter()
+        .filter(|&name| if name == "MEETNOW_MANAGED_IDENTITY" { managed_identity } else { get(name).is_some() })
+        .collect();
+    match set.as_slice() {
+        [] => Err(ConfigError::new(
+            "AZURE_CLIENT_SECRET",
+            "is not set, and no other way of signing in is either; set exactly one of AZURE_CLIENT_SECRET (the \
+             client secret's Value), AZURE_CLIENT_CERTIFICATE_PATH (a PEM certificate and key, the safer choice), \
+             AZURE_FEDERATED_TOKEN_FILE (Kubernetes workload identity) or MEETNOW_MANAGED_IDENTITY=true (on Azure)",
+        )),
+        ["AZURE_CLIENT_SECRET"] => Ok(Credential::Secret(parse_client_secret(require(get, "AZURE_CLIENT_SECRET")?)?)),
+        ["AZURE_CLIENT_CERTIFICATE_PATH"] => {
+            let path = require(get, "AZURE_CLIENT_CERTIFICATE_PATH")?;
+            ClientCertificate::load(std::path::Path::new(&path))
+                .map(|certificate| Credential::Certificate(std::sync::Arc::new(certificate)))
+                .map_err(|problem| ConfigError::new("AZURE_CLIENT_CERTIFICATE_PATH", problem))
+        }
+        ["AZURE_FEDERATED_TOKEN_FILE"] => {
+            Ok(Credential::FederatedToken(require(get, "AZURE_FEDERATED_TOKEN_FILE")?.into()))
+        }
+        ["MEETNOW_MANAGED_IDENTITY"] => parse_managed_identity(get).map(Credential::ManagedIdentity),
+        [first, others @ ..] => Err(ConfigError::new(
+            first,
+            format!(
+                "is set together with {}; meetnow signs in exactly one way, so unset all but one of them",
+                others.join(" and ")
+            ),
+        )),
+    }
+}
+
+const CREDENTIAL_VARIABLES: [&str; 4] =
+    ["AZURE_CLIENT_SECRET", "AZURE_CLIENT_CERTIFICATE_PATH", "AZURE_FEDERATED_TOKEN_FILE", "MEETNOW_MANAGED_IDENTITY"];
+
+/// `IDENTITY_ENDPOINT` with `IDENTITY_HEADER` (set by App Service, Container Apps and Functions), else the
+/// instance metadata service.
+fn parse_managed_identity(get: &impl Fn(&str) -> Option<String>) -> Result<ManagedIdentity, ConfigError> {
+    let url = |variable: &'static str, value: &str| {
+        Url::parse(value)
+            .ok()
+            .filter(|u| matches!(u.scheme(), "http" | "https") && u.has_host())
+            .ok_or_else(|| ConfigError::new(variable, format!("{value:?} is not an http:// or https:// URL")))
+    };
+    match (get("IDENTITY_ENDPOINT"), get("IDENTITY_HEADER")) {
+        (Some(endpoint), Some(header)) => Ok(ManagedIdentity::AppService {
+            endpoint: url("IDENTITY_ENDPOINT", &endpoint)?,
+            header: SecretString::new(header),
+        }),
+        (Some(_), None) => Err(ConfigError::new(
+            "IDENTITY_HEADER",
+            "is not set, but IDENTITY_ENDPOINT is; the platform sets both (App Service, Container Apps, Functions). \
+             Unset IDENTITY_ENDPOINT to use the instance metadata service instead",
+        )),
+        (None, Some(_)) => Err(ConfigError::new(
+            "IDENTITY_ENDPOINT",
+            "is not set, but IDENTITY_HEADER is; the platform sets both, or neither on VMs and AKS",
+        )),
+        (None, None) => {
+            let host = get("AZURE_POD_IDENTITY_AUTHORITY_HOST").unwrap_or_else(|| IMDS_HOST.to_owned());
+            let host = url("AZURE_POD_IDENTITY_AUTHORITY_HOST", &host)?;
+            let endpoint = host.join("/metadata/identity/oauth2/token").map_err(|e| {
+                ConfigError::new("AZURE_POD_IDENTITY_AUTHORITY_HOST", format!("{host} can't take a path ({e})"))
+            })?;
+            Ok(ManagedIdentity::Imds { endpoint })
+        }
+    }
 }
 
 pub(super) fn parse_organizer(value: String) -> Result<String, ConfigError> {

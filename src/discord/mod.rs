@@ -122,6 +122,10 @@ pub async fn run(
     let Deps { http: client, graph, metrics_listener, interactions_listener, drain_limit } = deps;
     let metrics = graph.metrics();
     let http = http(config, client)?;
+    tracing::info!(way = %config.graph.credential.describe(), "signing in to Microsoft");
+    if let Some(warning) = config.graph.credential.expiry_warning(time::OffsetDateTime::now_utc()) {
+        tracing::warn!(%warning, "the client certificate expires soon");
+    }
     // Sign in now, so the first /meetnow doesn't wait for a token; a failure here is reported but not
     // fatal: the user who runs /meetnow gets the fix, and the background refresh keeps trying.
     if let Err(error) = graph.sign_in().await {

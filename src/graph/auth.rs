@@ -6,6 +6,9 @@
 //! is handed out for [`FAILURE_MEMORY`] before Entra is asked again.
 //! [`TokenCache::refresh_ahead`] keeps the token fresh in the background, so a command normally never
 //! waits for sign-in. The secret and the token live in `SecretString`s and are never logged.
+//!
+//! Sign-in is whichever way [`Credential`] says: a client secret, a client assertion (signed with the
+//! certificate, or the federated token file read afresh), or the host's managed identity.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
@@ -18,8 +21,9 @@ use tokio::sync::watch;
 use tokio::time::Instant;
 
 use super::error::TokenError;
-use super::wire::{TokenErrorBody, TokenResponse};
+use super::wire::{IdentityErrorBody, TokenErrorBody, TokenResponse};
 use crate::config::GraphConfig;
+use crate::credential::{self, Credential, ManagedIdentity};
 use crate::metrics::Metrics;
 
 /// How long before expiry a token stops being handed out (a request must not start with a dying token).
@@ -75,8 +79,10 @@ pub(crate) struct TokenCache {
     token_url: String,
     tenant_id: String,
     client_id: String,
-    client_secret: SecretString,
+    credential: Credential,
     scope: String,
+    /// The Graph root, the `resource` a managed identity's token is asked for.
+    resource: String,
     request_timeout: Duration,
     current: RwLock<Option<Arc<CachedToken>>>,
     /// The sign-in under way (its outcome is `None` until it ends): callers join it instead of starting one.
@@ -101,8 +107,9 @@ impl TokenCache {
             token_url: format!("{authority}/{}/oauth2/v2.0/token", config.tenant_id),
             tenant_id: config.tenant_id.clone(),
             client_id: config.client_id.clone(),
-            client_secret: config.client_secret.clone(),
+            credential: config.credential.clone(),
             scope: format!("{graph}/.default"),
+            resource: graph.to_owned(),
             request_timeout,
             current: RwLock::new(None),
             pending: Mutex::new(None),
@@ -212,45 +219,47 @@ impl TokenCache {
     async fn request_token(&self) -> Result<Arc<CachedToken>, TokenError> {
         let generation = self.fetches.fetch_add(1, Ordering::Relaxed) + 1;
         let started = Instant::now();
-        let form = [
-            ("grant_type", "client_credentials"),
-            ("client_id", self.client_id.as_str()),
-            ("client_secret", self.client_secret.expose_secret().as_str()),
-            ("scope", self.scope.as_str()),
-        ];
-        let response = self
-            .http
-            .post(&self.token_url)
-            .form(&form)
-            .timeout(self.request_timeout)
-            .send()
-            .await
-            .map_err(|e| TokenError::Unavailable { detail: describe_transport_error(&e) })?;
+        let request = match &self.credential {
+            Credential::ManagedIdentity(identity) => self.managed_identity_request(identity),
+            Credential::Secret(secret) => self.client_credentials(("client_secret", secret.expose_secret().clone())),
+            Credential::Certificate(certificate) => {
+                let assertion =
+                    certificate.assertion(&self.token_url, &self.client_id).map_err(|e| TokenError::Credential {
+                        detail: format!(
+                            "the client assertion could not be signed with {} ({e})",
+                            certificate.path.display()
+                        ),
+                    })?;
+                self.client_credentials(("client_assertion", assertion))
+            }
+            Credential::FederatedToken(path) => {
+                let token =
+                    credential::read_federated_token(path).await.map_err(|detail| TokenError::Credential { detail })?;
+                self.client_credentials(("client_assertion", token.expose_secret().clone()))
+            }
+        };
+        let response = request.timeout(self.request_timeout).send().await.map_err(|e| self.unreachable(&e))?;
         let status = response.status();
-        let body =
-            response.bytes().await.map_err(|e| TokenError::Unavailable { detail: describe_transport_error(&e) })?;
+        let body = response.bytes().await.map_err(|e| self.unreachable(&e))?;
 
-        if status.is_server_error() {
+        // The instance metadata service answers 404, 410 and 429 while it is starting or busy (Microsoft
+        // says to retry them), as any service answers 5xx.
+        let retryable = matches!(status.as_u16(), 404 | 410 | 429)
+            && matches!(self.credential, Credential::ManagedIdentity(ManagedIdentity::Imds { .. }));
+        if status.is_server_error() || retryable {
             return Err(TokenError::Unavailable { detail: format!("HTTP {status}") });
         }
         if !status.is_success() {
-            let parsed: TokenErrorBody = serde_json::from_slice(&body).unwrap_or_default();
-            return Err(TokenError::Refused {
-                status: status.as_u16(),
-                aadsts: parsed.error_codes.first().and_then(serde_json::Value::as_u64),
-                error: parsed.error,
-                description: parsed.error_description.map(|d| first_line(&d)),
-                trace_id: parsed.trace_id,
-                correlation_id: parsed.correlation_id,
-                tenant_id: self.tenant_id.clone(),
-                client_id: self.client_id.clone(),
-            });
+            return Err(self.refusal(status.as_u16(), &body));
         }
         let parsed: TokenResponse = serde_json::from_slice(&body).map_err(|e| TokenError::Malformed {
             // serde's message names the field, never the token's value.
             detail: e.to_string(),
         })?;
-        let lifetime = token_lifetime(parsed.expires_in.as_deref());
+        let lifetime = match (&parsed.expires_in, &parsed.expires_on) {
+            (None, Some(expires_on)) => token_lifetime_until(expires_on, time::OffsetDateTime::now_utc()),
+            (expires_in, _) => token_lifetime(expires_in.as_deref()),
+        };
         let (usable_until, refresh_at) = token_schedule(started, lifetime);
         let mut authorization = HeaderValue::try_from(format!("Bearer {}", parsed.access_token))
             .map_err(|_| TokenError::Malformed { detail: "the token can't be sent as a header".into() })?;
@@ -263,9 +272,93 @@ impl TokenCache {
             generation,
         });
         *self.current.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(token.clone());
-        tracing::debug!(lifetime_s = lifetime.as_secs(), "graph token fetched");
+        tracing::debug!(lifetime_s = lifetime.as_secs(), way = self.credential.variable(), "graph token fetched");
         Ok(token)
     }
+
+    /// Entra's client-credentials request, proving the app with `proof`: the secret, or a client assertion.
+    fn client_credentials(&self, proof: (&'static str, String)) -> reqwest::RequestBuilder {
+        let mut form = vec![
+            ("grant_type", "client_credentials".to_owned()),
+            ("client_id", self.client_id.clone()),
+            ("scope", self.scope.clone()),
+        ];
+        if proof.0 == "client_assertion" {
+            form.push(("client_assertion_type", credential::JWT_BEARER.to_owned()));
+        }
+        form.push(proof);
+        self.http.post(&self.token_url).form(&form)
+    }
+
+    /// `GET {endpoint}?resource=…` with the platform's header: App Service's `X-IDENTITY-HEADER`, or the
+    /// instance metadata service's `Metadata: true`. The client id picks a user-assigned identity.
+    fn managed_identity_request(&self, identity: &ManagedIdentity) -> reqwest::RequestBuilder {
+        let query = |version: &'static str| {
+            [("api-version", version), ("resource", self.resource.as_str()), ("client_id", self.client_id.as_str())]
+        };
+        match identity {
+            ManagedIdentity::AppService { endpoint, header } => {
+                let mut secret = HeaderValue::from_str(header.expose_secret())
+                    .unwrap_or_else(|_| HeaderValue::from_static("invalid"));
+                secret.set_sensitive(true);
+                self.http.get(endpoint.clone()).query(&query("2019-08-01")).header("X-IDENTITY-HEADER", secret)
+            }
+            ManagedIdentity::Imds { endpoint } => {
+                self.http.get(endpoint.clone()).query(&query("2018-02-01")).header("Metadata", "true")
+            }
+        }
+    }
+
+    /// A transport failure. For a managed identity, a refused connection means there is no such endpoint
+    /// on this host: a setup problem with its own fix, not an outage.
+    fn unreachable(&self, error: &reqwest::Error) -> TokenError {
+        let detail = describe_transport_error(error);
+        if is_untrusted_certificate(error) {
+            let host = error.url().and_then(|u| u.host_str()).unwrap_or("the sign-in host").to_owned();
+            return TokenError::UntrustedCertificate { host, detail };
+        }
+        match &self.credential {
+            Credential::ManagedIdentity(identity) if error.is_connect() => {
+                let endpoint = match identity {
+                    ManagedIdentity::AppService { endpoint, .. } | ManagedIdentity::Imds { endpoint } => endpoint,
+                };
+                TokenError::Credential {
+                    detail: format!(
+                        "no managed identity endpoint answers at {} ({detail}). MEETNOW_MANAGED_IDENTITY works only on \
+                         an Azure host that has a managed identity; elsewhere use AZURE_CLIENT_CERTIFICATE_PATH",
+                        endpoint.origin().ascii_serialization()
+                    ),
+                }
+            }
+            _ => TokenError::Unavailable { detail },
+        }
+    }
+
+    fn refusal(&self, status: u16, body: &[u8]) -> TokenError {
+        if let Credential::ManagedIdentity(_) = self.credential {
+            let parsed: IdentityErrorBody = serde_json::from_slice(body).unwrap_or_default();
+            return TokenError::IdentityRefused { status, explanation: parsed.explanation().map(|d| first_line(&d)) };
+        }
+        let parsed: TokenErrorBody = serde_json::from_slice(body).unwrap_or_default();
+        TokenError::Refused {
+            status,
+            aadsts: parsed.error_codes.first().and_then(serde_json::Value::as_u64),
+            error: parsed.error,
+            description: parsed.error_description.map(|d| first_line(&d)),
+            trace_id: parsed.trace_id,
+            correlation_id: parsed.correlation_id,
+            tenant_id: self.tenant_id.clone(),
+            client_id: self.client_id.clone(),
+            credential: self.credential.variable(),
+        }
+    }
+}
+
+/// A token's lifetime from `expires_on` (Unix seconds, as managed-identity endpoints send it), within the
+/// same bounds as [`token_lifetime`].
+pub(crate) fn token_lifetime_until(expires_on: &str, now: time::OffsetDateTime) -> Duration {
+    let remaining = expires_on.trim().parse::<i64>().ok().map(|at| at.saturating_sub(now.unix_timestamp()));
+    token_lifetime(remaining.map(|seconds| seconds.max(0).to_string()).as_deref())
 }
 
 /// A token's lifetime from `expires_in` (seconds, as a string or a number), within [`SHORTEST_LIFETIME`] and
@@ -286,6 +379,24 @@ pub(crate) fn token_schedule(started: Instant, lifetime: Duration) -> (Instant, 
 /// Entra's descriptions carry trace ids and timestamps on later lines; the first line says what is wrong.
 fn first_line(text: &str) -> String {
     text.lines().next().unwrap_or_default().trim().to_owned()
+}
+
+/// Whether the connection failed because the server's certificate is not one this host trusts (a company's
+/// TLS-inspecting proxy, a private CA): a setup problem with its own fix, not an outage.
+pub(crate) fn is_untrusted_certificate(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut source = Some(error);
+    while let Some(cause) = source {
+        // An io::Error's `source` skips the error it wraps, which is where hyper puts rustls's.
+        let wrapped = cause.downcast_ref::<std::io::Error>().and_then(std::io::Error::get_ref);
+        let is_certificate = |e: &(dyn std::error::Error + 'static)| {
+            matches!(e.downcast_ref::<rustls::Error>(), Some(rustls::Error::InvalidCertificate(_)))
+        };
+        if is_certificate(cause) || wrapped.is_some_and(|inner| is_certificate(inner)) {
+            return true;
+        }
+        source = cause.source();
+    }
+    false
 }
 
 /// A transport error in words, without the URL's query (reqwest's Display can include the URL).
@@ -325,6 +436,14 @@ mod tests {
         let now = Instant::now();
         let (usable_until, refresh_at) = token_schedule(now, token_lifetime(Some("0")));
         assert!(refresh_at >= now + Duration::from_secs(45) && usable_until > refresh_at);
+    }
+
+    #[test]
+    fn a_managed_identity_lifetime_comes_from_expires_on() {
+        let now = time::OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap();
+        assert_eq!(token_lifetime_until("1800003600", now), Duration::from_secs(3600));
+        assert_eq!(token_lifetime_until("1799990000", now), SHORTEST_LIFETIME, "already past: the shortest");
+        assert_eq!(token_lifetime_until("soon", now), Duration::from_secs(3600), "unreadable: an hour");
     }
 
     proptest::proptest! {

@@ -55,7 +55,19 @@ pub enum TokenError {
         correlation_id: Option<String>,
         tenant_id: String,
         client_id: String,
+        /// The variable of the way of signing in, e.g. `AZURE_CLIENT_CERTIFICATE_PATH`, for the fix.
+        credential: &'static str,
     },
+    /// The local side of signing in failed: the federated token file is missing or empty, no managed
+    /// identity endpoint exists on this host. `detail` says what to do.
+    #[error("sign-in credential unusable: {detail}")]
+    Credential { detail: String },
+    /// The managed identity endpoint refused (no identity, wrong client id).
+    #[error("managed identity endpoint refused: HTTP {status}: {}", explanation.as_deref().unwrap_or("no explanation"))]
+    IdentityRefused { status: u16, explanation: Option<String> },
+    /// The TLS connection failed because the server's certificate is not trusted here.
+    #[error("the certificate of {host} is not trusted: {detail}")]
+    UntrustedCertificate { host: String, detail: String },
     /// The token endpoint could not be reached or kept failing (5xx, connection, timeout).
     #[error("token endpoint unavailable: {detail}")]
     Unavailable { detail: String },
@@ -111,6 +123,9 @@ impl GraphError {
             Self::Token(TokenError::Refused { .. }) => "token_refused",
             Self::Token(TokenError::Unavailable { .. }) => "token_unavailable",
             Self::Token(TokenError::Malformed { .. }) => "token_malformed",
+            Self::Token(TokenError::Credential { .. }) => "token_credential",
+            Self::Token(TokenError::IdentityRefused { .. }) => "identity_refused",
+            Self::Token(TokenError::UntrustedCertificate { .. }) => "untrusted_certificate",
             Self::AccessPolicyMissing { .. } => "access_policy_missing",
             Self::Forbidden(_) => "forbidden",
             Self::OrganizerNotFound { .. } => "organizer_not_found",
@@ -195,7 +210,7 @@ impl GraphError {
 
 fn token_message(error: &TokenError) -> String {
     match error {
-        TokenError::Refused { aadsts, error, tenant_id, client_id, .. } => match aadsts {
+        TokenError::Refused { aadsts, error, tenant_id, client_id, credential, .. } => match aadsts {
             Some(7_000_215) => {
                 "Microsoft sign-in rejected the client secret (AADSTS7000215). AZURE_CLIENT_SECRET must \
                  be the secret's Value, not its Secret ID: in App registrations → Certificates & secrets create a \
@@ -221,17 +236,58 @@ fn token_message(error: &TokenError) -> String {
             Some(70_011) => "Microsoft sign-in refused the scope (AADSTS70011): GRAPH_ENDPOINT must be the Graph \
                  root of your cloud, e.g. https://graph.microsoft.com."
                 .to_owned(),
+            Some(700_027) => format!(
+                "Microsoft sign-in could not verify the client assertion with a certificate of app {client_id} \
+                 (AADSTS700027): the certificate in AZURE_CLIENT_CERTIFICATE_PATH is not uploaded to the app \
+                 registration, or was removed. Upload it (the certificate only, never the key): App registrations → \
+                 the app → Certificates & secrets → Certificates → Upload certificate; its thumbprint must match the \
+                 one `meetnow check` prints."
+            ),
+            Some(700_024) if *credential == "AZURE_FEDERATED_TOKEN_FILE" => {
+                "Microsoft sign-in refused the federated token as expired (AADSTS700024). The file in \
+                 AZURE_FEDERATED_TOKEN_FILE is no longer being refreshed: on Kubernetes, check that the pod still \
+                 mounts the projected service account token (the workload identity webhook adds it) and restart it."
+                    .to_owned()
+            }
+            Some(700_024) => "Microsoft sign-in refused the client assertion as outside its valid time \
+                 (AADSTS700024): this host's clock is wrong. Synchronise it (NTP, e.g. `timedatectl \
+                 set-ntp true`)."
+                .to_owned(),
+            Some(70_021 | 700_211 | 700_212 | 700_213) => format!(
+                "No federated credential of app {client_id} matches the token in AZURE_FEDERATED_TOKEN_FILE \
+                 (AADSTS{}). In App registrations → the app → Certificates & secrets → Federated credentials, add \
+                 one whose issuer is the token's issuer (your cluster's OIDC issuer URL: `az aks show -n CLUSTER -g \
+                 GROUP --query oidcIssuerProfile.issuerUrl -o tsv`), whose subject is \
+                 system:serviceaccount:NAMESPACE:SERVICE-ACCOUNT, and whose audience is api://AzureADTokenExchange.",
+                aadsts.unwrap_or(70_021)
+            ),
+            Some(700_021) => format!(
+                "The client assertion names another app than AZURE_CLIENT_ID {client_id} (AADSTS700021): use the \
+                 client id of the app the certificate or federated credential belongs to."
+            ),
+            Some(50_027) => format!(
+                "Microsoft sign-in could not read the client assertion as a token (AADSTS50027): {credential} must \
+                 hold a JWT (for a federated token file, the token your platform wrote there)."
+            ),
             Some(code) => format!(
                 "Microsoft sign-in refused the app (AADSTS{code}, {}). Check AZURE_TENANT_ID, AZURE_CLIENT_ID and \
-                 AZURE_CLIENT_SECRET; `meetnow check` tests them.",
+                 {credential}; `meetnow check` tests them.",
                 error.as_deref().unwrap_or("no error name")
             ),
             None => format!(
                 "Microsoft sign-in refused the app ({}). Check AZURE_TENANT_ID, AZURE_CLIENT_ID and \
-                 AZURE_CLIENT_SECRET; `meetnow check` tests them.",
+                 {credential}; `meetnow check` tests them.",
                 error.as_deref().unwrap_or("no error name")
             ),
         },
+        TokenError::Credential { detail } => format!("Signing in to Microsoft failed before it started: {detail}."),
+        TokenError::IdentityRefused { status, explanation } => format!(
+            "The managed identity endpoint refused to give a token (HTTP {status}: {}). Check that this host has a \
+             managed identity (system-assigned, or user-assigned with AZURE_CLIENT_ID as its client id) and that \
+             the identity has the OnlineMeetings.ReadWrite.All app role.",
+            explanation.as_deref().unwrap_or("no explanation")
+        ),
+        TokenError::UntrustedCertificate { host, .. } => untrusted_certificate_message(host),
         TokenError::Unavailable { .. } => "Microsoft sign-in is not answering right now, so no meeting was created. \
              Try again in a minute."
             .to_owned(),
@@ -239,6 +295,15 @@ fn token_message(error: &TokenError) -> String {
              AZURE_AUTHORITY_HOST; it should be https://login.microsoftonline.com or your cloud's equivalent."
             .to_owned(),
     }
+}
+
+/// The fix for a TLS certificate this host does not trust: usually a company proxy that inspects TLS.
+pub(crate) fn untrusted_certificate_message(host: &str) -> String {
+    format!(
+        "The TLS certificate of {host} is not signed by a certificate authority this host trusts. Behind a company \
+         proxy that inspects TLS, put its CA certificate (PEM) in a file and point SSL_CERT_FILE at it, or add it \
+         to the system's store (e.g. /usr/local/share/ca-certificates and `update-ca-certificates`)."
+    )
 }
 
 /// At most `max` characters, with an ellipsis when cut.
@@ -279,7 +344,7 @@ mod tests {
 
     #[test]
     fn every_token_code_has_its_own_fix() {
-        let refused = |code| {
+        let refused_with = |code, credential| {
             GraphError::from(TokenError::Refused {
                 status: 401,
                 aadsts: Some(code),
@@ -289,15 +354,27 @@ mod tests {
                 correlation_id: None,
                 tenant_id: "TENANT".into(),
                 client_id: "CLIENT".into(),
+                credential,
             })
             .user_message()
         };
+        let refused = |code| refused_with(code, "AZURE_CLIENT_SECRET");
         assert!(refused(7_000_215).contains("Value, not its Secret ID"));
         assert!(refused(7_000_222).contains("expired"));
         assert!(refused(700_016).contains("no app CLIENT in tenant TENANT"));
         assert!(refused(90_002).contains("no tenant TENANT"));
         assert!(refused(900_023).contains("not a valid tenant"));
         assert!(refused(70_011).contains("GRAPH_ENDPOINT"));
+        let certificate = |code| refused_with(code, "AZURE_CLIENT_CERTIFICATE_PATH");
+        let federated = |code| refused_with(code, "AZURE_FEDERATED_TOKEN_FILE");
+        assert!(certificate(700_027).contains("Upload certificate"));
+        assert!(certificate(700_024).contains("clock"));
+        assert!(federated(700_024).contains("projected service account token"));
+        for code in [70_021, 700_211, 700_213] {
+            assert!(federated(code).contains("Federated credentials"), "AADSTS{code}");
+        }
+        assert!(certificate(700_021).contains("another app"));
+        assert!(certificate(12_345).contains("AZURE_CLIENT_CERTIFICATE_PATH"), "the fallback names the way in use");
     }
 
     #[test]

@@ -280,6 +280,29 @@ pub struct TokenResponse {
     /// Seconds; some endpoints send it as a string.
     #[serde(deserialize_with = "lenient_string", default)]
     pub expires_in: Option<String>,
+    /// Unix seconds: what managed-identity endpoints send, App Service's instead of `expires_in`.
+    #[serde(deserialize_with = "lenient_string", default)]
+    pub expires_on: Option<String>,
+}
+
+/// A managed-identity endpoint's refusal, in whichever of its shapes: the instance metadata service's
+/// `{"error","error_description"}`, App Service's `{"statusCode","message"}` or `{"error":{"code","message"}}`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct IdentityErrorBody {
+    pub error: serde_json::Value,
+    #[serde(deserialize_with = "lenient_string")]
+    pub error_description: Option<String>,
+    #[serde(deserialize_with = "lenient_string")]
+    pub message: Option<String>,
+}
+
+impl IdentityErrorBody {
+    /// The endpoint's explanation, whichever field it put it in.
+    pub fn explanation(&self) -> Option<String> {
+        let nested = self.error.get("message").and_then(serde_json::Value::as_str).map(str::to_owned);
+        self.error_description.clone().or_else(|| self.message.clone()).or(nested)
+    }
 }
 
 /// A failed token response: `{"error","error_description","error_codes":[7000215],"trace_id","correlation_id"}`.

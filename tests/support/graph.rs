@@ -23,6 +23,7 @@ use serde_json::{json, Value};
 use super::schema;
 
 pub mod attendance;
+pub mod credentials;
 
 pub const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
 pub const CLIENT_ID: &str = "11111111-2222-3333-4444-555555555555";
@@ -139,6 +140,7 @@ struct Inner {
     reports: HashMap<String, Vec<attendance::StoredReport>>,
     /// `@odata.nextLink` points at another host (a response trying to draw the token elsewhere).
     foreign_next_link: bool,
+    credentials: credentials::Registered,
 }
 
 /// The running stand-in. Dropping it leaves the server running until the test's runtime ends.
@@ -181,11 +183,14 @@ impl GraphStandIn {
             validate: true,
             reports: HashMap::new(),
             foreign_next_link: false,
+            credentials: credentials::Registered::default(),
         }));
         let changed = Arc::new(tokio::sync::Notify::new());
         let state = AppState { inner: inner.clone(), changed: changed.clone() };
         let app = Router::new()
             .route("/{tenant}/oauth2/v2.0/token", post(token))
+            .route("/msi/token", get(credentials::app_service_token))
+            .route("/metadata/identity/oauth2/token", get(credentials::imds_token))
             .route("/v1.0/users/{organizer}/onlineMeetings", post(create_meeting).get(attendance::list_meetings))
             .route("/v1.0/users/{organizer}/onlineMeetings/{meeting}/attendanceReports", get(attendance::reports))
             .route(
@@ -305,12 +310,13 @@ async fn token(
     Path(tenant): Path<String>,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
-    let (fault, base, roles, expires_in) = {
+    let (fault, base, expires_in) = {
         let mut s = app.inner.lock().unwrap();
         s.token_requests += 1;
-        (s.token_fault, s.base_url.clone(), s.roles.clone(), s.expires_in)
+        (s.token_fault, s.base_url.clone(), s.expires_in)
     };
     let field = |name: &str| form.get(name).map(String::as_str).unwrap_or_default();
+    let token_url = format!("{base}/{tenant}/oauth2/v2.0/token");
     let refused = match fault {
         Some(TokenFault::Down) => {
             return (StatusCode::SERVICE_UNAVAILABLE, "<html>Service Unavailable</html>").into_response()
@@ -319,28 +325,36 @@ async fn token(
         Some(TokenFault::Aadsts(code)) => Some(code),
         None if tenant != TENANT => Some(90_002),
         None if field("client_id") != CLIENT_ID => Some(700_016),
-        None if field("client_secret") != CLIENT_SECRET => Some(7_000_215),
+        None if form.get("client_secret").is_some_and(|secret| secret != CLIENT_SECRET) => Some(7_000_215),
         None if !scope_is_valid(field("scope"), &base) || field("grant_type") != "client_credentials" => Some(70_011),
-        None => None,
+        None => credentials::refusal(&mut app.inner.lock().unwrap().credentials, &form, &token_url),
     };
     if let Some(code) = refused {
-        let (status, error, text) = match code {
+        let (status, error, text) = credentials::describe(code).unwrap_or(match code {
             7_000_215 => (StatusCode::UNAUTHORIZED, "invalid_client", "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID."),
             7_000_222 => (StatusCode::UNAUTHORIZED, "invalid_client", "The provided client secret keys for app are expired."),
             700_016 => (StatusCode::BAD_REQUEST, "unauthorized_client", "Application was not found in the directory."),
             90_002 => (StatusCode::BAD_REQUEST, "invalid_request", "Tenant not found."),
             900_023 => (StatusCode::BAD_REQUEST, "invalid_request", "Specified tenant identifier is neither a valid DNS name, nor a valid external domain."),
             _ => (StatusCode::BAD_REQUEST, "invalid_scope", "The provided value for the input parameter 'scope' is not valid."),
-        };
+        });
         return token_error(status, error, code, text);
     }
-    let claims = json!({"aud": base, "tid": TENANT, "appid": CLIENT_ID, "roles": roles, "exp": 4_000_000_000u64});
+    let access_token = issue_token(&app);
+    let body = json!({"token_type": "Bearer", "expires_in": expires_in, "ext_expires_in": expires_in, "access_token": access_token});
+    (StatusCode::OK, [("content-type", "application/json")], body.to_string()).into_response()
+}
+
+/// A new access token Graph will accept, carrying the app roles set now.
+fn issue_token(app: &AppState) -> String {
+    let mut s = app.inner.lock().unwrap();
+    let claims =
+        json!({"aud": s.base_url, "tid": TENANT, "appid": CLIENT_ID, "roles": s.roles, "exp": 4_000_000_000u64});
     let b64 = |v: &Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string());
     let access_token =
         format!("{}.{}.stand-in-signature-{}", b64(&json!({"typ": "JWT", "alg": "RS256"})), b64(&claims), uuid());
-    app.inner.lock().unwrap().tokens.insert(access_token.clone());
-    let body = json!({"token_type": "Bearer", "expires_in": expires_in, "ext_expires_in": expires_in, "access_token": access_token});
-    (StatusCode::OK, [("content-type", "application/json")], body.to_string()).into_response()
+    s.tokens.insert(access_token.clone());
+    access_token
 }
 
 /// What every meeting request shares: record it, check the token and the body, take the next fault.

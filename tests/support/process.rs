@@ -12,6 +12,20 @@ use tokio::io::{AsyncBufReadExt as _, AsyncRead, BufReader};
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
+/// Runs a one-shot command (`create`, `check`, `attendance`) with exactly `vars` in its environment, in
+/// `dir` or an empty directory (so no `.env` is read unless the test writes one), and waits for it.
+pub async fn command(args: &[&str], vars: &[(&str, String)], dir: Option<&Path>) -> std::process::Output {
+    let empty = tempfile::tempdir().unwrap();
+    tokio::process::Command::new(env!("CARGO_BIN_EXE_meetnow"))
+        .args(args)
+        .env_clear()
+        .envs(vars.iter().map(|(k, v)| (k, v)))
+        .current_dir(dir.unwrap_or(empty.path()))
+        .output()
+        .await
+        .unwrap()
+}
+
 pub struct BotProcess {
     child: tokio::process::Child,
     /// Everything printed so far, stdout and stderr, line by line.

@@ -1,0 +1,319 @@
+//! How meetnow proves to Microsoft Entra that it is the app: exactly one of four ways, chosen by the Azure
+//! SDK's own environment variables.
+//!
+//! This module owns the local side of each way: the client secret; the certificate and its key (read,
+//! matched and checked when the configuration loads, then used to sign client assertions); the federated
+//! token file (only its path: Kubernetes rotates the file, so it is read at every sign-in); the managed
+//! identity's endpoint. The token request itself belongs to `graph::auth`. A problem with the local
+//! material is a sentence that says what to do; no key, secret or token ever reaches one.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use base64::Engine as _;
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use reqwest::Url;
+use rustls_pki_types::pem::{PemObject, SectionKind};
+use secrecy::SecretString;
+use time::OffsetDateTime;
+
+/// The client-assertion type Entra expects with a signed JWT (RFC 7523).
+pub const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+/// How long a client assertion is valid. Entra checks `exp`; ten minutes is what Microsoft's own libraries use.
+const ASSERTION_LIFETIME: Duration = Duration::from_secs(10 * 60);
+
+/// `meetnow check` warns when the certificate expires sooner than this.
+pub const EXPIRY_WARNING: Duration = Duration::from_secs(30 * 24 * 60 * 60);
+
+/// The instance metadata service's address, where Azure VMs and AKS nodes serve managed-identity tokens.
+pub const IMDS_HOST: &str = "http://169.254.169.254";
+
+/// The one way meetnow signs in.
+#[derive(Debug, Clone)]
+pub enum Credential {
+    /// `AZURE_CLIENT_SECRET`.
+    Secret(SecretString),
+    /// `AZURE_CLIENT_CERTIFICATE_PATH`, loaded and checked.
+    Certificate(std::sync::Arc<ClientCertificate>),
+    /// `AZURE_FEDERATED_TOKEN_FILE`: the file holding the token to present as the client assertion.
+    FederatedToken(PathBuf),
+    /// `MEETNOW_MANAGED_IDENTITY=true`.
+    ManagedIdentity(ManagedIdentity),
+}
+
+impl Credential {
+    /// The variable that chose this way, for messages ("check AZURE_CLIENT_CERTIFICATE_PATH").
+    pub fn variable(&self) -> &'static str {
+        match self {
+            Self::Secret(_) => "AZURE_CLIENT_SECRET",
+            Self::Certificate(_) => "AZURE_CLIENT_CERTIFICATE_PATH",
+            Self::FederatedToken(_) => "AZURE_FEDERATED_TOKEN_FILE",
+            Self::ManagedIdentity(_) => "MEETNOW_MANAGED_IDENTITY",
+        }
+    }
+
+    /// What to do about a certificate that expires within [`EXPIRY_WARNING`] of `now`, or `None`.
+    pub fn expiry_warning(&self, now: OffsetDateTime) -> Option<String> {
+        let Self::Certificate(certificate) = self else { return None };
+        let left = certificate.remaining(now);
+        (left < EXPIRY_WARNING).then(|| {
+            format!(
+                "expires in {} days, on {}. Make a new certificate, upload it beside the old one (App registrations \
+                 → the app → Certificates & secrets → Certificates → Upload certificate), point \
+                 AZURE_CLIENT_CERTIFICATE_PATH at it and restart; then delete the old one",
+                left.as_secs().div_ceil(86_400),
+                certificate.expires_on()
+            )
+        })
+    }
+
+    /// The way in words, for `meetnow check` and the start-up log. Never includes a secret.
+    pub fn describe(&self) -> String {
+        match self {
+            Self::Secret(_) => "client secret (AZURE_CLIENT_SECRET)".to_owned(),
+            Self::Certificate(certificate) => format!(
+                "certificate {} (SHA-1 thumbprint {}, expires {})",
+                certificate.path.display(),
+                certificate.sha1_thumbprint,
+                certificate.expires_on()
+            ),
+            Self::FederatedToken(path) => format!("federated token read from {}", path.display()),
+            Self::ManagedIdentity(ManagedIdentity::AppService { endpoint, .. }) => {
+                format!("managed identity, from the platform's IDENTITY_ENDPOINT {endpoint}")
+            }
+            Self::ManagedIdentity(ManagedIdentity::Imds { endpoint }) => {
+                format!("managed identity, from the instance metadata service {endpoint}")
+            }
+        }
+    }
+}
+
+/// Where a managed identity's tokens come from.
+#[derive(Debug, Clone)]
+pub enum ManagedIdentity {
+    /// App Service, Container Apps, Functions: `IDENTITY_ENDPOINT`, asked with the `X-IDENTITY-HEADER` secret.
+    AppService { endpoint: Url, header: SecretString },
+    /// VMs and AKS nodes: the instance metadata service (its host overridable with
+    /// `AZURE_POD_IDENTITY_AUTHORITY_HOST`, as in the Azure SDK).
+    Imds { endpoint: Url },
+}
+
+/// The app's certificate and private key, checked to belong together and to be valid now.
+pub struct ClientCertificate {
+    pub path: PathBuf,
+    key: EncodingKey,
+    /// `x5t#S256`: base64url of the SHA-256 of the certificate, how Entra finds the registered certificate.
+    pub sha256_thumbprint: String,
+    /// The SHA-1 thumbprint in hexadecimal, as the Entra admin center lists uploaded certificates.
+    pub sha1_thumbprint: String,
+    pub not_after: OffsetDateTime,
+}
+
+impl fmt::Debug for ClientCertificate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientCertificate")
+            .field("path", &self.path)
+            .field("sha1_thumbprint", &self.sha1_thumbprint)
+            .field("not_after", &self.not_after)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClientCertificate {
+    /// Reads and checks the PEM file at `path`.
+    ///
+    /// # Errors
+    /// What is wrong with the file and how to fix it, as a sentence that fits after the variable's name.
+    pub fn load(path: &Path) -> Result<Self, String> {
+        let bytes = std::fs::read(path).map_err(|e| {
+            format!(
+                "{} can't be read ({e}); point it at the PEM file that holds the app's certificate and its private key",
+                path.display()
+            )
+        })?;
+        Self::from_pem(path, &bytes, OffsetDateTime::now_utc())
+    }
+
+    fn from_pem(path: &Path, bytes: &[u8], now: OffsetDateTime) -> Result<Self, String> {
+        let shown = path.display();
+        let text = String::from_utf8_lossy(bytes);
+        if !text.contains("-----BEGIN ") {
+            let pfx = bytes.first() == Some(&0x30)
+                || path.extension().is_some_and(|e| e.eq_ignore_ascii_case("pfx") || e.eq_ignore_ascii_case("p12"));
+            return Err(if pfx {
+                format!(
+                    "{shown} is a PFX (PKCS#12) file; meetnow reads PEM. Convert it once with \
+                     `openssl pkcs12 -in app.pfx -out app.pem -nodes` and point AZURE_CLIENT_CERTIFICATE_PATH at \
+                     app.pem (it holds the unencrypted key: give it the same protection as the PFX's password)"
+                )
+            } else {
+                format!("{shown} is not a PEM file; it must hold -----BEGIN CERTIFICATE----- and -----BEGIN PRIVATE KEY----- sections")
+            });
+        }
+        if text.contains("ENCRYPTED PRIVATE KEY") || text.contains("Proc-Type: 4,ENCRYPTED") {
+            return Err(format!(
+                "{shown} holds an encrypted private key, and meetnow has no passphrase to open it. Write the key \
+                 unencrypted once (`openssl pkey -in app.pem -out app-key.pem`, then `cat app.crt app-key.pem > \
+                 app.pem`) and protect the file with its permissions or your secret store instead"
+            ));
+        }
+        let mut certificate = None;
+        let mut key = None;
+        for section in <(SectionKind, Vec<u8>)>::pem_slice_iter(bytes) {
+            let (kind, der) = section.map_err(|e| format!("{shown} is not valid PEM ({e})"))?;
+            match kind {
+                SectionKind::Certificate if certificate.is_none() => certificate = Some(der),
+                SectionKind::PrivateKey | SectionKind::RsaPrivateKey | SectionKind::EcPrivateKey if key.is_none() => {
+                    key = Some((kind, der))
+                }
+                _ => {}
+            }
+        }
+        let certificate = certificate.ok_or_else(|| {
+            format!(
+                "{shown} holds no certificate (-----BEGIN CERTIFICATE-----); put the certificate and its key in one \
+                 file: `cat app.crt app.key > app.pem`"
+            )
+        })?;
+        let (kind, key) = key.ok_or_else(|| {
+            format!(
+                "{shown} holds no private key (-----BEGIN PRIVATE KEY-----); Entra needs the app to sign with the \
+                 certificate's key: `cat app.crt app.key > app.pem`"
+            )
+        })?;
+        let not_rsa = || {
+            format!(
+                "{shown} holds a key that is not RSA; make an RSA certificate for the app \
+                 (`openssl req -x509 -newkey rsa:2048 -nodes -days 365 -subj /CN=meetnow -keyout app.key -out app.crt`)"
+            )
+        };
+        let pkcs1 = match kind {
+            SectionKind::RsaPrivateKey => key,
+            SectionKind::PrivateKey => {
+                let info = pkcs8::PrivateKeyInfo::try_from(key.as_slice())
+                    .map_err(|e| format!("{shown} holds a private key that can't be read ({e})"))?;
+                if info.algorithm.oid != RSA_ENCRYPTION {
+                    return Err(not_rsa());
+                }
+                info.private_key.to_vec()
+            }
+            _ => return Err(not_rsa()),
+        };
+        let key_pair = ring::signature::RsaKeyPair::from_der(&pkcs1)
+            .map_err(|e| format!("{shown} holds an RSA key ring can't use ({e}); make a new 2048-bit or larger key"))?;
+
+        use x509_cert::der::Decode as _;
+        let parsed = x509_cert::Certificate::from_der(&certificate)
+            .map_err(|e| format!("{shown} holds a certificate that can't be read ({e})"))?;
+        let tbs = &parsed.tbs_certificate;
+        let public_key = tbs.subject_public_key_info.subject_public_key.raw_bytes();
+        if tbs.subject_public_key_info.algorithm.oid != RSA_ENCRYPTION {
+            return Err(not_rsa());
+        }
+        if public_key != ring::signature::KeyPair::public_key(&key_pair).as_ref() {
+            return Err(format!(
+                "{shown}: the private key does not belong to the certificate (their public keys differ). Put the \
+                 key that was made with this certificate in the file; `openssl x509 -noout -pubkey -in app.pem` and \
+                 `openssl pkey -pubout -in app.pem` print the same key when they match"
+            ));
+        }
+        let not_after = to_offset(tbs.validity.not_after.to_unix_duration())?;
+        let not_before = to_offset(tbs.validity.not_before.to_unix_duration())?;
+        if not_after <= now {
+            return Err(format!(
+                "{shown}: the certificate expired on {}. Make a new one, upload it to the app registration \
+                 (Certificates & secrets → Certificates → Upload certificate), then point \
+                 AZURE_CLIENT_CERTIFICATE_PATH at it",
+                date(not_after)
+            ));
+        }
+        if not_before > now {
+            return Err(format!(
+                "{shown}: the certificate is not valid before {}; check this host's clock, or use a certificate \
+                 valid today",
+                date(not_before)
+            ));
+        }
+        let sha256 = ring::digest::digest(&ring::digest::SHA256, &certificate);
+        let sha1 = ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, &certificate);
+        Ok(Self {
+            path: path.to_owned(),
+            key: EncodingKey::from_rsa_der(&pkcs1),
+            sha256_thumbprint: base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha256),
+            sha1_thumbprint: sha1.as_ref().iter().map(|b| format!("{b:02X}")).collect(),
+            not_after,
+        })
+    }
+
+    /// The expiry date, e.g. `2027-11-23`.
+    pub fn expires_on(&self) -> String {
+        date(self.not_after)
+    }
+
+    /// How long until the certificate expires (zero once it has).
+    pub fn remaining(&self, now: OffsetDateTime) -> Duration {
+        (self.not_after - now).try_into().unwrap_or(Duration::ZERO)
+    }
+
+    /// A client assertion for one token request at `audience` (the token endpoint): a JWT whose `iss` and
+    /// `sub` are the client id, with a fresh `jti`, valid for ten minutes, signed with the key (RS256), and
+    /// naming the certificate by its SHA-256 thumbprint.
+    ///
+    /// # Errors
+    /// Signing failed (ring refused the key; it was checked at load, so this is not expected).
+    pub fn assertion(&self, audience: &str, client_id: &str) -> Result<String, jsonwebtoken::errors::Error> {
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        let mut header = Header::new(Algorithm::RS256);
+        header.x5t_s256 = Some(self.sha256_thumbprint.clone());
+        let claims = serde_json::json!({
+            "aud": audience,
+            "iss": client_id,
+            "sub": client_id,
+            "jti": uuid::Builder::from_random_bytes(rand::random()).into_uuid().to_string(),
+            "nbf": now,
+            "iat": now,
+            "exp": now + ASSERTION_LIFETIME.as_secs() as i64,
+        });
+        jsonwebtoken::encode(&header, &claims, &self.key)
+    }
+}
+
+/// rsaEncryption, the algorithm of every RSA key and RSA certificate (RFC 8017).
+const RSA_ENCRYPTION: pkcs8::ObjectIdentifier = pkcs8::ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
+
+fn to_offset(since_epoch: Duration) -> Result<OffsetDateTime, String> {
+    i64::try_from(since_epoch.as_secs())
+        .ok()
+        .and_then(|s| OffsetDateTime::from_unix_timestamp(s).ok())
+        .ok_or_else(|| "the certificate's validity dates are out of range".to_owned())
+}
+
+fn date(at: OffsetDateTime) -> String {
+    let date = at.date();
+    format!("{}-{:02}-{:02}", date.year(), u8::from(date.month()), date.day())
+}
+
+/// Reads the federated token for one sign-in (it is rotated on disk, so never cached).
+///
+/// # Errors
+/// A sentence naming the file and what to check, when it can't be read or is empty.
+pub async fn read_federated_token(path: &Path) -> Result<SecretString, String> {
+    let shown = path.display();
+    let token = tokio::fs::read_to_string(path).await.map_err(|e| {
+        format!(
+            "AZURE_FEDERATED_TOKEN_FILE {shown} can't be read ({e}). On Kubernetes, the pod's service account \
+             must carry the workload identity annotation and the pod the azure.workload.identity/use label, so \
+             the token is mounted there"
+        )
+    })?;
+    let token = token.trim();
+    if token.is_empty() {
+        return Err(format!(
+            "AZURE_FEDERATED_TOKEN_FILE {shown} is empty; it must hold the token your platform issues \
+             (Kubernetes writes it to the projected service account token volume)"
+        ));
+    }
+    Ok(SecretString::new(token.to_owned()))
+}
