@@ -280,6 +280,9 @@ fn discord_token_fix(error: &serenity::Error) -> String {
              Token and paste the new token."
                 .to_owned()
         }
+        serenity::Error::Http(HttpError::Request(e)) if crate::graph::is_untrusted_certificate(e) => {
+            crate::graph::untrusted_certificate_message(e.url().and_then(|u| u.host_str()).unwrap_or("Discord"))
+        }
         other => format!("could not reach Discord to check the token: {other}"),
     }
 }

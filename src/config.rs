@@ -47,6 +47,9 @@ pub struct Config {
     pub metrics_addr: Option<std::net::SocketAddr>,
     /// `MEETNOW_AUTO_CHANNELS`: channels and threads whose names match get their bridge when created.
     pub auto_channels: ChannelPatterns,
+    /// `SSL_CERT_FILE`: extra CA certificates (a company's), checked to hold at least one. The TLS stack
+    /// reads the variable itself; this is for the check and the messages.
+    pub ca_file: Option<std::path::PathBuf>,
 }
 
 /// Channel name patterns with `*` wildcards (`inc-*,sev1-*`), matched without regard to case.
@@ -232,6 +235,7 @@ impl Config {
             log_filter: parse_log_filter(get("RUST_LOG").unwrap_or_else(|| "info,serenity=warn".into()))?,
             metrics_addr: get("METRICS_ADDR").map(|v| parse_metrics_addr(&v)).transpose()?,
             auto_channels,
+            ca_file: get("SSL_CERT_FILE").map(|v| parse_ca_file(&v)).transpose()?,
         })
     }
 

@@ -362,3 +362,26 @@ pub(super) fn parse_auto_channels(value: &str) -> Result<ChannelPatterns, Config
     }
     Ok(ChannelPatterns(patterns))
 }
+
+/// `SSL_CERT_FILE` must name a readable PEM file with at least one certificate; otherwise the TLS stack would
+/// silently trust nothing extra, and every HTTPS call through the company's proxy would fail later.
+pub(super) fn parse_ca_file(value: &str) -> Result<std::path::PathBuf, ConfigError> {
+    use rustls_pki_types::pem::PemObject as _;
+    let bytes = std::fs::read(value).map_err(|e| {
+        ConfigError::new(
+            "SSL_CERT_FILE",
+            format!("{value} can't be read ({e}); point it at your CA's certificate (PEM)"),
+        )
+    })?;
+    let certificates = rustls_pki_types::CertificateDer::pem_slice_iter(&bytes).filter(Result::is_ok).count();
+    if certificates == 0 {
+        return Err(ConfigError::new(
+            "SSL_CERT_FILE",
+            format!(
+                "{value} holds no PEM certificate (-----BEGIN CERTIFICATE-----); a DER file converts with \
+                 `openssl x509 -inform der -in ca.cer -out ca.pem`"
+            ),
+        ));
+    }
+    Ok(value.into())
+}

@@ -386,12 +386,16 @@ fn first_line(text: &str) -> String {
 pub(crate) fn is_untrusted_certificate(error: &(dyn std::error::Error + 'static)) -> bool {
     let mut source = Some(error);
     while let Some(cause) = source {
-        // An io::Error's `source` skips the error it wraps, which is where hyper puts rustls's.
+        // The rustls error sits inside an io::Error inside a box, and both skip it in `source()`; so the
+        // type is tried where it can be reached, and rustls's own wording where it can't.
         let wrapped = cause.downcast_ref::<std::io::Error>().and_then(std::io::Error::get_ref);
         let is_certificate = |e: &(dyn std::error::Error + 'static)| {
             matches!(e.downcast_ref::<rustls::Error>(), Some(rustls::Error::InvalidCertificate(_)))
         };
-        if is_certificate(cause) || wrapped.is_some_and(|inner| is_certificate(inner)) {
+        if is_certificate(cause)
+            || wrapped.is_some_and(|inner| is_certificate(inner))
+            || cause.to_string().starts_with("invalid peer certificate")
+        {
             return true;
         }
         source = cause.source();

@@ -96,6 +96,9 @@ pub enum GraphError {
     /// 429 that lasted longer than the time budget.
     #[error("throttled (retry after {retry_after:?}): {last}")]
     Throttled { retry_after: Option<Duration>, last: String },
+    /// The TLS handshake with Graph failed: its certificate is not signed by a CA this host trusts.
+    #[error("the certificate of {host} is not trusted: {detail}")]
+    UntrustedCertificate { host: String, detail: String },
     /// 5xx, connection failures and timeouts that lasted longer than the time budget.
     #[error("graph unavailable: {detail}")]
     Unavailable { detail: String },
@@ -131,6 +134,7 @@ impl GraphError {
             Self::OrganizerNotFound { .. } => "organizer_not_found",
             Self::Unauthorized(_) => "unauthorized",
             Self::Throttled { .. } => "throttled",
+            Self::UntrustedCertificate { .. } => "untrusted_certificate",
             Self::Unavailable { .. } => "unavailable",
             Self::Refused(_) => "refused",
             Self::UnexpectedResponse { .. } => "unexpected_response",
@@ -180,6 +184,7 @@ impl GraphError {
                 let wait = retry_after.map_or(30, |d| d.as_secs().max(1));
                 format!("Teams is throttling meeting requests right now. Try again in {wait} seconds.")
             }
+            Self::UntrustedCertificate { host, .. } => untrusted_certificate_message(host),
             Self::Unavailable { .. } => "Microsoft Teams (Graph) is not answering right now, so no meeting was \
                  created. Try again in a minute; `meetnow create` works from a terminal too."
                 .to_owned(),

@@ -20,6 +20,8 @@ mod error;
 mod retry;
 mod wire;
 
+pub(crate) use auth::is_untrusted_certificate;
+pub(crate) use error::untrusted_certificate_message;
 pub use error::{ApiError, GraphError, TokenError, ATTENDANCE_ROLE};
 pub use retry::{RetryPolicy, MAX_RETRY_AFTER};
 pub use wire::MeetingShapeError;

@@ -145,6 +145,10 @@ impl GraphClient {
                         (GraphError::Token(TokenError::Unavailable { detail }), None)
                     }
                     Err(Attempt::Token(other)) => return Err(other.into()),
+                    // Trust does not change by asking again: the fix is the host's CA store.
+                    Err(Attempt::Untrusted { host, detail }) => {
+                        return Err(GraphError::UntrustedCertificate { host, detail })
+                    }
                     Err(Attempt::Transport { detail, delivered }) => {
                         let failure = GraphError::Unavailable { detail };
                         if delivered && repeat == Repeat::OnlyIfNotDelivered {
@@ -255,6 +259,10 @@ impl GraphClient {
         }
         let response = request.send().await.map_err(|e| {
             self.inner.metrics.graph_request(sent.elapsed(), None);
+            if auth::is_untrusted_certificate(&e) {
+                let host = e.url().and_then(|u| u.host_str()).unwrap_or("Graph").to_owned();
+                return Attempt::Untrusted { host, detail: describe_transport_error(&e) };
+            }
             Attempt::Transport {
                 // Connection errors happen before anything was sent; anything else may have reached Graph.
                 delivered: !e.is_connect(),
@@ -294,6 +302,11 @@ impl GraphClient {
 /// Why one attempt produced no HTTP answer.
 pub(super) enum Attempt {
     Token(TokenError),
+    /// The TLS handshake failed on a certificate this host does not trust.
+    Untrusted {
+        host: String,
+        detail: String,
+    },
     /// `delivered`: the request may have reached Graph (timeout, reset), so a POST may have taken effect.
     Transport {
         detail: String,

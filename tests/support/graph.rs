@@ -20,6 +20,7 @@ use axum::{Form, Router};
 use base64::Engine as _;
 use serde_json::{json, Value};
 
+use super::net::{Connections, Transport};
 use super::schema;
 
 pub mod attendance;
@@ -150,6 +151,8 @@ pub struct GraphStandIn {
     pub url: String,
     inner: Arc<Mutex<Inner>>,
     changed: Arc<tokio::sync::Notify>,
+    /// TCP connections and TLS handshakes it took.
+    pub connections: Arc<Connections>,
 }
 
 #[derive(Clone)]
@@ -161,8 +164,13 @@ struct AppState {
 
 impl GraphStandIn {
     pub async fn start() -> Self {
+        Self::start_on(&Transport::Plain).await
+    }
+
+    /// Served over `transport` (e.g. HTTPS from the test CA, with HTTP/2).
+    pub async fn start_on(transport: &Transport) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
+        let url = format!("{}://{}", transport.scheme(), listener.local_addr().unwrap());
         let inner = Arc::new(Mutex::new(Inner {
             base_url: url.clone(),
             tokens: HashSet::new(),
@@ -199,8 +207,8 @@ impl GraphStandIn {
             )
             .route("/v1.0/users/{organizer}/onlineMeetings/{action}", post(create_or_get).patch(patch_meeting))
             .with_state(state);
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        Self { url, inner, changed }
+        let connections = super::net::serve(listener, app, transport);
+        Self { url, inner, changed, connections }
     }
 
     /// Waits until `check` returns `Some`, re-checking after every request the stand-in answers. Panics after 30 s.

@@ -6,6 +6,7 @@ pub mod bot;
 pub mod discord;
 pub mod graph;
 pub mod interactions;
+pub mod net;
 // Integration tests only: examples have no `CARGO_BIN_EXE_meetnow`.
 #[cfg(test)]
 pub mod process;

@@ -27,6 +27,8 @@ use serde_json::{json, Value};
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, Notify};
 
+use super::net::Transport;
+
 use super::schema;
 
 mod gateway;
@@ -233,6 +235,8 @@ pub struct DiscordStandIn {
     pub gateway_url: String,
     pub(super) inner: Arc<Mutex<Inner>>,
     pub(super) changed: Arc<Notify>,
+    /// TCP connections and TLS handshakes its REST side took.
+    pub connections: Arc<super::net::Connections>,
 }
 
 #[derive(Clone)]
@@ -244,9 +248,14 @@ struct App {
 
 impl DiscordStandIn {
     pub async fn start() -> Self {
+        Self::start_on(&Transport::Plain).await
+    }
+
+    /// REST served over `transport` (the gateway stays `ws://`: serenity's websocket trusts only public roots).
+    pub async fn start_on(transport: &Transport) -> Self {
         let rest = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let ws = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", rest.local_addr().unwrap());
+        let url = format!("{}://{}", transport.scheme(), rest.local_addr().unwrap());
         let gateway_url = format!("ws://{}", ws.local_addr().unwrap());
         let inner = Arc::new(Mutex::new(Inner {
             registrations: Vec::new(),
@@ -293,9 +302,9 @@ impl DiscordStandIn {
             .route("/api/v10/channels/{channel}/pins/{message}", put(pin).delete(unpin))
             .route("/api/v10/channels/{channel}/messages/pins/{message}", put(pin).delete(unpin))
             .with_state(app.clone());
-        tokio::spawn(async move { axum::serve(rest, router).await.unwrap() });
+        let connections = super::net::serve(rest, router, transport);
         tokio::spawn(accept_gateway(ws, app));
-        Self { url, gateway_url, inner, changed }
+        Self { url, gateway_url, inner, changed, connections }
     }
 
     /// The Discord variables of a deployment pointed at this stand-in (guild registration).
