@@ -5,7 +5,17 @@
 //! cargo run --release --example loadtest -- --commands 2000 --same-channel
 //! cargo run --release --example loadtest -- --commands 200 --rate 100      # arrivals spread over 2 s
 //! cargo run --release --example loadtest -- --baseline /path/to/older/loadtest --rounds 3
+//! cargo run --release --example loadtest -- --tls --rtt-ms 40 --commands 200           # HTTP/2 over TLS
+//! cargo run --release --example loadtest -- --tls --http1 --rtt-ms 40 --commands 200   # HTTP/1.1 over TLS
+//! cargo run --release --example loadtest -- --tls --rtt-ms 40 --quiet-s 95 --rounds 3 # first command after quiet
 //! ```
+//!
+//! `--tls` serves the stand-ins over HTTPS from a test CA the bot trusts through `SSL_CERT_FILE`; `--rtt-ms`
+//! puts a relay in front of Graph/Entra and Discord REST that delays every segment by half of it each way (the
+//! gateway is not delayed: no bot can avoid its latency, and it is the same for every variant). `--quiet-s S`
+//! measures instead the announcement of a command sent S seconds after the last one against one sent a second
+//! after the last one; `--old-pool` runs the bot with the HTTP client as it was before keep-alive and HTTP/2
+//! (HTTP/1.1, idle connections closed after 90 s), for the side-by-side.
 //!
 //! It dispatches N `/meetnow` over the gateway (one channel each, or all in one channel), and for every
 //! interaction takes the stand-ins' own clocks: dispatch → acknowledgement (the defer's arrival), dispatch →
@@ -55,6 +65,25 @@ struct Args {
     /// Commands per second; without it, all at once.
     #[arg(long)]
     rate: Option<f64>,
+    /// Serve the stand-ins over HTTPS (HTTP/2 offered), trusted through SSL_CERT_FILE.
+    #[arg(long)]
+    tls: bool,
+    /// With --tls: offer only HTTP/1.1.
+    #[arg(long, requires = "tls")]
+    http1: bool,
+    /// Round-trip time added between the bot and Graph/Entra and Discord REST.
+    #[arg(long = "rtt-ms", value_name = "MS", value_parser = millis)]
+    rtt: Option<Duration>,
+    /// Measure the first command after this many seconds of quiet against one on a warm bot.
+    #[arg(long = "quiet-s", value_name = "S", value_parser = seconds)]
+    quiet: Option<Duration>,
+    /// The bot uses the HTTP client as it was before keep-alive and HTTP/2.
+    #[arg(long)]
+    old_pool: bool,
+}
+
+fn seconds(value: &str) -> Result<Duration, std::num::ParseIntError> {
+    value.parse().map(Duration::from_secs)
 }
 
 fn millis(value: &str) -> Result<Duration, std::num::ParseIntError> {
@@ -83,7 +112,20 @@ fn bot_process() -> ExitCode {
     meetnow::telemetry::init(config.log_format, &config.log_filter);
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     runtime.block_on(async {
-        let http = meetnow::http_client().expect("TLS");
+        let http = if std::env::var_os("LOADTEST_OLD_POOL").is_some() {
+            // The client before keep-alive and HTTP/2, for the side-by-side.
+            reqwest::Client::builder()
+                .user_agent("meetnow-loadtest-old-pool")
+                .connect_timeout(Duration::from_secs(5))
+                .timeout(Duration::from_secs(30))
+                .tcp_nodelay(true)
+                .pool_idle_timeout(Duration::from_secs(90))
+                .http1_only()
+                .build()
+                .expect("TLS")
+        } else {
+            meetnow::http_client().expect("TLS")
+        };
         let stop = async {
             let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("signal");
             term.recv().await;
@@ -122,10 +164,38 @@ async fn benchmark(args: Args) -> ExitCode {
         args.discord_latency.as_millis(),
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
+    println!(
+        "  network: {}{}",
+        match (args.tls, args.http1) {
+            (false, _) => "cleartext HTTP/1.1",
+            (true, false) => "TLS, HTTP/2 offered",
+            (true, true) => "TLS, HTTP/1.1 only",
+        },
+        args.rtt.map_or_else(String::new, |rtt| format!(
+            ", {} ms round trip to Graph/Entra and Discord REST",
+            rtt.as_millis()
+        ))
+    );
     let mut lost = 0;
     for (label, report) in &runs {
         report.print_table(label);
         lost += report.lost;
+    }
+    if args.quiet.is_some() {
+        println!();
+        for label in ["baseline", "current"] {
+            let of = |pick: fn(&Report) -> f64| {
+                let mut values: Vec<f64> = runs.iter().filter(|(l, _)| l == label).map(|(_, r)| pick(r)).collect();
+                values.sort_by(f64::total_cmp);
+                values.get(values.len() / 2).copied()
+            };
+            if let (Some(warm), Some(quiet)) = (of(|r| r.warm_ms[0]), of(|r| r.quiet_ms[0])) {
+                println!(
+                    "[{label}] medians over rounds: warm {warm:.1} ms, after quiet {quiet:.1} ms, ratio {:.2}",
+                    quiet / warm
+                );
+            }
+        }
     }
     for (label, report) in &runs {
         println!("{}", report.json(label, &args));
@@ -154,10 +224,55 @@ struct Report {
     peak_rss_kb: u64,
     bot_cpu: Duration,
     harness_cpu: Duration,
+    /// `--quiet-s`: announcement of a command a second after the last one, and after the quiet.
+    warm_ms: Vec<f64>,
+    quiet_ms: Vec<f64>,
+    /// TLS connections each stand-in accepted over the whole run (start-up included).
+    graph_connections: u64,
+    discord_connections: u64,
+}
+
+/// The stand-ins as `args` asks (HTTPS, HTTP/1.1 only, behind a delaying relay), and the bot's variables.
+async fn stand_ins(
+    args: &Args,
+    ca_dir: &std::path::Path,
+) -> (support::graph::GraphStandIn, support::discord::DiscordStandIn, Vec<(&'static str, String)>) {
+    use support::net::{DelayRelay, TestCa, Transport};
+    let transport = match (args.tls, args.http1) {
+        (false, _) => Transport::Plain,
+        (true, false) => Transport::tls(),
+        (true, true) => Transport::tls_http1(),
+    };
+    let graph = support::graph::GraphStandIn::start_on(&transport).await;
+    let discord = support::discord::DiscordStandIn::start_on(&transport).await;
+    let (mut graph_url, mut discord_url) = (graph.url.clone(), discord.url.clone());
+    if let Some(rtt) = args.rtt {
+        let addr = |url: &str| url.split_once("://").unwrap().1.parse().unwrap();
+        let graph_relay = DelayRelay::start(addr(&graph.url), rtt / 2).await;
+        let discord_relay = DelayRelay::start(addr(&discord.url), rtt / 2).await;
+        (graph_url, discord_url) = (graph_relay.url(&graph.url), discord_relay.url(&discord.url));
+        graph.set_public_url(&graph_url);
+    }
+    let mut vars: Vec<(&'static str, String)> = graph.env().into_iter().chain(discord.env()).collect();
+    for (name, value) in &mut vars {
+        match *name {
+            "AZURE_AUTHORITY_HOST" | "GRAPH_ENDPOINT" => *value = graph_url.clone(),
+            "DISCORD_API_URL" => *value = discord_url.clone(),
+            _ => {}
+        }
+    }
+    if args.tls {
+        vars.push(("SSL_CERT_FILE", TestCa::shared().write(ca_dir).display().to_string()));
+    }
+    if args.old_pool {
+        vars.push(("LOADTEST_OLD_POOL", "1".into()));
+    }
+    (graph, discord, vars)
 }
 
 async fn run_once(args: &Args, bot: &PathBuf) -> Report {
-    let (graph, discord, mut vars) = support::stand_ins().await;
+    let ca_dir = tempfile::tempdir().expect("temporary directory");
+    let (graph, discord, mut vars) = stand_ins(args, ca_dir.path()).await;
     vars.push(("RUST_LOG", "error".into()));
     let mut child = tokio::process::Command::new(bot)
         .arg("--bot")
@@ -176,6 +291,13 @@ async fn run_once(args: &Args, bot: &PathBuf) -> Report {
     tokio::time::sleep(Duration::from_secs(1)).await;
     let idle_rss_kb = proc_status_kb(pid, "VmRSS:");
     let token_requests_at_start = graph.token_requests();
+    if let Some(quiet) = args.quiet {
+        let report = quiet_and_warm(&discord, &graph, quiet, idle_rss_kb).await;
+        // SAFETY: kill(2) on the child we spawned, with a valid signal number.
+        unsafe { libc::kill(pid as libc::pid_t, libc::SIGTERM) };
+        let _ = tokio::time::timeout(Duration::from_secs(15), child.wait()).await;
+        return report;
+    }
 
     graph.set_latency(args.graph_latency);
     discord.set_latency(args.discord_latency);
@@ -246,6 +368,8 @@ async fn run_once(args: &Args, bot: &PathBuf) -> Report {
 
     let records: HashMap<String, _> = discord.interactions().into_iter().map(|r| (r.token.clone(), r)).collect();
     let mut report = Report {
+        graph_connections: support::net::Connections::get(&graph.connections.handshakes),
+        discord_connections: support::net::Connections::get(&discord.connections.handshakes),
         commands: args.commands,
         elapsed,
         idle_rss_kb,
@@ -286,6 +410,39 @@ async fn run_once(args: &Args, bot: &PathBuf) -> Report {
     report.graph_per_new = ratio(new);
     report.graph_per_reused = ratio(reused);
     report
+}
+
+/// One command to warm up, one a second later (warm), one after `quiet` (cold, if the bot let its connections
+/// go): the announcement times of the last two.
+async fn quiet_and_warm(
+    discord: &support::discord::DiscordStandIn,
+    graph: &support::graph::GraphStandIn,
+    quiet: Duration,
+    idle_rss_kb: u64,
+) -> Report {
+    let mut channel = 6_000_000_000_000_000_000u64;
+    let mut announce = || {
+        channel += 1;
+        let invocation = Invocation::in_channel(channel);
+        async move {
+            let token = discord.invoke(invocation).await;
+            discord.settled(&token).await.announced_after.map(ms).unwrap_or(f64::NAN)
+        }
+    };
+    announce().await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let warm = announce().await;
+    tokio::time::sleep(quiet).await;
+    let after_quiet = announce().await;
+    Report {
+        commands: 3,
+        warm_ms: vec![warm],
+        quiet_ms: vec![after_quiet],
+        idle_rss_kb,
+        graph_connections: support::net::Connections::get(&graph.connections.handshakes),
+        discord_connections: support::net::Connections::get(&discord.connections.handshakes),
+        ..Report::default()
+    }
 }
 
 /// How much of `[from, to]` the intervals cover (their union, clipped).
@@ -353,6 +510,18 @@ fn summary(values: &[f64]) -> [f64; 4] {
 impl Report {
     fn print_table(&self, label: &str) {
         println!();
+        if !self.warm_ms.is_empty() {
+            println!(
+                "[{label}] announcement 1 s after the last command {:.1} ms; after the quiet {:.1} ms (ratio {:.2}); \
+                 TLS connections opened: Graph/Entra {}, Discord {}",
+                self.warm_ms[0],
+                self.quiet_ms[0],
+                self.quiet_ms[0] / self.warm_ms[0],
+                self.graph_connections,
+                self.discord_connections
+            );
+            return;
+        }
         println!("[{label}]                     p50        p90        p99        max");
         for (name, values) in [
             ("acknowledgement", &self.ack_ms),
@@ -372,6 +541,12 @@ impl Report {
             "  token requests {} ({} after start-up); Graph requests per command: new bridge {:.2}, reused {:.2}",
             self.token_requests, self.token_requests_after_start, self.graph_per_new, self.graph_per_reused
         );
+        if self.graph_connections + self.discord_connections > 0 {
+            println!(
+                "  TLS connections opened: Graph/Entra {}, Discord REST {}",
+                self.graph_connections, self.discord_connections
+            );
+        }
         println!(
             "  bot memory: idle {:.1} MB, peak {:.1} MB; CPU: bot {:.0} ms ({:.2} ms per command), stand-ins and load generator {:.0} ms",
             self.idle_rss_kb as f64 / 1024.0,
@@ -398,6 +573,10 @@ impl Report {
             "graph_requests_per_new": self.graph_per_new, "graph_requests_per_reused": self.graph_per_reused,
             "idle_rss_kb": self.idle_rss_kb, "peak_rss_kb": self.peak_rss_kb,
             "bot_cpu_ms": ms(self.bot_cpu), "harness_cpu_ms": ms(self.harness_cpu),
+            "tls": args.tls, "http1_only": args.http1, "rtt_ms": args.rtt.map(|d| d.as_millis() as u64),
+            "old_pool": args.old_pool, "quiet_s": args.quiet.map(|d| d.as_secs()),
+            "warm_ms": self.warm_ms.first(), "after_quiet_ms": self.quiet_ms.first(),
+            "graph_connections": self.graph_connections, "discord_connections": self.discord_connections,
         })
         .to_string()
     }

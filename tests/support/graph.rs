@@ -245,6 +245,11 @@ impl GraphStandIn {
     pub fn set_shape(&self, shape: Shape) {
         self.with(|s| s.shape = shape);
     }
+    /// The URL clients reach it at, when that is not its own (a relay in front of it): token audiences and
+    /// scopes are checked against this.
+    pub fn set_public_url(&self, url: &str) {
+        self.with(|s| s.base_url = url.to_owned());
+    }
     /// The `expires_in` tokens are issued with (Entra's is 3599).
     pub fn set_expires_in(&self, seconds: u64) {
         self.with(|s| s.expires_in = seconds);

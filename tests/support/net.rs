@@ -109,11 +109,18 @@ pub struct Connections {
     pub http2: AtomicU64,
     /// TLS handshakes the client broke off (it did not trust the certificate).
     pub refused: AtomicU64,
+    /// Notified after every handshake, completed or refused.
+    changed: tokio::sync::Notify,
 }
 
 impl Connections {
     pub fn get(counter: &AtomicU64) -> u64 {
         counter.load(Ordering::SeqCst)
+    }
+
+    /// Waits until `check` holds of the counts (the server notices a handshake after the client does).
+    pub async fn wait_for(&self, what: &str, check: impl Fn(&Connections) -> bool) {
+        super::wait_until(&self.changed, Duration::from_secs(10), what, || check(self).then_some(())).await
     }
 }
 
@@ -136,12 +143,14 @@ pub fn serve(listener: TcpListener, router: Router, transport: &Transport) -> Ar
                     tokio::spawn(async move {
                         let Ok(tls) = acceptor.accept(tcp).await else {
                             counts.refused.fetch_add(1, Ordering::SeqCst);
+                            counts.changed.notify_waiters();
                             return;
                         };
-                        counts.handshakes.fetch_add(1, Ordering::SeqCst);
                         if tls.get_ref().1.alpn_protocol() == Some(b"h2") {
                             counts.http2.fetch_add(1, Ordering::SeqCst);
                         }
+                        counts.handshakes.fetch_add(1, Ordering::SeqCst);
+                        counts.changed.notify_waiters();
                         let service = TowerToHyperService::new(router);
                         let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
                             .serve_connection_with_upgrades(TokioIo::new(tls), service)
