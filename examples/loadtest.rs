@@ -224,6 +224,10 @@ struct Report {
     peak_rss_kb: u64,
     bot_cpu: Duration,
     harness_cpu: Duration,
+    /// Idle resident memory from the binary's pages and from allocations, and allocations after the burst.
+    idle_file_kb: u64,
+    idle_anon_kb: u64,
+    after_anon_kb: u64,
     /// `--quiet-s`: announcement of a command a second after the last one, and after the quiet.
     warm_ms: Vec<f64>,
     quiet_ms: Vec<f64>,
@@ -290,6 +294,9 @@ async fn run_once(args: &Args, bot: &PathBuf) -> Report {
     // Idle: connected, registered, token fetched, nothing to do.
     tokio::time::sleep(Duration::from_secs(1)).await;
     let idle_rss_kb = proc_status_kb(pid, "VmRSS:");
+    // Where idle memory is: the program's own pages (code, read from the binary) against allocations.
+    let idle_file_kb = proc_status_kb(pid, "RssFile:");
+    let idle_anon_kb = proc_status_kb(pid, "RssAnon:");
     let token_requests_at_start = graph.token_requests();
     if let Some(quiet) = args.quiet {
         let report = quiet_and_warm(&discord, &graph, quiet, idle_rss_kb).await;
@@ -333,6 +340,7 @@ async fn run_once(args: &Args, bot: &PathBuf) -> Report {
     .await;
     let elapsed = started.elapsed();
     let peak_rss_kb = proc_status_kb(pid, "VmHWM:");
+    let after_anon_kb = proc_status_kb(pid, "RssAnon:");
     let bot_cpu = cpu_time(pid).saturating_sub(bot_cpu_before);
     let harness_cpu = cpu_time(std::process::id()).saturating_sub(harness_cpu_before);
     // SAFETY: kill(2) on the child we spawned, with a valid signal number.
@@ -368,6 +376,9 @@ async fn run_once(args: &Args, bot: &PathBuf) -> Report {
 
     let records: HashMap<String, _> = discord.interactions().into_iter().map(|r| (r.token.clone(), r)).collect();
     let mut report = Report {
+        idle_file_kb,
+        idle_anon_kb,
+        after_anon_kb,
         graph_connections: support::net::Connections::get(&graph.connections.handshakes),
         discord_connections: support::net::Connections::get(&discord.connections.handshakes),
         commands: args.commands,
@@ -555,6 +566,12 @@ impl Report {
             ms(self.bot_cpu) / self.commands as f64,
             ms(self.harness_cpu)
         );
+        println!(
+            "  idle memory: {:.1} MB the program's pages, {:.1} MB allocated; allocated after the burst {:.1} MB",
+            self.idle_file_kb as f64 / 1024.0,
+            self.idle_anon_kb as f64 / 1024.0,
+            self.after_anon_kb as f64 / 1024.0
+        );
     }
 
     fn json(&self, label: &str, args: &Args) -> String {
@@ -572,6 +589,7 @@ impl Report {
             "token_requests": self.token_requests, "token_requests_after_start": self.token_requests_after_start,
             "graph_requests_per_new": self.graph_per_new, "graph_requests_per_reused": self.graph_per_reused,
             "idle_rss_kb": self.idle_rss_kb, "peak_rss_kb": self.peak_rss_kb,
+            "idle_file_kb": self.idle_file_kb, "idle_anon_kb": self.idle_anon_kb, "after_anon_kb": self.after_anon_kb,
             "bot_cpu_ms": ms(self.bot_cpu), "harness_cpu_ms": ms(self.harness_cpu),
             "tls": args.tls, "http1_only": args.http1, "rtt_ms": args.rtt.map(|d| d.as_millis() as u64),
             "old_pool": args.old_pool, "quiet_s": args.quiet.map(|d| d.as_secs()),

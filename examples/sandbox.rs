@@ -9,6 +9,7 @@
 //!
 //! ```text
 //! cargo run --example sandbox
+//! cargo run --example sandbox -- --tls   # the stand-ins over HTTPS (HTTP/2) from a CA the bot is told to trust
 //! ```
 //! Exits 1 if anything the bot sent would have been rejected by Discord or Graph.
 
@@ -22,9 +23,26 @@ use support::discord::Invocation;
 
 const CHANNEL: u64 = 1_310_000_000_000_002_041;
 
-#[tokio::main]
-async fn main() -> ExitCode {
-    let (graph, discord, mut vars) = support::stand_ins().await;
+fn main() -> ExitCode {
+    let tls = std::env::args().any(|arg| arg == "--tls");
+    let ca_dir = tempfile::tempdir().expect("temporary directory");
+    let ca_file = tls.then(|| support::net::TestCa::shared().write(ca_dir.path()));
+    if let Some(file) = &ca_file {
+        // As a company sets it for a CA of its own; before any thread exists, so nothing reads it meanwhile.
+        std::env::set_var("SSL_CERT_FILE", file);
+    }
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    runtime.block_on(sandbox(ca_file))
+}
+
+async fn sandbox(ca_file: Option<std::path::PathBuf>) -> ExitCode {
+    let transport = if ca_file.is_some() { support::net::Transport::tls() } else { support::net::Transport::Plain };
+    let graph = support::graph::GraphStandIn::start_on(&transport).await;
+    let discord = support::discord::DiscordStandIn::start_on(&transport).await;
+    let mut vars: Vec<(&'static str, String)> = graph.env().into_iter().chain(discord.env()).collect();
+    if let Some(file) = &ca_file {
+        vars.push(("SSL_CERT_FILE", file.display().to_string()));
+    }
     vars.push(("RUST_LOG", "warn".into()));
     vars.push(("MEETNOW_AUTO_CHANNELS", "inc-*".into()));
     println!("Local Discord stand-in: {} (gateway {})", discord.url, discord.gateway_url);

@@ -6,10 +6,11 @@ mod support;
 
 use std::process::Output;
 use std::sync::atomic::Ordering;
+use std::time::Duration;
 
 use support::discord::{DiscordStandIn, Invocation};
 use support::graph::GraphStandIn;
-use support::net::{ConnectProxy, TestCa, Transport};
+use support::net::{ConnectProxy, DelayRelay, TestCa, Transport};
 use support::process::{command, BotProcess};
 
 fn text(out: &Output) -> String {
@@ -129,4 +130,24 @@ async fn the_running_bot_keeps_one_connection_per_host_over_tls() {
     );
     let (status, output) = bot.terminate().await;
     assert!(status.success(), "{output}");
+}
+
+#[tokio::test]
+async fn tls_across_a_long_link_still_takes_one_connection() {
+    let graph = GraphStandIn::start_on(&Transport::tls()).await;
+    let relay =
+        DelayRelay::start(graph.url.split_once("://").unwrap().1.parse().unwrap(), Duration::from_millis(20)).await;
+    let far = relay.url(&graph.url);
+    graph.set_public_url(&far);
+    let dir = tempfile::tempdir().unwrap();
+    let mut vars = trusting(&graph.env(), &TestCa::shared().write(dir.path()));
+    for (name, value) in &mut vars {
+        if *name == "AZURE_AUTHORITY_HOST" || *name == "GRAPH_ENDPOINT" {
+            *value = far.clone();
+        }
+    }
+    let out = command(&["create", "--key", "inc-far", "--json"], &vars, None).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(graph.connections.handshakes.load(Ordering::SeqCst), 1, "sign-in and Graph over one HTTP/2 connection");
+    assert_eq!(graph.connections.http2.load(Ordering::SeqCst), 1);
 }
