@@ -7,15 +7,15 @@
 //! cargo run --release --example loadtest -- --baseline /path/to/older/loadtest --rounds 3
 //! cargo run --release --example loadtest -- --tls --rtt-ms 40 --commands 200           # HTTP/2 over TLS
 //! cargo run --release --example loadtest -- --tls --http1 --rtt-ms 40 --commands 200   # HTTP/1.1 over TLS
-//! cargo run --release --example loadtest -- --tls --rtt-ms 40 --quiet-s 95 --rounds 3 # first command after quiet
+//! cargo run --release --example loadtest -- --tls --rtt-ms 40 --quiet-s 95 --rounds 3 --old-pool  # after quiet
 //! ```
 //!
 //! `--tls` serves the stand-ins over HTTPS from a test CA the bot trusts through `SSL_CERT_FILE`; `--rtt-ms`
 //! puts a relay in front of Graph/Entra and Discord REST that delays every segment by half of it each way (the
 //! gateway is not delayed: no bot can avoid its latency, and it is the same for every variant). `--quiet-s S`
 //! measures instead the announcement of a command sent S seconds after the last one against one sent a second
-//! after the last one; `--old-pool` runs the bot with the HTTP client as it was before keep-alive and HTTP/2
-//! (HTTP/1.1, idle connections closed after 90 s), for the side-by-side.
+//! after the last one; `--old-pool` adds, in every round, the bot with the HTTP client as it was before
+//! keep-alive and HTTP/2 (HTTP/1.1, idle connections closed after 90 s), for the side-by-side.
 //!
 //! It dispatches N `/meetnow` over the gateway (one channel each, or all in one channel), and for every
 //! interaction takes the stand-ins' own clocks: dispatch → acknowledgement (the defer's arrival), dispatch →
@@ -62,6 +62,10 @@ struct Args {
     /// Another build of this benchmark to run as the baseline.
     #[arg(long, value_name = "PATH")]
     baseline: Option<PathBuf>,
+    /// Measure this `meetnow` binary (started as `meetnow run`) instead of this example's own copy of the bot,
+    /// whose code pages include the stand-ins'.
+    #[arg(long, value_name = "PATH")]
+    meetnow: Option<PathBuf>,
     /// Commands per second; without it, all at once.
     #[arg(long)]
     rate: Option<f64>,
@@ -77,7 +81,8 @@ struct Args {
     /// Measure the first command after this many seconds of quiet against one on a warm bot.
     #[arg(long = "quiet-s", value_name = "S", value_parser = seconds)]
     quiet: Option<Duration>,
-    /// The bot uses the HTTP client as it was before keep-alive and HTTP/2.
+    /// Each round also runs the bot with the HTTP client as it was before keep-alive and HTTP/2 (HTTP/1.1,
+    /// idle connections closed after 90 s), labelled "old pool", side by side with the current one.
     #[arg(long)]
     old_pool: bool,
 }
@@ -145,13 +150,17 @@ fn bot_process() -> ExitCode {
 }
 
 async fn benchmark(args: Args) -> ExitCode {
-    let current = std::env::current_exe().expect("own path");
+    let current = args.meetnow.clone().unwrap_or_else(|| std::env::current_exe().expect("own path"));
     let mut runs: Vec<(String, Report)> = Vec::new();
     for _ in 0..args.rounds {
         if let Some(baseline) = &args.baseline {
-            runs.push(("baseline".into(), run_once(&args, baseline).await));
+            runs.push(("baseline".into(), run_once(&args, baseline, false).await));
         }
-        runs.push(("current".into(), run_once(&args, &current).await));
+        if args.old_pool {
+            let own = std::env::current_exe().expect("own path");
+            runs.push(("old pool".into(), run_once(&args, &own, true).await));
+        }
+        runs.push(("current".into(), run_once(&args, &current, false).await));
     }
     let place =
         if args.same_channel { "all in one channel".to_owned() } else { format!("across {} channels", args.commands) };
@@ -183,7 +192,7 @@ async fn benchmark(args: Args) -> ExitCode {
     }
     if args.quiet.is_some() {
         println!();
-        for label in ["baseline", "current"] {
+        for label in ["baseline", "old pool", "current"] {
             let of = |pick: fn(&Report) -> f64| {
                 let mut values: Vec<f64> = runs.iter().filter(|(l, _)| l == label).map(|(_, r)| pick(r)).collect();
                 values.sort_by(f64::total_cmp);
@@ -228,6 +237,8 @@ struct Report {
     idle_file_kb: u64,
     idle_anon_kb: u64,
     after_anon_kb: u64,
+    /// The bot's threads after the burst.
+    threads: u64,
     /// `--quiet-s`: announcement of a command a second after the last one, and after the quiet.
     warm_ms: Vec<f64>,
     quiet_ms: Vec<f64>,
@@ -240,6 +251,7 @@ struct Report {
 async fn stand_ins(
     args: &Args,
     ca_dir: &std::path::Path,
+    old_pool: bool,
 ) -> (support::graph::GraphStandIn, support::discord::DiscordStandIn, Vec<(&'static str, String)>) {
     use support::net::{DelayRelay, TestCa, Transport};
     let transport = match (args.tls, args.http1) {
@@ -268,20 +280,25 @@ async fn stand_ins(
     if args.tls {
         vars.push(("SSL_CERT_FILE", TestCa::shared().write(ca_dir).display().to_string()));
     }
-    if args.old_pool {
+    if old_pool {
         vars.push(("LOADTEST_OLD_POOL", "1".into()));
     }
     (graph, discord, vars)
 }
 
-async fn run_once(args: &Args, bot: &PathBuf) -> Report {
+async fn run_once(args: &Args, bot: &PathBuf, old_pool: bool) -> Report {
     let ca_dir = tempfile::tempdir().expect("temporary directory");
-    let (graph, discord, mut vars) = stand_ins(args, ca_dir.path()).await;
+    let (graph, discord, mut vars) = stand_ins(args, ca_dir.path(), old_pool).await;
     vars.push(("RUST_LOG", "error".into()));
+    // The real binary runs as `meetnow run`; this example (or a baseline build of it) as `loadtest --bot`.
+    let is_meetnow = bot.file_name().is_some_and(|name| name == "meetnow");
+    // glibc's allocator settings pass through, to see what they change.
+    let malloc: Vec<(String, String)> = std::env::vars().filter(|(k, _)| k.starts_with("MALLOC_")).collect();
     let mut child = tokio::process::Command::new(bot)
-        .arg("--bot")
+        .arg(if is_meetnow { "run" } else { "--bot" })
         .env_clear()
         .envs(vars.iter().map(|(k, v)| (k, v)))
+        .envs(malloc)
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
         .kill_on_drop(true)
@@ -341,6 +358,7 @@ async fn run_once(args: &Args, bot: &PathBuf) -> Report {
     let elapsed = started.elapsed();
     let peak_rss_kb = proc_status_kb(pid, "VmHWM:");
     let after_anon_kb = proc_status_kb(pid, "RssAnon:");
+    let threads = proc_status_kb(pid, "Threads:");
     let bot_cpu = cpu_time(pid).saturating_sub(bot_cpu_before);
     let harness_cpu = cpu_time(std::process::id()).saturating_sub(harness_cpu_before);
     // SAFETY: kill(2) on the child we spawned, with a valid signal number.
@@ -379,6 +397,7 @@ async fn run_once(args: &Args, bot: &PathBuf) -> Report {
         idle_file_kb,
         idle_anon_kb,
         after_anon_kb,
+        threads,
         graph_connections: support::net::Connections::get(&graph.connections.handshakes),
         discord_connections: support::net::Connections::get(&discord.connections.handshakes),
         commands: args.commands,
@@ -567,10 +586,12 @@ impl Report {
             ms(self.harness_cpu)
         );
         println!(
-            "  idle memory: {:.1} MB the program's pages, {:.1} MB allocated; allocated after the burst {:.1} MB",
+            "  idle memory: {:.1} MB the program's pages, {:.1} MB allocated; allocated after the burst {:.1} MB; \
+             {} threads",
             self.idle_file_kb as f64 / 1024.0,
             self.idle_anon_kb as f64 / 1024.0,
-            self.after_anon_kb as f64 / 1024.0
+            self.after_anon_kb as f64 / 1024.0,
+            self.threads
         );
     }
 
@@ -589,10 +610,10 @@ impl Report {
             "token_requests": self.token_requests, "token_requests_after_start": self.token_requests_after_start,
             "graph_requests_per_new": self.graph_per_new, "graph_requests_per_reused": self.graph_per_reused,
             "idle_rss_kb": self.idle_rss_kb, "peak_rss_kb": self.peak_rss_kb,
-            "idle_file_kb": self.idle_file_kb, "idle_anon_kb": self.idle_anon_kb, "after_anon_kb": self.after_anon_kb,
+            "idle_file_kb": self.idle_file_kb, "idle_anon_kb": self.idle_anon_kb, "after_anon_kb": self.after_anon_kb, "threads": self.threads,
             "bot_cpu_ms": ms(self.bot_cpu), "harness_cpu_ms": ms(self.harness_cpu),
             "tls": args.tls, "http1_only": args.http1, "rtt_ms": args.rtt.map(|d| d.as_millis() as u64),
-            "old_pool": args.old_pool, "quiet_s": args.quiet.map(|d| d.as_secs()),
+            "quiet_s": args.quiet.map(|d| d.as_secs()),
             "warm_ms": self.warm_ms.first(), "after_quiet_ms": self.quiet_ms.first(),
             "graph_connections": self.graph_connections, "discord_connections": self.discord_connections,
         })

@@ -180,6 +180,9 @@ impl Bot {
     /// Runs `work` as a task shutdown waits for, cancelled if it is still running at the drain limit.
     fn track(&self, work: impl std::future::Future<Output = ()> + Send + 'static) {
         let abandon = self.abandon.clone();
+        // Boxed: an async block keeps a captured future and the copy it polls in separate slots
+        // (rust-lang/rust#62958), which doubled each command's task to 15 KB (BENCHMARKS.md, memory).
+        let work = Box::pin(work);
         self.commands.spawn(async move {
             tokio::select! {
                 () = work => {}
