@@ -270,20 +270,17 @@ async fn stand_ins(
     };
     let graph = support::graph::GraphStandIn::start_on(&transport).await;
     let discord = support::discord::DiscordStandIn::start_on(&transport).await;
-    let (mut graph_url, mut discord_url) = (graph.url.clone(), discord.url.clone());
+    let mut discord_url = discord.url.clone();
     if let Some(rtt) = args.rtt {
-        let addr = |url: &str| url.split_once("://").unwrap().1.parse().unwrap();
-        let graph_relay = DelayRelay::start(addr(&graph.url), rtt / 2).await;
-        let discord_relay = DelayRelay::start(addr(&discord.url), rtt / 2).await;
-        (graph_url, discord_url) = (graph_relay.url(&graph.url), discord_relay.url(&discord.url));
-        graph.set_public_url(&graph_url);
+        let graph_relay = DelayRelay::start(graph.addr(), rtt / 2).await;
+        let discord_relay = DelayRelay::start(discord.url.split_once("://").unwrap().1.parse().unwrap(), rtt / 2).await;
+        graph.set_public_url(&graph_relay.url(&graph.url));
+        discord_url = discord_relay.url(&discord.url);
     }
     let mut vars: Vec<(&'static str, String)> = graph.env().into_iter().chain(discord.env()).collect();
     for (name, value) in &mut vars {
-        match *name {
-            "AZURE_AUTHORITY_HOST" | "GRAPH_ENDPOINT" => *value = graph_url.clone(),
-            "DISCORD_API_URL" => *value = discord_url.clone(),
-            _ => {}
+        if *name == "DISCORD_API_URL" {
+            *value = discord_url.clone();
         }
     }
     if args.tls {

@@ -37,9 +37,7 @@ fn main() -> ExitCode {
 
 async fn sandbox(ca_file: Option<std::path::PathBuf>) -> ExitCode {
     let transport = if ca_file.is_some() { support::net::Transport::tls() } else { support::net::Transport::Plain };
-    let graph = support::graph::GraphStandIn::start_on(&transport).await;
-    let discord = support::discord::DiscordStandIn::start_on(&transport).await;
-    let mut vars: Vec<(&'static str, String)> = graph.env().into_iter().chain(discord.env()).collect();
+    let (graph, discord, mut vars) = support::stand_ins_on(&transport).await;
     if let Some(file) = &ca_file {
         vars.push(("SSL_CERT_FILE", file.display().to_string()));
     }

@@ -47,9 +47,6 @@ pub struct Config {
     pub metrics_addr: Option<std::net::SocketAddr>,
     /// `MEETNOW_AUTO_CHANNELS`: channels and threads whose names match get their bridge when created.
     pub auto_channels: ChannelPatterns,
-    /// `SSL_CERT_FILE`: extra CA certificates (a company's), checked to hold at least one. The TLS stack
-    /// reads the variable itself; this is for the check and the messages.
-    pub ca_file: Option<std::path::PathBuf>,
 }
 
 /// Channel name patterns with `*` wildcards (`inc-*,sev1-*`), matched without regard to case.
@@ -226,6 +223,11 @@ impl Config {
                  turns it off; leave MEETNOW_AUTO_CHANNELS empty in HTTP mode, or run one gateway-mode process for it",
             ));
         }
+        // The TLS stack reads `SSL_CERT_FILE` itself and skips what it can't use; checking it here turns a
+        // wrong file into exit 2 instead of every HTTPS call failing later.
+        if let Some(file) = get("SSL_CERT_FILE") {
+            check_ca_file(&file)?;
+        }
         Ok(Self {
             discord,
             graph,
@@ -235,7 +237,6 @@ impl Config {
             log_filter: parse_log_filter(get("RUST_LOG").unwrap_or_else(|| "info,serenity=warn".into()))?,
             metrics_addr: get("METRICS_ADDR").map(|v| parse_metrics_addr(&v)).transpose()?,
             auto_channels,
-            ca_file: get("SSL_CERT_FILE").map(|v| parse_ca_file(&v)).transpose()?,
         })
     }
 

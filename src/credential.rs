@@ -93,8 +93,9 @@ impl Credential {
 /// Where a managed identity's tokens come from.
 #[derive(Debug, Clone)]
 pub enum ManagedIdentity {
-    /// App Service, Container Apps, Functions: `IDENTITY_ENDPOINT`, asked with the `X-IDENTITY-HEADER` secret.
-    AppService { endpoint: Url, header: SecretString },
+    /// App Service, Container Apps, Functions: `IDENTITY_ENDPOINT`, asked with the `X-IDENTITY-HEADER` secret
+    /// (marked sensitive: its `Debug` is `Sensitive`, and HTTP/2 never indexes it).
+    AppService { endpoint: Url, header: reqwest::header::HeaderValue },
     /// VMs and AKS nodes: the instance metadata service (its host overridable with
     /// `AZURE_POD_IDENTITY_AUTHORITY_HOST`, as in the Azure SDK).
     Imds { endpoint: Url },

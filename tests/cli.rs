@@ -3,13 +3,8 @@
 
 mod support;
 
-use std::process::Output;
-
 use support::graph::{Audio, Fault, GraphStandIn, CLIENT_SECRET};
-
-async fn meetnow(args: &[&str], vars: &[(&str, String)], dir: Option<&std::path::Path>) -> Output {
-    support::process::command(args, vars, dir).await
-}
+use support::process::command as meetnow;
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()

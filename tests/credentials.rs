@@ -263,6 +263,9 @@ async fn a_managed_identity_signs_in_on_app_service_and_on_a_vm() {
     };
     let out = command(&["create", "--json"], &app_service(IDENTITY_HEADER), None).await;
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let out = command(&["create"], &app_service("not a header\n"), None).await;
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("IDENTITY_HEADER: contains spaces"), "{}", text(&out));
     let out = command(&["create"], &app_service("wrong-header"), None).await;
     assert_eq!(out.status.code(), Some(1));
     assert!(

@@ -8,21 +8,13 @@ use std::process::Output;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use support::discord::{DiscordStandIn, Invocation};
+use support::discord::Invocation;
 use support::graph::GraphStandIn;
 use support::net::{ConnectProxy, DelayRelay, TestCa, Transport};
 use support::process::{command, BotProcess};
 
 fn text(out: &Output) -> String {
     format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
-}
-
-/// HTTPS stand-ins for Entra, Graph and Discord REST, and a deployment's variables pointing at them.
-async fn tls_stand_ins(transport: Transport) -> (GraphStandIn, DiscordStandIn, Vec<(&'static str, String)>) {
-    let (graph, discord) = (GraphStandIn::start_on(&transport).await, DiscordStandIn::start_on(&transport).await);
-    let mut vars = graph.env();
-    vars.extend(discord.env());
-    (graph, discord, vars)
 }
 
 fn trusting(vars: &[(&'static str, String)], ca_file: &std::path::Path) -> Vec<(&'static str, String)> {
@@ -33,7 +25,7 @@ fn trusting(vars: &[(&'static str, String)], ca_file: &std::path::Path) -> Vec<(
 
 #[tokio::test]
 async fn a_company_ca_is_trusted_through_ssl_cert_file_and_http2_is_used() {
-    let (graph, _discord, vars) = tls_stand_ins(Transport::tls()).await;
+    let (graph, _discord, vars) = support::stand_ins_on(&Transport::tls()).await;
     let dir = tempfile::tempdir().unwrap();
     let out = command(&["create", "--json"], &trusting(&vars, &TestCa::shared().write(dir.path())), None).await;
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
@@ -46,7 +38,7 @@ async fn a_company_ca_is_trusted_through_ssl_cert_file_and_http2_is_used() {
 
 #[tokio::test]
 async fn a_server_certificate_from_an_unknown_ca_is_reported_as_exactly_that() {
-    let (graph, _discord, vars) = tls_stand_ins(Transport::tls()).await;
+    let (graph, _discord, vars) = support::stand_ins_on(&Transport::tls()).await;
     let out = command(&["create"], &vars, None).await;
     let said = text(&out);
     assert_eq!(out.status.code(), Some(1), "{said}");
@@ -78,7 +70,7 @@ async fn an_ssl_cert_file_that_holds_no_certificate_exits_2() {
 
 #[tokio::test]
 async fn a_server_without_http2_gets_http1() {
-    let (graph, _discord, vars) = tls_stand_ins(Transport::tls_http1()).await;
+    let (graph, _discord, vars) = support::stand_ins_on(&Transport::tls_http1()).await;
     let dir = tempfile::tempdir().unwrap();
     let out = command(&["create"], &trusting(&vars, &TestCa::shared().write(dir.path())), None).await;
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
@@ -88,7 +80,7 @@ async fn a_server_without_http2_gets_http1() {
 
 #[tokio::test]
 async fn https_proxy_carries_sign_in_graph_and_discord_and_no_proxy_bypasses_it() {
-    let (graph, discord, vars) = tls_stand_ins(Transport::tls()).await;
+    let (graph, discord, vars) = support::stand_ins_on(&Transport::tls()).await;
     let proxy = ConnectProxy::start().await;
     let dir = tempfile::tempdir().unwrap();
     let mut vars = trusting(&vars, &TestCa::shared().write(dir.path()));
@@ -110,7 +102,7 @@ async fn https_proxy_carries_sign_in_graph_and_discord_and_no_proxy_bypasses_it(
 
 #[tokio::test]
 async fn the_running_bot_keeps_one_connection_per_host_over_tls() {
-    let (graph, discord, vars) = tls_stand_ins(Transport::tls()).await;
+    let (graph, discord, vars) = support::stand_ins_on(&Transport::tls()).await;
     let dir = tempfile::tempdir().unwrap();
     let bot = BotProcess::start(&trusting(&vars, &TestCa::shared().write(dir.path())));
     discord.wait_for("the bot connected", |d| (d.sessions() == 1).then_some(())).await;
@@ -135,17 +127,10 @@ async fn the_running_bot_keeps_one_connection_per_host_over_tls() {
 #[tokio::test]
 async fn tls_across_a_long_link_still_takes_one_connection() {
     let graph = GraphStandIn::start_on(&Transport::tls()).await;
-    let relay =
-        DelayRelay::start(graph.url.split_once("://").unwrap().1.parse().unwrap(), Duration::from_millis(20)).await;
-    let far = relay.url(&graph.url);
-    graph.set_public_url(&far);
+    let relay = DelayRelay::start(graph.addr(), Duration::from_millis(20)).await;
+    graph.set_public_url(&relay.url(&graph.url));
     let dir = tempfile::tempdir().unwrap();
-    let mut vars = trusting(&graph.env(), &TestCa::shared().write(dir.path()));
-    for (name, value) in &mut vars {
-        if *name == "AZURE_AUTHORITY_HOST" || *name == "GRAPH_ENDPOINT" {
-            *value = far.clone();
-        }
-    }
+    let vars = trusting(&graph.env(), &TestCa::shared().write(dir.path()));
     let out = command(&["create", "--key", "inc-far", "--json"], &vars, None).await;
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert_eq!(graph.connections.handshakes.load(Ordering::SeqCst), 1, "sign-in and Graph over one HTTP/2 connection");

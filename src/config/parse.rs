@@ -192,10 +192,21 @@ fn parse_managed_identity(get: &impl Fn(&str) -> Option<String>) -> Result<Manag
             .ok_or_else(|| ConfigError::new(variable, format!("{value:?} is not an http:// or https:// URL")))
     };
     match (get("IDENTITY_ENDPOINT"), get("IDENTITY_HEADER")) {
-        (Some(endpoint), Some(header)) => Ok(ManagedIdentity::AppService {
-            endpoint: url("IDENTITY_ENDPOINT", &endpoint)?,
-            header: SecretString::new(header),
-        }),
+        (Some(endpoint), Some(header)) => {
+            // It is sent as a header, so it must be one; the value is a secret and is not echoed.
+            let mut header = reqwest::header::HeaderValue::from_str(&header)
+                .ok()
+                .filter(|_| header.bytes().all(|b| b.is_ascii_graphic()))
+                .ok_or_else(|| {
+                    ConfigError::new(
+                        "IDENTITY_HEADER",
+                        "contains spaces or characters an HTTP header can't carry; the platform sets it, so unset \
+                         it rather than edit it",
+                    )
+                })?;
+            header.set_sensitive(true);
+            Ok(ManagedIdentity::AppService { endpoint: url("IDENTITY_ENDPOINT", &endpoint)?, header })
+        }
         (Some(_), None) => Err(ConfigError::new(
             "IDENTITY_HEADER",
             "is not set, but IDENTITY_ENDPOINT is; the platform sets both (App Service, Container Apps, Functions). \
@@ -365,7 +376,7 @@ pub(super) fn parse_auto_channels(value: &str) -> Result<ChannelPatterns, Config
 
 /// `SSL_CERT_FILE` must name a readable PEM file with at least one certificate; otherwise the TLS stack would
 /// silently trust nothing extra, and every HTTPS call through the company's proxy would fail later.
-pub(super) fn parse_ca_file(value: &str) -> Result<std::path::PathBuf, ConfigError> {
+pub(super) fn check_ca_file(value: &str) -> Result<(), ConfigError> {
     use rustls_pki_types::pem::PemObject as _;
     let bytes = std::fs::read(value).map_err(|e| {
         ConfigError::new(
@@ -383,5 +394,5 @@ pub(super) fn parse_ca_file(value: &str) -> Result<std::path::PathBuf, ConfigErr
             ),
         ));
     }
-    Ok(value.into())
+    Ok(())
 }

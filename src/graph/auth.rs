@@ -298,10 +298,7 @@ impl TokenCache {
         };
         match identity {
             ManagedIdentity::AppService { endpoint, header } => {
-                let mut secret = HeaderValue::from_str(header.expose_secret())
-                    .unwrap_or_else(|_| HeaderValue::from_static("invalid"));
-                secret.set_sensitive(true);
-                self.http.get(endpoint.clone()).query(&query("2019-08-01")).header("X-IDENTITY-HEADER", secret)
+                self.http.get(endpoint.clone()).query(&query("2019-08-01")).header("X-IDENTITY-HEADER", header.clone())
             }
             ManagedIdentity::Imds { endpoint } => {
                 self.http.get(endpoint.clone()).query(&query("2018-02-01")).header("Metadata", "true")

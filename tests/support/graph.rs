@@ -216,14 +216,16 @@ impl GraphStandIn {
         super::wait_until(&self.changed, Duration::from_secs(30), what, || check(self)).await
     }
 
-    /// The variables a real deployment would set, pointing at this stand-in.
+    /// The variables a real deployment would set, pointing at this stand-in (at its public URL, when a relay
+    /// stands in front of it).
     pub fn env(&self) -> Vec<(&'static str, String)> {
+        let url = self.with(|s| s.base_url.clone());
         vec![
             ("AZURE_TENANT_ID", TENANT.into()),
             ("AZURE_CLIENT_ID", CLIENT_ID.into()),
             ("AZURE_CLIENT_SECRET", CLIENT_SECRET.into()),
-            ("AZURE_AUTHORITY_HOST", self.url.clone()),
-            ("GRAPH_ENDPOINT", self.url.clone()),
+            ("AZURE_AUTHORITY_HOST", url.clone()),
+            ("GRAPH_ENDPOINT", url),
             ("MEETNOW_ORGANIZER_ID", ORGANIZER.into()),
         ]
     }
@@ -245,8 +247,13 @@ impl GraphStandIn {
     pub fn set_shape(&self, shape: Shape) {
         self.with(|s| s.shape = shape);
     }
+    /// Its own address (where a relay in front of it forwards to).
+    pub fn addr(&self) -> std::net::SocketAddr {
+        self.url.split_once("://").unwrap().1.parse().unwrap()
+    }
+
     /// The URL clients reach it at, when that is not its own (a relay in front of it): token audiences and
-    /// scopes are checked against this.
+    /// scopes are checked against it, and [`GraphStandIn::env`] points there.
     pub fn set_public_url(&self, url: &str) {
         self.with(|s| s.base_url = url.to_owned());
     }

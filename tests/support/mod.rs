@@ -19,7 +19,15 @@ use meetnow::config::Config;
 
 /// Both stand-ins, and the variables of a deployment pointed at them.
 pub async fn stand_ins() -> (graph::GraphStandIn, discord::DiscordStandIn, Vec<(&'static str, String)>) {
-    let (graph, discord) = (graph::GraphStandIn::start().await, discord::DiscordStandIn::start().await);
+    stand_ins_on(&net::Transport::Plain).await
+}
+
+/// Both stand-ins served over `transport` (HTTPS from the test CA, say), and the variables pointed at them.
+pub async fn stand_ins_on(
+    transport: &net::Transport,
+) -> (graph::GraphStandIn, discord::DiscordStandIn, Vec<(&'static str, String)>) {
+    let (graph, discord) =
+        (graph::GraphStandIn::start_on(transport).await, discord::DiscordStandIn::start_on(transport).await);
     let mut vars = graph.env();
     vars.extend(discord.env());
     (graph, discord, vars)
