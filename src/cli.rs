@@ -70,7 +70,10 @@ pub fn render_attendance(calls: &[crate::meeting::CallAttendance]) -> String {
         out.push(format!("Call {}: {} to {}{joined}", n + 1, time(call.started_at), time(call.ended_at)));
         for a in &call.attendees {
             let role = a.role.clone().unwrap_or_default();
-            let name: String = a.name.chars().filter(|c| !c.is_control()).collect();
+            // The terminal is the admin's: an attendee without a display name is shown by e-mail address.
+            let shown =
+                a.name.as_deref().filter(|n| !n.trim().is_empty()).or(a.email.as_deref()).unwrap_or("(unknown)");
+            let name: String = shown.chars().filter(|c| !c.is_control()).collect();
             let (join, leave) = (time(a.first_join), time(a.last_leave));
             let spent = crate::discord::attendance::duration(a.total_seconds);
             out.push(format!("  {name:<32} {role:<10} {join} to {leave}  {spent}"));
@@ -248,8 +251,35 @@ async fn check_discord(report: &mut Report, config: &Config, http_client: reqwes
             );
             report.ok("invite url", invite);
         }
-        Err(error) => report.fail("discord token", discord_token_fix(&error)),
+        Err(error) => return report.fail("discord token", discord_token_fix(&error)),
     }
+    check_servers(report, config, &http).await;
+}
+
+/// Which servers the bot serves, and, when that is every one it is in, whether anyone can add it to theirs.
+async fn check_servers(report: &mut Report, config: &Config, http: &serenity::all::Http) {
+    if let Some(guilds) = &config.allowed_guild_ids {
+        let list: Vec<String> = guilds.iter().map(u64::to_string).collect();
+        return report.ok("servers", format!("serves only {} (MEETNOW_ALLOWED_GUILD_IDS)", list.join(", ")));
+    }
+    let public = match http.get_current_application_info().await {
+        Ok(application) if application.bot_public => {
+            "and the application is public: anyone can add it to their own server and create meetings under \
+             the organizer's account. Make it private: Developer Portal → your application → Installation → \
+             Install Link: None, then Bot → Public Bot: off"
+        }
+        Ok(_) => {
+            "the application is private (only its owners can add it), but a server it was added to before is served"
+        }
+        Err(_) => "and whether the application is public could not be read",
+    };
+    report.warn(
+        "servers",
+        format!(
+            "serves every server the bot is in; {public}. Set MEETNOW_ALLOWED_GUILD_IDS (or DISCORD_GUILD_ID) to \
+             the servers it is for"
+        ),
+    );
 }
 
 async fn check_meeting(report: &mut Report, graph: &GraphClient) {

@@ -38,8 +38,15 @@ pub struct Config {
     pub graph: GraphConfig,
     /// Pin the announcement of a new bridge (`MEETNOW_PIN`).
     pub pin: bool,
-    /// Members need one of these roles to use `/meetnow`; empty means anyone Discord lets in.
+    /// Members need one of these roles to use `/meetnow` and **Attendance**, and a new thread's creator needs
+    /// one for it to get a bridge without typing; empty means anyone Discord lets in.
     pub allowed_role_ids: Vec<u64>,
+    /// `MEETNOW_ALLOWED_GUILD_IDS` (default `DISCORD_GUILD_ID`): the servers the bot serves; `None`: every
+    /// server it is in.
+    pub allowed_guild_ids: Option<Vec<u64>>,
+    /// `MEETNOW_SHUTDOWN_GRACE_SECONDS`: in HTTP mode, how long after SIGTERM the listener keeps serving while
+    /// `/readyz` says "not ready", so the load balancer stops routing here before connections are refused.
+    pub shutdown_grace: Duration,
     pub log_format: LogFormat,
     /// The `tracing` filter (`RUST_LOG`), already checked to parse.
     pub log_filter: String,
@@ -228,11 +235,18 @@ impl Config {
         if let Some(file) = get("SSL_CERT_FILE") {
             check_ca_file(&file)?;
         }
+        let allowed_guild_ids = match get("MEETNOW_ALLOWED_GUILD_IDS") {
+            Some(value) => Some(parse_guild_ids(&value)?),
+            None => discord.guild_id.map(|guild| vec![guild]),
+        };
         Ok(Self {
             discord,
             graph,
             pin: get("MEETNOW_PIN").map_or(Ok(true), |v| parse_bool("MEETNOW_PIN", &v))?,
             allowed_role_ids: get("MEETNOW_ALLOWED_ROLE_IDS").map_or(Ok(Vec::new()), |v| parse_role_ids(&v))?,
+            allowed_guild_ids,
+            shutdown_grace: get("MEETNOW_SHUTDOWN_GRACE_SECONDS")
+                .map_or(Ok(DEFAULT_SHUTDOWN_GRACE), |v| parse_shutdown_grace(&v))?,
             log_format: get("LOG_FORMAT").map_or(Ok(LogFormat::Pretty), |v| parse_log_format(&v))?,
             log_filter: parse_log_filter(get("RUST_LOG").unwrap_or_else(|| "info,serenity=warn".into()))?,
             metrics_addr: get("METRICS_ADDR").map(|v| parse_metrics_addr(&v)).transpose()?,
@@ -254,6 +268,10 @@ impl Config {
         })
     }
 }
+
+/// How long the listener keeps serving after SIGTERM by default: Kubernetes removes an endpoint from its
+/// Services and load balancers a few seconds after it marks the pod terminating.
+pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
 impl fmt::Display for LobbyBypass {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -44,6 +44,12 @@ use std::time::Duration;
 /// # Errors
 /// When the TLS backend can't be initialised.
 pub fn http_client() -> reqwest::Result<reqwest::Client> {
+    http_client_builder().build()
+}
+
+/// [`http_client`]'s settings, for a client that needs one more (the managed identity's, which must not
+/// use a proxy).
+pub fn http_client_builder() -> reqwest::ClientBuilder {
     reqwest::Client::builder()
         .user_agent(concat!("meetnow/", env!("CARGO_PKG_VERSION")))
         .connect_timeout(Duration::from_secs(5))
@@ -56,5 +62,4 @@ pub fn http_client() -> reqwest::Result<reqwest::Client> {
         .http2_keep_alive_interval(Duration::from_secs(30))
         .http2_keep_alive_timeout(Duration::from_secs(10))
         .http2_keep_alive_while_idle(true)
-        .build()
 }

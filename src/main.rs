@@ -153,8 +153,19 @@ async fn dispatch(command: Command, config: Config) -> Result<(), AppError> {
     }
 }
 
-/// Completes on SIGINT (Ctrl-C) or SIGTERM (systemd, Kubernetes).
+/// Completes on the first SIGINT (Ctrl-C) or SIGTERM (systemd, Kubernetes), which starts the drain; a
+/// second one ends the process at once (exit 130), for an operator who will not wait for the drain.
 async fn shutdown_signal() {
+    stop_signal().await;
+    tokio::spawn(async {
+        stop_signal().await;
+        eprintln!("a second stop signal: exiting now, without finishing the commands in flight");
+        std::process::exit(130);
+    });
+}
+
+/// Completes on SIGINT or SIGTERM.
+async fn stop_signal() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};
@@ -190,7 +201,7 @@ mod tests {
         let taken =
             RunError::Metrics { addr: ([127, 0, 0, 1], 9464).into(), source: std::io::ErrorKind::AddrInUse.into() };
         assert_eq!(AppError::from(taken).exit_status(), 1);
-        let refused = GraphError::Unavailable { detail: "connection refused".into() };
+        let refused = GraphError::unavailable("connection refused");
         let error = AppError::from(refused.clone());
         assert_eq!(error.exit_status(), 1);
         assert_eq!(error.to_string(), format!("error: {}", refused.user_message()));

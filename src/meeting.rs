@@ -217,8 +217,11 @@ pub struct CallAttendance {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Attendee {
-    /// As Teams shows it (`identity.displayName`, else the e-mail address); raw: escape before showing.
-    pub name: String,
+    /// As Teams shows it (`identity.displayName`), when it has one; raw: escape before showing.
+    pub name: Option<String>,
+    /// The e-mail address Graph reports. For the terminal (`meetnow attendance`) only: never shown in
+    /// Discord, where anyone who can see an announcement can click **Attendance**.
+    pub email: Option<String>,
     /// `Organizer`, `Presenter`, `Attendee` or `None`, as Graph says.
     pub role: Option<String>,
     #[serde(with = "time::serde::rfc3339::option")]

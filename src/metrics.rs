@@ -1,5 +1,11 @@
-//! What operators watch: Prometheus metrics, health, and the small HTTP listener that serves them
-//! (`METRICS_ADDR`: `GET /metrics`, `GET /healthz`).
+//! What operators watch: Prometheus metrics, health, and the routes that serve them (`METRICS_ADDR`:
+//! `GET /metrics`, `/healthz`, `/livez`, `/readyz`), served by [`crate::server`].
+//!
+//! Ready (`/readyz`) means this process can answer a command now: it holds a usable Graph token and its
+//! transport (the gateway, or the interactions endpoint) is up, and it is not shutting down. A failed
+//! token refresh while a usable token is still cached does not make it unready (one Entra blip would
+//! otherwise empty a load balancer of every replica at once): it is a warning in `/healthz`, a log line and
+//! `meetnow_token_refresh_failing`.
 //!
 //! The Graph client and the Discord handler record into one [`Metrics`]; this module owns the names, the
 //! health rule and the listener, and knows nothing of Graph's or Discord's protocols.
@@ -8,15 +14,18 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use http_body_util::Full;
-use hyper::body::Bytes;
-use hyper::{Request, Response, StatusCode};
+use axum::extract::State;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
+use tokio::time::Instant;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct OriginLabel {
@@ -26,6 +35,11 @@ struct OriginLabel {
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct KindLabel {
     kind: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ReasonLabel {
+    reason: &'static str,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -43,11 +57,15 @@ pub struct Metrics {
     graph_retries: Counter,
     graph_throttled: Counter,
     token_refreshes: Family<ResultLabel, Counter>,
+    /// 1 while the last token refresh failed (whether or not a usable token is still cached).
+    token_refresh_failing: Gauge,
+    http_refused: Family<ReasonLabel, Counter>,
     gateway_reconnects: Counter,
     /// 1 while connected: also the state `/healthz` reads.
     gateway_connected: Gauge,
     ever_connected: AtomicBool,
-    token_ok: AtomicBool,
+    /// Until when the cached Graph token may be used; `None` before the first successful sign-in.
+    token_usable_until: std::sync::Mutex<Option<Instant>>,
     /// What this process takes commands over, which decides what "healthy" means.
     mode: std::sync::Mutex<Mode>,
 }
@@ -70,10 +88,12 @@ impl Default for Metrics {
             graph_retries: Counter::default(),
             graph_throttled: Counter::default(),
             token_refreshes: Family::default(),
+            token_refresh_failing: Gauge::default(),
+            http_refused: Family::default(),
             gateway_reconnects: Counter::default(),
             gateway_connected: Gauge::default(),
             ever_connected: AtomicBool::new(false),
-            token_ok: AtomicBool::new(false),
+            token_usable_until: std::sync::Mutex::new(None),
             mode: std::sync::Mutex::new(Mode::Gateway),
             registry: Registry::default(),
         };
@@ -96,6 +116,16 @@ impl Default for Metrics {
         );
         registry.register("graph_throttled", "Graph answers with status 429", metrics.graph_throttled.clone());
         registry.register("token_refreshes", "Graph token requests, by result", metrics.token_refreshes.clone());
+        registry.register(
+            "token_refresh_failing",
+            "1 while the last Graph token request failed",
+            metrics.token_refresh_failing.clone(),
+        );
+        registry.register(
+            "http_refused",
+            "Requests to the interactions endpoint refused before parsing, by reason",
+            metrics.http_refused.clone(),
+        );
         registry.register(
             "gateway_reconnects",
             "Discord gateway sessions after the first",
@@ -136,9 +166,21 @@ impl Metrics {
         self.graph_retries.inc();
     }
 
-    pub fn token_refreshed(&self, ok: bool) {
+    /// A token request ended: with a token usable until `usable_until`, or (`None`) with a failure, which
+    /// leaves the token cached before it in use until it expires.
+    pub fn token_refreshed(&self, usable_until: Option<Instant>) {
+        let ok = usable_until.is_some();
         self.token_refreshes.get_or_create(&ResultLabel { result: if ok { "ok" } else { "error" } }).inc();
-        self.token_ok.store(ok, Ordering::SeqCst);
+        self.token_refresh_failing.set(i64::from(!ok));
+        if let (Some(until), Ok(mut current)) = (usable_until, self.token_usable_until.lock()) {
+            *current = Some(until);
+        }
+    }
+
+    /// A request to the interactions endpoint was refused before it was parsed (`reason`: see
+    /// `discord::signature::Refused::reason`, or `replayed`).
+    pub fn http_refused(&self, reason: &'static str) {
+        self.http_refused.get_or_create(&ReasonLabel { reason }).inc();
     }
 
     /// The gateway session is up (READY or RESUMED) or down.
@@ -164,23 +206,87 @@ impl Metrics {
         }
     }
 
-    /// `Ok` when healthy, otherwise the reasons it is not.
-    pub fn health(&self) -> Result<(), Vec<&'static str>> {
+    /// `Ok` when ready for commands (with any warnings), otherwise the reasons it is not.
+    pub fn health(&self) -> Result<Vec<String>, Vec<String>> {
         let mut reasons = Vec::new();
         match self.mode.lock().map(|mode| *mode).unwrap_or(Mode::Stopping) {
-            Mode::Gateway if self.gateway_connected.get() != 1 => reasons.push("the Discord gateway is not connected"),
+            Mode::Gateway if self.gateway_connected.get() != 1 => {
+                reasons.push("the Discord gateway is not connected".to_owned())
+            }
             Mode::Gateway | Mode::Endpoint => {}
-            Mode::Stopping => reasons.push("shutting down: finishing the commands in flight"),
+            Mode::Stopping => reasons.push("shutting down: finishing the commands in flight".to_owned()),
         }
-        if !self.token_ok.load(Ordering::SeqCst) {
-            reasons.push("the last Microsoft Graph token refresh failed");
+        let usable_until = self.token_usable_until.lock().ok().and_then(|until| *until);
+        let now = Instant::now();
+        let refresh_failing = self.token_refresh_failing.get() == 1;
+        let mut warnings = Vec::new();
+        match usable_until {
+            Some(until) if until > now => {
+                if refresh_failing {
+                    let minutes = (until - now).as_secs() / 60;
+                    warnings.push(format!(
+                        "the last Microsoft Graph token refresh failed; the cached token is usable for {minutes} \
+                         more minutes"
+                    ));
+                }
+            }
+            _ if refresh_failing => {
+                reasons.push("no usable Microsoft Graph token: the last token refresh failed".to_owned())
+            }
+            _ => reasons.push("no usable Microsoft Graph token yet".to_owned()),
         }
         if reasons.is_empty() {
-            Ok(())
+            Ok(warnings)
         } else {
             Err(reasons)
         }
     }
+
+    /// The routes: `/metrics`, `/livez`, `/readyz` and `/healthz`.
+    pub fn router(self: Arc<Self>) -> Router {
+        Router::new()
+            .route("/metrics", get(metrics_text))
+            // Liveness: the process answers. A restart cures nothing that /readyz reports (a gateway
+            // reconnecting, Entra refusing a token), so an orchestrator's liveness probe must not ask it.
+            .route("/livez", get(|| async { json(StatusCode::OK, r#"{"status":"ok"}"#.to_owned()) }))
+            .route("/readyz", get(ready))
+            .route("/healthz", get(healthz))
+            .fallback(|| async {
+                (StatusCode::NOT_FOUND, "not found: try /metrics, /healthz, /livez or /readyz\n").into_response()
+            })
+            .with_state(self)
+    }
+}
+
+async fn metrics_text(State(metrics): State<Arc<Metrics>>) -> Response {
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], metrics.render()).into_response()
+}
+
+/// 200 while ready (warnings don't count), 503 with the reasons otherwise.
+async fn ready(State(metrics): State<Arc<Metrics>>) -> Response {
+    match metrics.health() {
+        Ok(_) => json(StatusCode::OK, r#"{"status":"ok"}"#.to_owned()),
+        Err(reasons) => unavailable(&reasons),
+    }
+}
+
+/// As [`ready`], and a ready process with warnings says `degraded` and why.
+async fn healthz(State(metrics): State<Arc<Metrics>>) -> Response {
+    match metrics.health() {
+        Ok(warnings) if warnings.is_empty() => json(StatusCode::OK, r#"{"status":"ok"}"#.to_owned()),
+        Ok(warnings) => {
+            json(StatusCode::OK, serde_json::json!({"status": "degraded", "reasons": warnings}).to_string())
+        }
+        Err(reasons) => unavailable(&reasons),
+    }
+}
+
+fn unavailable(reasons: &[String]) -> Response {
+    json(StatusCode::SERVICE_UNAVAILABLE, serde_json::json!({"status": "unavailable", "reasons": reasons}).to_string())
+}
+
+fn json(status: StatusCode, body: String) -> Response {
+    (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
 /// What a process takes commands over; `/healthz` asks of each what it needs.
@@ -194,63 +300,45 @@ pub enum Mode {
     Stopping,
 }
 
-/// Serves `/metrics` and the health paths on `listener` until `stop` is cancelled (see
-/// [`crate::server::serve`]: accept errors back off, slow headers time out).
-pub async fn serve(
-    listener: tokio::net::TcpListener,
-    metrics: Arc<Metrics>,
-    stop: tokio_util::sync::CancellationToken,
-) {
-    let handle = move |request: Request<hyper::body::Incoming>| {
-        let response = respond(&metrics, &request);
-        async move { response }
-    };
-    crate::server::serve(listener, handle, stop, crate::server::HEADER_READ_TIMEOUT).await;
-}
-
-fn respond<B>(metrics: &Metrics, request: &Request<B>) -> Response<Full<Bytes>> {
-    let (status, content_type, body) = match request.uri().path() {
-        "/metrics" => (StatusCode::OK, "text/plain; version=0.0.4; charset=utf-8", metrics.render()),
-        // Liveness: the process answers. A restart cures nothing that /readyz reports (a gateway reconnecting,
-        // Entra refusing a token), so an orchestrator's liveness probe must not ask it.
-        "/livez" => (StatusCode::OK, "application/json", r#"{"status":"ok"}"#.to_owned()),
-        "/healthz" | "/readyz" => match metrics.health() {
-            Ok(()) => (StatusCode::OK, "application/json", r#"{"status":"ok"}"#.to_owned()),
-            Err(reasons) => (
-                StatusCode::SERVICE_UNAVAILABLE,
-                "application/json",
-                serde_json::json!({"status": "unavailable", "reasons": reasons}).to_string(),
-            ),
-        },
-        _ => (StatusCode::NOT_FOUND, "text/plain", "not found: try /metrics, /healthz, /livez or /readyz\n".to_owned()),
-    };
-    let mut response = Response::new(Full::new(Bytes::from(body)));
-    *response.status_mut() = status;
-    if let Ok(value) = hyper::header::HeaderValue::from_str(content_type) {
-        response.headers_mut().insert(hyper::header::CONTENT_TYPE, value);
-    }
-    response
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn in_an_hour() -> Option<Instant> {
+        Some(Instant::now() + Duration::from_secs(3600))
+    }
 
     #[test]
     fn health_needs_the_gateway_and_a_token() {
         let m = Metrics::default();
         assert_eq!(m.health().unwrap_err().len(), 2);
         m.gateway(true);
-        m.token_refreshed(true);
+        m.token_refreshed(in_an_hour());
         assert!(m.health().is_ok());
         m.gateway(false);
         assert_eq!(m.health().unwrap_err(), vec!["the Discord gateway is not connected"]);
     }
 
+    #[tokio::test(start_paused = true)]
+    async fn a_failed_refresh_with_a_usable_token_cached_is_a_warning_until_the_token_expires() {
+        let m = Metrics::default();
+        m.set_mode(Mode::Endpoint);
+        m.token_refreshed(in_an_hour());
+        m.token_refreshed(None);
+        let warnings = m.health().expect("still ready");
+        assert!(warnings[0].contains("refresh failed") && warnings[0].contains("60 more minutes"), "{warnings:?}");
+        assert!(m.render().contains("meetnow_token_refresh_failing 1"));
+        tokio::time::advance(Duration::from_secs(3601)).await;
+        assert_eq!(m.health().unwrap_err(), vec!["no usable Microsoft Graph token: the last token refresh failed"]);
+        m.token_refreshed(in_an_hour());
+        assert_eq!(m.health(), Ok(vec![]));
+        assert!(m.render().contains("meetnow_token_refresh_failing 0"));
+    }
+
     #[test]
     fn the_endpoint_needs_no_gateway_and_stopping_is_unhealthy() {
         let m = Metrics::default();
-        m.token_refreshed(true);
+        m.token_refreshed(in_an_hour());
         m.set_mode(Mode::Endpoint);
         assert!(m.health().is_ok());
         m.set_mode(Mode::Stopping);

@@ -4,7 +4,10 @@
 //! token is ever a field of ours. Other crates' verbose output is a different matter: serenity's gateway
 //! debug lines print whole events (interaction tokens included), its `request` span records URLs that
 //! contain interaction tokens, and tungstenite, reqwest and hyper trace raw frames and URLs. Those targets
-//! are capped below, whatever `RUST_LOG` asks for.
+//! are capped below, whatever `RUST_LOG` asks for. serenity's spans are never entered at all: its
+//! `#[instrument]`ed gateway functions (`handle_event`, `handle_gateway_dispatch`, ...) record the whole
+//! event, interaction token included, as an INFO span field that every line logged inside them would print;
+//! and its websocket module's warning for an event it can't read prints the event's text.
 
 use tracing::level_filters::LevelFilter;
 use tracing_subscriber::filter::Targets;
@@ -15,8 +18,10 @@ use tracing_subscriber::{EnvFilter, Layer as _};
 use crate::config::LogFormat;
 
 /// The most each secret-bearing dependency may log.
-const CEILINGS: [(&str, LevelFilter); 8] = [
+const CEILINGS: [(&str, LevelFilter); 9] = [
     ("serenity", LevelFilter::INFO),
+    // "Err deserializing text: …; text: {payload}" is a WARN with the whole gateway event in it.
+    ("serenity::gateway::ws", LevelFilter::ERROR),
     // `Http::request` is an INFO span whose fields include the route, and routes carry interaction tokens.
     ("serenity::http", LevelFilter::WARN),
     ("tungstenite", LevelFilter::INFO),
@@ -39,5 +44,12 @@ pub fn init(format: LogFormat, filter: &str) {
         LogFormat::Pretty => output.boxed(),
         LogFormat::Json => output.json().with_current_span(true).with_span_list(true).boxed(),
     };
-    let _already_set = tracing_subscriber::registry().with(filter).with(ceilings).with(output).try_init();
+    let no_serenity_spans = tracing_subscriber::filter::filter_fn(|meta| !is_serenity_span(meta));
+    let _already_set =
+        tracing_subscriber::registry().with(filter).with(ceilings).with(no_serenity_spans).with(output).try_init();
+}
+
+/// serenity's spans carry gateway events and request routes as fields (see the module docs).
+fn is_serenity_span(meta: &tracing::Metadata<'_>) -> bool {
+    meta.is_span() && meta.target().starts_with("serenity")
 }

@@ -6,7 +6,7 @@ mod support;
 use serde_json::Value;
 use support::bot::RunningBot;
 use support::discord::{InteractionRecord, Invocation};
-use support::graph::attendance::{Attended, ATTENDANCE_ROLE};
+use support::graph::attendance::{Attended, NextLink, ATTENDANCE_ROLE};
 use support::graph::ROLE;
 use time::macros::datetime;
 
@@ -125,16 +125,40 @@ async fn hundreds_of_attendees_are_read_page_by_page_and_cut_within_discords_lim
 }
 
 #[tokio::test]
-async fn a_next_link_to_another_host_is_not_followed() {
+async fn a_next_link_off_the_list_is_not_followed() {
     let (bot, message) = announced(true).await;
     let meeting = bot.graph.meeting_id_of(&join_url(&message)).unwrap();
     let many: Vec<Attended> = (0..150).map(|i| Attended::new(&format!("Person {i:03}"), "Attendee", i, 3000)).collect();
     bot.graph.add_attendance_report(&meeting, datetime!(2026-11-23 03:00 UTC), &many);
-    bot.graph.set_foreign_next_link(true);
+    let pages =
+        |bot: &RunningBot| bot.graph.requests().iter().filter(|r| r.path.contains("/attendanceRecords")).count();
+    for next in [NextLink::OtherHost, NextLink::OtherPort, NextLink::OtherPath] {
+        bot.graph.set_next_link(next);
+        let before = pages(&bot);
+        let (text, _) = answer(&click(&bot, &message).await);
+        assert_eq!(pages(&bot) - before, 1, "{next:?}: the app's token goes to the same list on Graph only");
+        assert!(text.contains("Person 000"), "the first page is still shown: {text}");
+        assert!(bot.graph.requests().iter().all(|r| !r.path.contains("mailFolders")), "{next:?}");
+    }
+    bot.graph.set_next_link(NextLink::Graph);
+    let before = pages(&bot);
+    answer(&click(&bot, &message).await);
+    assert_eq!(pages(&bot) - before, 2, "the next page of the list itself is followed");
+    bot.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn attendance_is_read_for_the_meeting_with_that_join_link_only() {
+    let (bot, message) = announced(true).await;
+    // Another channel's bridge, with a call on it.
+    let other = bot.discord.invoke(Invocation::in_channel(CHANNEL + 1)).await;
+    let other = bot.discord.settled(&other).await.original.unwrap();
+    let other_meeting = bot.graph.meeting_id_of(&join_url(&other)).unwrap();
+    let attendee = Attended::new("Mallory Otherchannel", "Attendee", 0, 60);
+    bot.graph.add_attendance_report(&other_meeting, datetime!(2026-11-23 03:00 UTC), &[attendee]);
+    bot.graph.set_list_ignores_filter(true);
     let (text, _) = answer(&click(&bot, &message).await);
-    let pages = bot.graph.requests().iter().filter(|r| r.path.ends_with("/attendanceRecords")).count();
-    assert_eq!(pages, 1, "the app's token goes to Graph only");
-    assert!(text.contains("Person 000"), "the first page is still shown: {text}");
+    assert!(!text.contains("Mallory"), "another bridge's attendance is never shown: {text}");
     bot.stop().await.unwrap();
 }
 
@@ -217,4 +241,33 @@ mod terminal {
         let present = meetnow(&["check"], &vars).await;
         assert!(line(&present).starts_with("ok"), "{}", line(&present));
     }
+}
+
+#[tokio::test]
+async fn a_click_without_an_allowed_role_or_from_another_server_is_refused_privately_and_graph_is_not_asked() {
+    let bot = RunningBot::start(&[("MEETNOW_ALLOWED_ROLE_IDS", "555")]).await;
+    bot.graph.set_roles(&[ROLE, ATTENDANCE_ROLE]);
+    let mut responder = Invocation::in_channel(CHANNEL);
+    responder.roles = vec![555];
+    let token = bot.discord.invoke(responder.clone()).await;
+    let message = bot.discord.settled(&token).await.original.expect("announced");
+    let asked_before = bot.graph.requests().len();
+
+    let mut bystander = Invocation::in_channel(CHANNEL);
+    bystander.user_id = 700_000_000_000_000_999;
+    let mut stranger = responder.clone();
+    stranger.guild_id = Some(810_000_000_000_000_001);
+    for (who, says) in [(bystander, "roles"), (stranger, "not set up for this server")] {
+        let token = bot.discord.click(&message, "meetnow:attendance", who).await;
+        let record = bot.discord.settled(&token).await;
+        let text = record.ephemeral_text().expect("a private answer");
+        assert!(text.contains(says), "{text}");
+        assert!(record.original.is_none(), "nothing else is shown");
+    }
+    assert_eq!(bot.graph.requests().len(), asked_before, "Graph is not asked for a refused click");
+
+    let token = bot.discord.click(&message, "meetnow:attendance", responder).await;
+    bot.discord.wait_for("the attendance answer", |d| d.interaction(&token).original.is_some().then_some(())).await;
+    assert!(bot.graph.requests().len() > asked_before, "a member with the role is answered");
+    bot.stop().await.unwrap();
 }

@@ -324,7 +324,7 @@ async fn the_endpoint_answers_ping_and_refuses_what_discord_did_not_sign_changin
     assert_eq!(client.post_signed(&url, malformed).await.status, 400, "signed but not JSON");
     let not_an_interaction = br#"{"type": 2}"#.to_vec();
     assert_eq!(client.post_signed(&url, not_an_interaction).await.status, 400, "signed JSON, not an interaction");
-    let huge = vec![b' '; meetnow::discord::endpoint::MAX_BODY_BYTES + 1];
+    let huge = vec![b' '; meetnow::server::Limits::default().max_body_bytes + 1];
     assert_eq!(client.post_signed(&url, huge).await.status, 413, "over the body limit");
     let http = reqwest::Client::new();
     assert_eq!(http.get(&url).send().await.unwrap().status(), 405);

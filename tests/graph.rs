@@ -417,3 +417,19 @@ fn stand_in_schemas_reject_what_graph_rejects() {
     assert!(!meeting.violations(&json!({"lobbyBypassSettings": {"scope": "anyone"}})).is_empty(), "enum");
     assert!(!meeting.violations(&json!({"lobbyBypassSettings": {"isDialInBypassEnabled": "yes"}})).is_empty());
 }
+
+#[tokio::test]
+async fn outages_keep_graphs_error_and_the_transport_errors_cause() {
+    let graph = GraphStandIn::start().await;
+    graph.set_always(Some(Fault::Unavailable));
+    let error = client_with(&graph, &[], quick()).meeting(&standing("inc-1")).await.unwrap_err();
+    let GraphError::Unavailable { api: Some(api), .. } = &error else { panic!("{error:?}") };
+    assert_eq!(api.status, 503);
+    assert!(error.request_id().is_some(), "the request id support asks for is kept: {error:?}");
+
+    graph.set_always(Some(Fault::Slow(Duration::from_secs(3))));
+    let error = client_with(&graph, &[], quick()).meeting(&separate()).await.unwrap_err();
+    let cause = std::error::Error::source(&error).expect("the transport error is kept whole");
+    assert!(!cause.to_string().is_empty());
+    assert!(!format!("{cause:?}").contains("onlineMeetings"), "without its URL: {cause:?}");
+}

@@ -106,7 +106,7 @@ async fn health_reports_a_failed_token_refresh() {
     let addr = bot.metrics_addr.unwrap();
     let (status, body) = poll(&format!("http://{addr}/healthz"), "503", |s, _| s == 503).await;
     assert_eq!(status, 503);
-    assert!(body.contains("the last Microsoft Graph token refresh failed"), "{body}");
+    assert!(body.contains("no usable Microsoft Graph token: the last token refresh failed"), "{body}");
     let (_, metrics) = get(&format!("http://{addr}/metrics")).await;
     assert!(value(&metrics, "meetnow_token_refreshes_total{result=\"error\"}") >= 1.0);
     bot.stop().await.unwrap();

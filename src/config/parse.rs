@@ -96,6 +96,11 @@ pub(super) fn is_loopback_host(url: &Url) -> bool {
     }
 }
 
+/// The link-local address of Azure's instance metadata service.
+fn is_metadata_host(url: &Url) -> bool {
+    url.host() == Some(url::Host::Ipv4(std::net::Ipv4Addr::new(169, 254, 169, 254)))
+}
+
 pub(super) fn parse_tenant(value: String) -> Result<String, ConfigError> {
     let is_domain = value.contains('.')
         && value
@@ -186,10 +191,23 @@ const CREDENTIAL_VARIABLES: [&str; 4] =
 /// instance metadata service.
 fn parse_managed_identity(get: &impl Fn(&str) -> Option<String>) -> Result<ManagedIdentity, ConfigError> {
     let url = |variable: &'static str, value: &str| {
-        Url::parse(value)
+        let url = Url::parse(value)
             .ok()
             .filter(|u| matches!(u.scheme(), "http" | "https") && u.has_host())
-            .ok_or_else(|| ConfigError::new(variable, format!("{value:?} is not an http:// or https:// URL")))
+            .ok_or_else(|| ConfigError::new(variable, format!("{value:?} is not an http:// or https:// URL")))?;
+        // The identity header and the token cross this connection: in clear text only where it can't leave
+        // the host (loopback, as App Service and Container Apps give it) or the link-local metadata address.
+        if url.scheme() == "http" && !(is_loopback_host(&url) || is_metadata_host(&url)) {
+            return Err(ConfigError::new(
+                variable,
+                format!(
+                    "{value:?} uses http:// for a host that is neither loopback nor the metadata address \
+                     169.254.169.254; the identity header and the token would cross the network in clear text. \
+                     Use https://, or unset it and let the platform set it"
+                ),
+            ));
+        }
+        Ok(url)
     };
     match (get("IDENTITY_ENDPOINT"), get("IDENTITY_HEADER")) {
         (Some(endpoint), Some(header)) => {
@@ -279,6 +297,32 @@ pub(super) fn parse_role_ids(value: &str) -> Result<Vec<u64>, ConfigError> {
         .collect()
 }
 
+pub(super) fn parse_guild_ids(value: &str) -> Result<Vec<u64>, ConfigError> {
+    let ids = value
+        .split(',')
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+        .map(|item| parse_snowflake("MEETNOW_ALLOWED_GUILD_IDS", item))
+        .collect::<Result<Vec<_>, _>>()?;
+    if ids.is_empty() {
+        return Err(ConfigError::new(
+            "MEETNOW_ALLOWED_GUILD_IDS",
+            format!("{value:?} names no server; list server ids separated by commas, e.g. 1051234567890123456"),
+        ));
+    }
+    Ok(ids)
+}
+
+pub(super) fn parse_shutdown_grace(value: &str) -> Result<Duration, ConfigError> {
+    match value.parse::<u64>() {
+        Ok(seconds @ 0..=60) => Ok(Duration::from_secs(seconds)),
+        _ => Err(ConfigError::new(
+            "MEETNOW_SHUTDOWN_GRACE_SECONDS",
+            format!("{value:?} is not a whole number of seconds from 0 to 60, e.g. 5"),
+        )),
+    }
+}
+
 pub(super) fn parse_log_format(value: &str) -> Result<LogFormat, ConfigError> {
     match value.to_ascii_lowercase().as_str() {
         "pretty" => Ok(LogFormat::Pretty),
@@ -329,6 +373,15 @@ pub(super) fn parse_interactions(
             ),
         )
     })?;
+    if let Err(weakness) = crate::discord::signature::check_public_key(&key) {
+        return Err(ConfigError::new(
+            "DISCORD_PUBLIC_KEY",
+            format!(
+                "is not a usable Ed25519 public key: {weakness}, so it would accept signatures nobody made; copy the \
+                 Public Key again from the Developer Portal (your application → General Information → Public Key)"
+            ),
+        ));
+    }
     let addr = addr.parse().map_err(|_| {
         ConfigError::new(
             "MEETNOW_INTERACTIONS_ADDR",

@@ -215,3 +215,58 @@ fn auto_channels_need_the_gateway() {
     assert_eq!(err.variable, "MEETNOW_AUTO_CHANNELS");
     assert!(err.problem.contains("gateway"), "{err}");
 }
+
+#[test]
+fn the_served_servers_default_to_the_registration_guild_and_can_be_listed() {
+    assert_eq!(load(&valid()).unwrap().allowed_guild_ids, None, "no guild at all: every server, and a warning");
+    let mut vars = valid();
+    vars.insert("DISCORD_GUILD_ID", "1051234567890123456".into());
+    assert_eq!(load(&vars).unwrap().allowed_guild_ids, Some(vec![1_051_234_567_890_123_456]));
+    vars.insert("MEETNOW_ALLOWED_GUILD_IDS", "11, 22".into());
+    assert_eq!(load(&vars).unwrap().allowed_guild_ids, Some(vec![11, 22]));
+    for bad in ["abc", ",", "0"] {
+        assert_eq!(error_for("MEETNOW_ALLOWED_GUILD_IDS", bad).variable, "MEETNOW_ALLOWED_GUILD_IDS", "{bad}");
+    }
+}
+
+#[test]
+fn the_shutdown_grace_is_whole_seconds_up_to_a_minute() {
+    assert_eq!(load(&valid()).unwrap().shutdown_grace, DEFAULT_SHUTDOWN_GRACE);
+    let mut vars = valid();
+    vars.insert("MEETNOW_SHUTDOWN_GRACE_SECONDS", "0".into());
+    assert_eq!(load(&vars).unwrap().shutdown_grace, Duration::ZERO);
+    for bad in ["61", "-1", "2s"] {
+        assert_eq!(error_for("MEETNOW_SHUTDOWN_GRACE_SECONDS", bad).variable, "MEETNOW_SHUTDOWN_GRACE_SECONDS");
+    }
+}
+
+#[test]
+fn a_public_key_under_which_any_signature_verifies_is_refused() {
+    let identity = format!("01{}", "00".repeat(31));
+    for weak in ["00".repeat(32), identity] {
+        let err = error_for_pair("DISCORD_PUBLIC_KEY", &weak, "MEETNOW_INTERACTIONS_ADDR", "0.0.0.0:8080");
+        assert_eq!(err.variable, "DISCORD_PUBLIC_KEY");
+        assert!(err.problem.contains("small order") && err.problem.contains("Developer Portal"), "{err}");
+    }
+}
+
+#[test]
+fn a_managed_identity_endpoint_in_clear_text_must_stay_on_the_host() {
+    let with = |pairs: &[(&'static str, &str)]| {
+        let mut vars = valid();
+        vars.remove("AZURE_CLIENT_SECRET");
+        vars.insert("MEETNOW_MANAGED_IDENTITY", "true".into());
+        for (k, v) in pairs {
+            vars.insert(k, (*v).to_owned());
+        }
+        load(&vars)
+    };
+    assert!(with(&[("IDENTITY_ENDPOINT", "http://127.0.0.1:41741/msi/token"), ("IDENTITY_HEADER", "h")]).is_ok());
+    assert!(with(&[("IDENTITY_ENDPOINT", "https://identity.example.com/token"), ("IDENTITY_HEADER", "h")]).is_ok());
+    assert!(with(&[("AZURE_POD_IDENTITY_AUTHORITY_HOST", "http://169.254.169.254")]).is_ok());
+    let err = with(&[("IDENTITY_ENDPOINT", "http://10.0.0.5:8081/msi/token"), ("IDENTITY_HEADER", "h")]).unwrap_err();
+    assert_eq!(err.variable, "IDENTITY_ENDPOINT");
+    assert!(err.problem.contains("clear text"), "{err}");
+    let err = with(&[("AZURE_POD_IDENTITY_AUTHORITY_HOST", "http://identity.internal")]).unwrap_err();
+    assert_eq!(err.variable, "AZURE_POD_IDENTITY_AUTHORITY_HOST");
+}

@@ -66,8 +66,15 @@ fn section(number: usize, call: &CallAttendance, room: usize) -> String {
     out + "\n"
 }
 
+/// Shown for an attendee Teams gives no display name (a dial-in caller, say).
+const NO_NAME: &str = "(no display name)";
+
 fn attendee_line(attendee: &Attendee) -> String {
-    let name = escape_markdown(&truncate(&clean_text(&attendee.name), NAME_MAX));
+    // Never the e-mail address (see `Attendee::email`).
+    let name = match attendee.name.as_deref().map(clean_text).filter(|n| !n.is_empty()) {
+        Some(name) => escape_markdown(&truncate(&name, NAME_MAX)),
+        None => NO_NAME.to_owned(),
+    };
     let role = attendee
         .role
         .as_deref()
@@ -104,7 +111,8 @@ mod tests {
 
     fn attendee(name: &str, minute: u8, seconds: u64) -> Attendee {
         Attendee {
-            name: name.into(),
+            name: Some(name.into()),
+            email: Some("someone@contoso.com".into()),
             role: Some("Attendee".into()),
             first_join: Some(datetime!(2026-11-23 03:00 UTC) + time::Duration::minutes(minute.into())),
             last_leave: Some(datetime!(2026-11-23 04:00 UTC)),
@@ -155,6 +163,15 @@ mod tests {
     fn hostile_names_cannot_ping_link_or_format() {
         let text = description(answer(&[call(vec![attendee("@everyone [x](https://evil) **bold** <@123>", 1, 60)])]));
         assert!(text.contains(r"\@everyone \[x\](https\://evil) \*\*bold\*\* \<\@123\>"), "{text}");
+    }
+
+    #[test]
+    fn an_attendee_without_a_display_name_is_not_shown_by_e_mail() {
+        let mut caller = attendee("", 1, 60);
+        caller.name = None;
+        let text = description(answer(&[call(vec![caller, attendee("  ", 2, 60)])]));
+        assert_eq!(text.matches(NO_NAME).count(), 2, "{text}");
+        assert!(!text.contains('@') && !text.contains("contoso"), "{text}");
     }
 
     #[test]

@@ -22,7 +22,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use serenity::all::{CommandInteraction, ComponentInteraction, CreateInteractionResponse, GuildChannel, Http, RoleId};
+use serenity::all::{CommandInteraction, ComponentInteraction, CreateInteractionResponse, GuildChannel, Http, UserId};
 use time::OffsetDateTime;
 use tokio::sync::{oneshot, Semaphore};
 use tokio::time::Instant;
@@ -30,6 +30,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::Instrument as _;
 
+use super::access::{Access, Asker};
 use super::announce::{self, Kind};
 use super::command;
 use crate::graph::{GraphClient, LobbyUpdate};
@@ -48,8 +49,12 @@ pub use calls::MAX_DISCORD_CALLS_IN_FLIGHT;
 /// The bot's state: what every interaction needs.
 pub struct Bot {
     pub(crate) graph: GraphClient,
-    allowed_roles: Vec<RoleId>,
+    /// Who may use the bot: asked by every entry point.
+    pub(crate) access: Access,
     pin: bool,
+    /// The bot's own user id (from READY, or asked at start in HTTP mode): pins and stand-by look only at
+    /// its own messages.
+    own_id: std::sync::OnceLock<UserId>,
     accepting: AtomicBool,
     /// The commands being answered; shutdown closes it and waits for them.
     commands: TaskTracker,
@@ -122,18 +127,29 @@ async fn apply(lobby: Option<LobbyUpdate>) {
 }
 
 impl Bot {
-    pub fn new(graph: GraphClient, allowed_roles: &[u64], pin: bool) -> Self {
+    pub fn new(graph: GraphClient, access: Access, pin: bool) -> Self {
         Self {
             metrics: graph.metrics(),
             graph,
-            allowed_roles: allowed_roles.iter().copied().map(RoleId::new).collect(),
+            access,
             pin,
+            own_id: std::sync::OnceLock::new(),
             accepting: AtomicBool::new(true),
             commands: TaskTracker::new(),
             stopping: CancellationToken::new(),
             abandon: CancellationToken::new(),
             discord_calls: Semaphore::new(MAX_DISCORD_CALLS_IN_FLIGHT),
         }
+    }
+
+    /// Records the bot's own user id, once it is known.
+    pub fn set_own_id(&self, id: UserId) {
+        let _ = self.own_id.set(id);
+    }
+
+    /// Whether a message author is this bot. Unknown until READY (or start-up in HTTP mode): then nothing is.
+    pub(crate) fn is_own(&self, author: UserId) -> bool {
+        self.own_id.get() == Some(&author)
     }
 
     /// How long after a command a process that lost the acknowledgement race looks whether the winner
@@ -213,18 +229,15 @@ impl Bot {
             let note = "meetnow is restarting. Run /meetnow again in a few seconds.";
             return self.reply_privately(http, command, first, note).await;
         }
-        let Some(guild_id) = command.guild_id else {
-            return self
-                .reply_privately(http, command, first, "/meetnow works in server channels, not in direct messages.")
-                .await;
+        let roles = command.member.as_ref().map(|m| m.roles.as_slice()).unwrap_or_default();
+        let guild_id = match self.access.decide(command.guild_id, Asker::Member(roles)) {
+            Ok(guild_id) => guild_id,
+            Err(refusal) => {
+                tracing::info!(reason = refusal.reason(), "refused a command");
+                self.metrics.command_failed(refusal.reason());
+                return self.reply_privately(http, command, first, refusal.sentence()).await;
+            }
         };
-        if !self.may_use(command) {
-            tracing::info!("refused: member has none of the allowed roles");
-            self.metrics.command_failed("refused");
-            let refusal =
-                "You need one of the roles this server allows to start a bridge with /meetnow. Ask a server admin.";
-            return self.reply_privately(http, command, first, refusal).await;
-        }
         let options = match command::options(command) {
             Ok(options) => options,
             Err(problem) => return self.reply_privately(http, command, first, &problem.to_string()).await,
@@ -325,14 +338,6 @@ impl Bot {
         if self.pin && new_to_the_channel {
             self.pin_once(http, posted, &meeting).await;
         }
-    }
-
-    fn may_use(&self, command: &CommandInteraction) -> bool {
-        if self.allowed_roles.is_empty() {
-            return true;
-        }
-        let roles = command.member.as_ref().map(|m| m.roles.as_slice()).unwrap_or_default();
-        roles.iter().any(|role| self.allowed_roles.contains(role))
     }
 }
 

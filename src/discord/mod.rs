@@ -6,11 +6,13 @@
 //! REST goes there and serenity's own rate limiter is off: serenity ignores a proxy while its limiter is on,
 //! and a proxy such as twilight-http-proxy owns rate limiting anyway.
 
+pub mod access;
 pub mod announce;
 pub mod attendance;
 pub mod command;
 pub mod endpoint;
 mod handler;
+pub mod signature;
 pub mod text;
 
 pub use command::bot_permissions;
@@ -34,6 +36,7 @@ use tokio_util::sync::CancellationToken;
 use crate::config::{Config, ConfigError, InteractionsEndpoint};
 use crate::graph::{GraphClient, RetryPolicy};
 use crate::metrics::{Metrics, Mode};
+use crate::server::Limits;
 
 /// How long shutdown waits for commands in flight, unless [`Deps::drain_limit`] says otherwise.
 pub const DRAIN_LIMIT: Duration = Duration::from_secs(10);
@@ -138,15 +141,30 @@ pub async fn run(
         if let Ok(bound) = listener.local_addr() {
             tracing::info!(%bound, "serving /metrics, /healthz, /livez and /readyz");
         }
-        background.spawn(crate::metrics::serve(listener, metrics.clone(), stop_listeners.clone()));
+        let router = metrics.clone().router();
+        background.spawn(crate::server::serve(
+            listener,
+            router,
+            stop_listeners.clone(),
+            drain_limit,
+            Limits::default(),
+        ));
     }
     background.spawn(graph.token_refresh());
-    let bot = Arc::new(Bot::new(graph, &config.allowed_role_ids, config.pin));
+    let access = access::Access::new(config.allowed_guild_ids.as_deref(), &config.allowed_role_ids);
+    if access.serves_every_server() {
+        tracing::warn!(
+            "serving every Discord server the bot is in: anyone who adds it to a server can make meetings; \
+             set MEETNOW_ALLOWED_GUILD_IDS (or DISCORD_GUILD_ID) to the servers it is for"
+        );
+    }
+    let bot = Arc::new(Bot::new(graph, access, config.pin));
     let guild_id = config.discord.guild_id.map(GuildId::new);
     let stopping = Stopping { bot: bot.clone(), metrics: metrics.clone(), drain_limit };
     let ran = match (config.discord.interactions, interactions_listener) {
         (Some(endpoint), Some(listener)) => {
-            run_endpoint(endpoint, listener, http, bot, guild_id, &metrics, stopping, shutdown).await
+            let serving = Serving { listener, grace: config.shutdown_grace };
+            run_endpoint(endpoint, serving, http, bot, guild_id, &metrics, stopping, shutdown).await
         }
         (Some(endpoint), None) => Err(RunError::Interactions {
             addr: endpoint.addr,
@@ -205,12 +223,22 @@ async fn run_gateway(
     Ok(())
 }
 
+/// The interactions listener and how long it keeps serving after SIGTERM.
+struct Serving {
+    listener: TcpListener,
+    grace: Duration,
+}
+
 /// Commands at Discord's Interactions Endpoint URL: no gateway connection at all, so any number of these
 /// processes can run behind a load balancer. `/meetnow` is registered by REST at start instead of on READY.
+///
+/// On shutdown: not ready first (`/readyz` 503), while the listener keeps serving for `serving.grace`, so the
+/// load balancer stops routing here before anything is refused; then it stops accepting, and the commands
+/// and connections still open get the drain limit to finish.
 #[allow(clippy::too_many_arguments)] // each is one thing the endpoint needs; a struct would only rename them
 async fn run_endpoint(
     config: InteractionsEndpoint,
-    listener: TcpListener,
+    serving: Serving,
     http: Http,
     bot: Arc<Bot>,
     guild_id: Option<GuildId>,
@@ -222,24 +250,31 @@ async fn run_endpoint(
     // Proves the token (a wrong one is fatal, as on the gateway) and gives the id webhook routes need.
     let application = http.get_current_application_info().await?;
     http.set_application_id(application.id);
+    bot.set_own_id(http.get_current_user().await?.id);
     register(&http, guild_id).await;
-    let endpoint = endpoint::Endpoint::new(config.public_key, bot, http).map_err(|error| {
+    let endpoint = endpoint::Endpoint::new(config.public_key, bot, http).map_err(|weakness| {
         RunError::Config(ConfigError {
             variable: "DISCORD_PUBLIC_KEY",
             problem: format!(
-                "is not a valid Ed25519 public key ({error}); copy it again from the Developer Portal \
+                "is not a usable Ed25519 public key ({weakness}); copy it again from the Developer Portal \
                  (your application → General Information → Public Key)"
             ),
         })
     })?;
+    let Serving { listener, grace } = serving;
     if let Ok(bound) = listener.local_addr() {
         tracing::info!(%bound, "serving Discord's interactions endpoint at /interactions");
     }
     metrics.set_mode(Mode::Endpoint);
     let stop = CancellationToken::new();
-    let serving = tokio::spawn(endpoint::serve(listener, Arc::new(endpoint), stop.clone()));
+    let router = Arc::new(endpoint).router();
+    let serving =
+        tokio::spawn(crate::server::serve(listener, router, stop.clone(), stopping.drain_limit, Limits::default()));
     shutdown.await;
-    // New connections are refused from here on; requests already being answered get their first response.
+    metrics.set_mode(Mode::Stopping);
+    tracing::info!(grace_seconds = grace.as_secs(), "shutting down: not ready, still serving during the grace period");
+    tokio::time::sleep(grace).await;
+    // New connections wait unanswered from here on; requests already being answered get their first response.
     stop.cancel();
     stopping.drain().await;
     let _ = serving.await;
@@ -291,6 +326,7 @@ impl EventHandler for Events {
     /// Fires at start and after every reconnect; the bulk overwrite is idempotent.
     async fn ready(&self, ctx: Context, ready: Ready) {
         tracing::info!(user = %ready.user.name, guilds = ready.guilds.len(), "connected to Discord");
+        self.bot.set_own_id(ready.user.id);
         register(&ctx.http, self.guild_id).await;
     }
 

@@ -34,6 +34,8 @@ struct Page<T> {
 struct MeetingIdWire {
     #[serde(deserialize_with = "lenient_string")]
     id: Option<String>,
+    #[serde(deserialize_with = "lenient_string")]
+    join_web_url: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -81,20 +83,26 @@ impl RecordWire {
         let intervals = self.attendance_intervals.unwrap_or_default();
         let joins = intervals.iter().filter_map(|i| parse_time(i.join_date_time.as_deref()));
         let leaves = intervals.iter().filter_map(|i| parse_time(i.leave_date_time.as_deref()));
-        let name = self
-            .identity
-            .and_then(|i| i.display_name)
-            .filter(|n| !n.trim().is_empty())
-            .or(self.email_address)
-            .unwrap_or_else(|| "(unknown)".to_owned());
+        let name = self.identity.and_then(|i| i.display_name).filter(|n| !n.trim().is_empty());
         Attendee {
             name,
+            email: self.email_address.filter(|e| !e.trim().is_empty()),
             role: self.role,
             first_join: joins.min(),
             last_leave: leaves.max(),
             total_seconds: self.total_attendance_in_seconds.unwrap_or(0).clamp(0, i64::from(i32::MAX)) as u64,
         }
     }
+}
+
+/// `link` as a URL, if it is another page of the list at `first`: the same origin and path, any query.
+fn same_list(first: &Url, link: &str) -> Option<Url> {
+    let next = Url::parse(link).ok()?;
+    let same = next.origin() == first.origin() && next.path() == first.path() && next.username().is_empty();
+    if !same {
+        tracing::warn!(next_link = %next.origin().ascii_serialization(), "not following a nextLink off the list it pages");
+    }
+    same.then_some(next)
 }
 
 impl GraphClient {
@@ -107,7 +115,13 @@ impl GraphClient {
         // OData string literal: a quote is written twice.
         url.query_pairs_mut().append_pair("$filter", &format!("JoinWebUrl eq '{}'", join_url.replace('\'', "''")));
         let page: Page<MeetingIdWire> = self.get_json(url).await?;
-        page.value.into_iter().find_map(|m| m.id).ok_or(GraphError::MeetingNotFound)
+        // Only a meeting that really has this join link: the link comes from a Discord message, and a filter
+        // Graph ignored or misread must not give another meeting's attendance.
+        page.value
+            .into_iter()
+            .find(|m| m.join_web_url.as_deref() == Some(join_url))
+            .and_then(|m| m.id)
+            .ok_or(GraphError::MeetingNotFound)
     }
 
     /// Every ended call on the meeting, oldest first (at most the last [`MAX_REPORTS`]), each with its
@@ -144,20 +158,17 @@ impl GraphClient {
         Ok(calls)
     }
 
-    /// Every item of a list, following `@odata.nextLink`, but only to Graph itself: the request carries the
-    /// app's token, which must not go to a host a response names.
+    /// Every item of a list, following `@odata.nextLink`, but only to the same list on Graph itself (same
+    /// scheme, host and port, same path): the request carries the app's token, which must not go wherever
+    /// a response says.
     async fn get_all<T: DeserializeOwned>(&self, first: Url) -> Result<Vec<T>, GraphError> {
-        let (scheme, host) = (first.scheme().to_owned(), first.host_str().map(str::to_owned));
         let mut items = Vec::new();
-        let mut next = Some(first);
+        let mut next = Some(first.clone());
         for _ in 0..MAX_PAGES {
             let Some(url) = next.take() else { break };
             let page: Page<T> = self.get_json(url).await?;
             items.extend(page.value);
-            next = page
-                .next_link
-                .and_then(|link| Url::parse(&link).ok())
-                .filter(|url| url.scheme() == scheme && url.host_str() == host.as_deref());
+            next = page.next_link.and_then(|link| same_list(&first, &link));
         }
         Ok(items)
     }

@@ -37,6 +37,9 @@ pub(crate) const FAILURE_MEMORY: Duration = Duration::from_secs(2);
 pub(crate) const SHORTEST_LIFETIME: Duration = Duration::from_secs(60);
 pub(crate) const LONGEST_LIFETIME: Duration = Duration::from_secs(24 * 60 * 60);
 
+/// The longest token answer read: a token is a few KB, an error page not much more.
+const MAX_TOKEN_RESPONSE_BYTES: usize = 64 * 1024;
+
 /// The outcome of one sign-in, shared by everyone who waited for it.
 type Outcome = Option<Result<Arc<CachedToken>, TokenError>>;
 
@@ -76,6 +79,10 @@ impl CachedToken {
 
 pub(crate) struct TokenCache {
     http: reqwest::Client,
+    /// For a managed identity: a client that never uses `HTTPS_PROXY`/`HTTP_PROXY`, since the identity
+    /// header and the token would cross the proxy (the endpoint is on this host or link-local anyway).
+    /// `None` if it could not be built (the TLS backend failed), which makes every sign-in fail.
+    identity_http: Option<reqwest::Client>,
     token_url: String,
     tenant_id: String,
     client_id: String,
@@ -102,8 +109,13 @@ impl TokenCache {
     ) -> Self {
         let authority = config.authority_host.as_str().trim_end_matches('/');
         let graph = config.graph_endpoint.as_str().trim_end_matches('/');
+        let identity_http = match config.credential {
+            Credential::ManagedIdentity(_) => crate::http_client_builder().no_proxy().build().ok(),
+            _ => None,
+        };
         Self {
             http,
+            identity_http,
             token_url: format!("{authority}/{}/oauth2/v2.0/token", config.tenant_id),
             tenant_id: config.tenant_id.clone(),
             client_id: config.client_id.clone(),
@@ -140,7 +152,7 @@ impl TokenCache {
         match sign_in.wait_for(Option::is_some).await.map(|outcome| outcome.clone()) {
             Ok(Some(outcome)) => outcome,
             // The sign-in's task ended without an outcome: only when the runtime is shutting down.
-            _ => Err(TokenError::Unavailable { detail: "the sign-in was interrupted".into() }),
+            _ => Err(TokenError::Unavailable { detail: "the sign-in was interrupted".into(), source: None }),
         }
     }
 
@@ -212,7 +224,7 @@ impl TokenCache {
 
     async fn fetch(&self) -> Result<Arc<CachedToken>, TokenError> {
         let fetched = self.request_token().await;
-        self.metrics.token_refreshed(fetched.is_ok());
+        self.metrics.token_refreshed(fetched.as_ref().ok().map(|token| token.usable_until));
         fetched
     }
 
@@ -220,7 +232,10 @@ impl TokenCache {
         let generation = self.fetches.fetch_add(1, Ordering::Relaxed) + 1;
         let started = Instant::now();
         let request = match &self.credential {
-            Credential::ManagedIdentity(identity) => self.managed_identity_request(identity),
+            Credential::ManagedIdentity(identity) => self.managed_identity_request(identity).ok_or_else(|| {
+                let detail = "the HTTP client for the managed identity endpoint could not be set up".to_owned();
+                TokenError::Credential { detail }
+            })?,
             Credential::Secret(secret) => self.client_credentials(("client_secret", secret.expose_secret().clone())),
             Credential::Certificate(certificate) => {
                 let assertion =
@@ -238,16 +253,24 @@ impl TokenCache {
                 self.client_credentials(("client_assertion", token.expose_secret().clone()))
             }
         };
-        let response = request.timeout(self.request_timeout).send().await.map_err(|e| self.unreachable(&e))?;
+        let response = request.timeout(self.request_timeout).send().await.map_err(|e| self.unreachable(e))?;
         let status = response.status();
-        let body = response.bytes().await.map_err(|e| self.unreachable(&e))?;
+        let body = match super::read_capped(response, MAX_TOKEN_RESPONSE_BYTES).await {
+            Ok(body) => body,
+            Err(super::TooLong::Transport(e)) => return Err(self.unreachable(e)),
+            Err(super::TooLong::Over(cap)) => {
+                return Err(TokenError::Malformed { detail: format!("the answer was longer than {cap} bytes") })
+            }
+        };
 
         // The instance metadata service answers 404, 410 and 429 while it is starting or busy (Microsoft
         // says to retry them), as any service answers 5xx.
         let retryable = matches!(status.as_u16(), 404 | 410 | 429)
             && matches!(self.credential, Credential::ManagedIdentity(ManagedIdentity::Imds { .. }));
         if status.is_server_error() || retryable {
-            return Err(TokenError::Unavailable { detail: format!("HTTP {status}") });
+            let answer = super::error::shorten(&first_line(&String::from_utf8_lossy(&body)), 200);
+            let detail = format!("HTTP {status}: {answer}");
+            return Err(TokenError::Unavailable { detail, source: None });
         }
         if !status.is_success() {
             return Err(self.refusal(status.as_u16(), &body));
@@ -292,25 +315,27 @@ impl TokenCache {
 
     /// `GET {endpoint}?resource=…` with the platform's header: App Service's `X-IDENTITY-HEADER`, or the
     /// instance metadata service's `Metadata: true`. The client id picks a user-assigned identity.
-    fn managed_identity_request(&self, identity: &ManagedIdentity) -> reqwest::RequestBuilder {
+    /// `None` when the identity's own client could not be built.
+    fn managed_identity_request(&self, identity: &ManagedIdentity) -> Option<reqwest::RequestBuilder> {
         let query = |version: &'static str| {
             [("api-version", version), ("resource", self.resource.as_str()), ("client_id", self.client_id.as_str())]
         };
-        match identity {
+        let http = self.identity_http.as_ref()?;
+        Some(match identity {
             ManagedIdentity::AppService { endpoint, header } => {
-                self.http.get(endpoint.clone()).query(&query("2019-08-01")).header("X-IDENTITY-HEADER", header.clone())
+                http.get(endpoint.clone()).query(&query("2019-08-01")).header("X-IDENTITY-HEADER", header.clone())
             }
             ManagedIdentity::Imds { endpoint } => {
-                self.http.get(endpoint.clone()).query(&query("2018-02-01")).header("Metadata", "true")
+                http.get(endpoint.clone()).query(&query("2018-02-01")).header("Metadata", "true")
             }
-        }
+        })
     }
 
     /// A transport failure. For a managed identity, a refused connection means there is no such endpoint
     /// on this host: a setup problem with its own fix, not an outage.
-    fn unreachable(&self, error: &reqwest::Error) -> TokenError {
-        let detail = describe_transport_error(error);
-        if is_untrusted_certificate(error) {
+    fn unreachable(&self, error: reqwest::Error) -> TokenError {
+        let detail = describe_transport_error(&error);
+        if is_untrusted_certificate(&error) {
             let host = error.url().and_then(|u| u.host_str()).unwrap_or("the sign-in host").to_owned();
             return TokenError::UntrustedCertificate { host, detail };
         }
@@ -327,7 +352,7 @@ impl TokenCache {
                     ),
                 }
             }
-            _ => TokenError::Unavailable { detail },
+            _ => TokenError::Unavailable { detail, source: Some(super::error::Cause::new(error.without_url())) },
         }
     }
 

@@ -5,9 +5,48 @@
 //! log can carry them and the message can be chosen from them. The user message never includes request
 //! ids or raw bodies; those go to the log through `Display`/`Debug`.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::wire::MeetingShapeError;
+
+/// The error underneath a failure (a `reqwest::Error` without its URL, say), kept whole so the log can walk
+/// its `source()` chain; shared, so the errors that carry it stay `Clone`. Two causes are equal when they
+/// read the same.
+#[derive(Clone)]
+pub struct Cause(Arc<dyn std::error::Error + Send + Sync>);
+
+impl Cause {
+    pub fn new(error: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self(Arc::new(error))
+    }
+}
+
+impl std::fmt::Debug for Cause {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&*self.0, f)
+    }
+}
+
+impl std::fmt::Display for Cause {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(&*self.0, f)
+    }
+}
+
+impl std::error::Error for Cause {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0.source()
+    }
+}
+
+impl PartialEq for Cause {
+    fn eq(&self, other: &Self) -> bool {
+        self.to_string() == other.to_string()
+    }
+}
+
+impl Eq for Cause {}
 
 /// A Graph error response, as fields.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,6 +59,15 @@ pub struct ApiError {
     pub request_id: Option<String>,
     /// The `client-request-id` we sent.
     pub client_request_id: String,
+}
+
+impl std::error::Error for ApiError {}
+
+impl GraphError {
+    /// Graph did not answer usefully for a reason of our own (nothing sent, the budget used up).
+    pub fn unavailable(detail: impl Into<String>) -> Self {
+        Self::Unavailable { detail: detail.into(), api: None, source: None }
+    }
 }
 
 impl std::fmt::Display for ApiError {
@@ -68,9 +116,14 @@ pub enum TokenError {
     /// The TLS connection failed because the server's certificate is not trusted here.
     #[error("the certificate of {host} is not trusted: {detail}")]
     UntrustedCertificate { host: String, detail: String },
-    /// The token endpoint could not be reached or kept failing (5xx, connection, timeout).
+    /// The token endpoint could not be reached or kept failing (5xx, connection, timeout); `source` is the
+    /// transport error, when there was one.
     #[error("token endpoint unavailable: {detail}")]
-    Unavailable { detail: String },
+    Unavailable {
+        detail: String,
+        #[source]
+        source: Option<Cause>,
+    },
     /// A 200 response without a usable token.
     #[error("token response unreadable: {detail}")]
     Malformed { detail: String },
@@ -93,15 +146,21 @@ pub enum GraphError {
     /// 401 even with a token fetched just now.
     #[error("token not accepted: {0}")]
     Unauthorized(ApiError),
-    /// 429 that lasted longer than the time budget.
+    /// 429 that lasted longer than the time budget; `last` is Graph's last answer (its request id included).
     #[error("throttled (retry after {retry_after:?}): {last}")]
-    Throttled { retry_after: Option<Duration>, last: String },
+    Throttled { retry_after: Option<Duration>, last: ApiError },
     /// The TLS handshake with Graph failed: its certificate is not signed by a CA this host trusts.
     #[error("the certificate of {host} is not trusted: {detail}")]
     UntrustedCertificate { host: String, detail: String },
-    /// 5xx, connection failures and timeouts that lasted longer than the time budget.
+    /// 5xx, connection failures and timeouts that lasted longer than the time budget: `api` is Graph's last
+    /// error answer, `source` the last transport error, whichever there was.
     #[error("graph unavailable: {detail}")]
-    Unavailable { detail: String },
+    Unavailable {
+        detail: String,
+        api: Option<ApiError>,
+        #[source]
+        source: Option<Cause>,
+    },
     /// Any other 4xx: Graph refused the request itself.
     #[error("request refused: {0}")]
     Refused(ApiError),
@@ -150,6 +209,8 @@ impl GraphError {
             Self::Forbidden(api) | Self::Unauthorized(api) | Self::Refused(api) => api.request_id.as_deref(),
             Self::AttendancePermissionMissing(api) => api.request_id.as_deref(),
             Self::UnexpectedResponse { request_id, .. } => request_id.as_deref(),
+            Self::Throttled { last, .. } => last.request_id.as_deref(),
+            Self::Unavailable { api: Some(api), .. } => api.request_id.as_deref(),
             _ => None,
         }
     }
@@ -384,8 +445,9 @@ mod tests {
 
     #[test]
     fn throttling_says_when_to_retry() {
-        let e = GraphError::Throttled { retry_after: Some(Duration::from_secs(42)), last: String::new() };
+        let e = GraphError::Throttled { retry_after: Some(Duration::from_secs(42)), last: api(429) };
         assert!(e.user_message().contains("42 seconds"));
+        assert_eq!(e.request_id(), Some("req-123"), "the request id support asks for stays with the error");
     }
 
     #[test]

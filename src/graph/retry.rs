@@ -23,6 +23,9 @@ use super::{ApiError, GraphClient, GraphError, MeetingShapeError, TokenError};
 /// budget, so the request is reported as throttled at once, with a wait a person can act on.
 pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(60 * 60);
 
+/// The longest Graph answer read: a meeting is a few KB and a page of 100 attendance records well under 1 MB.
+const MAX_RESPONSE_BYTES: usize = 4 * 1024 * 1024;
+
 /// How long Graph calls may take, all retries included.
 #[derive(Debug, Clone, Copy)]
 pub struct RetryPolicy {
@@ -132,7 +135,7 @@ impl GraphClient {
         let body = body
             .map(|body| serde_json::to_vec(body).map(Bytes::from))
             .transpose()
-            .map_err(|e| GraphError::Unavailable { detail: format!("could not encode the request: {e}") })?;
+            .map_err(|e| GraphError::unavailable(format!("could not encode the request: {e}")))?;
         let mut retries = 0u32;
         let mut token_renewed = false;
 
@@ -141,16 +144,16 @@ impl GraphClient {
             // What to report if time runs out now, and how long Graph asked us to wait.
             let (failure, asked_wait): (GraphError, Option<Duration>) =
                 match self.attempt(&method, &url, &body, deadline, remaining.min(policy.attempt_timeout)).await {
-                    Err(Attempt::Token(TokenError::Unavailable { detail })) => {
-                        (GraphError::Token(TokenError::Unavailable { detail }), None)
+                    Err(Attempt::Token(unavailable @ TokenError::Unavailable { .. })) => {
+                        (GraphError::Token(unavailable), None)
                     }
                     Err(Attempt::Token(other)) => return Err(other.into()),
                     // Trust does not change by asking again: the fix is the host's CA store.
                     Err(Attempt::Untrusted { host, detail }) => {
                         return Err(GraphError::UntrustedCertificate { host, detail })
                     }
-                    Err(Attempt::Transport { detail, delivered }) => {
-                        let failure = GraphError::Unavailable { detail };
+                    Err(Attempt::Transport { detail, delivered, source }) => {
+                        let failure = GraphError::Unavailable { detail, api: None, source };
                         if delivered && repeat == Repeat::OnlyIfNotDelivered {
                             return Err(failure);
                         }
@@ -184,13 +187,14 @@ impl GraphClient {
                             continue;
                         } else if status == StatusCode::TOO_MANY_REQUESTS {
                             let wait = answer.retry_after();
-                            (GraphError::Throttled { retry_after: wait, last: answer.api_error().to_string() }, wait)
+                            (GraphError::Throttled { retry_after: wait, last: answer.api_error() }, wait)
                         } else if status == StatusCode::SERVICE_UNAVAILABLE
                             || (repeat == Repeat::Safe
                                 && matches!(status, StatusCode::BAD_GATEWAY | StatusCode::GATEWAY_TIMEOUT))
                         {
                             let wait = answer.retry_after();
-                            (GraphError::Unavailable { detail: answer.api_error().to_string() }, wait)
+                            let api = answer.api_error();
+                            (GraphError::Unavailable { detail: api.to_string(), api: Some(api), source: None }, wait)
                         } else {
                             return Err(self.classify(&answer));
                         }
@@ -228,19 +232,19 @@ impl GraphClient {
         timeout: Duration,
     ) -> Result<(Answer, Arc<auth::CachedToken>), Attempt> {
         if timeout.is_zero() {
-            return Err(Attempt::Transport { detail: "time budget used up".into(), delivered: false });
+            return Err(Attempt::Transport { detail: "time budget used up".into(), delivered: false, source: None });
         }
         let token = match tokio::time::timeout_at(deadline, self.inner.tokens.get()).await {
             Ok(token) => token.map_err(Attempt::Token)?,
             Err(_) => {
                 let detail = "Microsoft sign-in did not answer within the time limit".to_owned();
-                return Err(Attempt::Token(TokenError::Unavailable { detail }));
+                return Err(Attempt::Token(TokenError::Unavailable { detail, source: None }));
             }
         };
         let client_request_id = new_request_id();
         let Ok(slot) = tokio::time::timeout_at(deadline, self.inner.in_flight.acquire()).await else {
             let detail = "every connection to Graph stayed busy until the time limit".to_owned();
-            return Err(Attempt::Transport { detail, delivered: false });
+            return Err(Attempt::Transport { detail, delivered: false, source: None });
         };
         // The semaphore is never closed; if it were, going ahead without a permit is the safe failure.
         let _slot = slot.ok();
@@ -263,18 +267,19 @@ impl GraphClient {
                 let host = e.url().and_then(|u| u.host_str()).unwrap_or("Graph").to_owned();
                 return Attempt::Untrusted { host, detail: describe_transport_error(&e) };
             }
-            Attempt::Transport {
-                // Connection errors happen before anything was sent; anything else may have reached Graph.
-                delivered: !e.is_connect(),
-                detail: describe_transport_error(&e),
-            }
+            // Connection errors happen before anything was sent; anything else may have reached Graph.
+            Attempt::transport(e.is_connect(), e)
         })?;
         let status = response.status();
         let headers = response.headers().clone();
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| Attempt::Transport { delivered: true, detail: describe_transport_error(&e) })?;
+        let body = match super::read_capped(response, MAX_RESPONSE_BYTES).await {
+            Ok(body) => body,
+            Err(super::TooLong::Transport(e)) => return Err(Attempt::transport(false, e)),
+            Err(super::TooLong::Over(cap)) => {
+                let detail = format!("Graph's answer was longer than {cap} bytes");
+                return Err(Attempt::Transport { detail, delivered: true, source: None });
+            }
+        };
         self.inner.metrics.graph_request(sent.elapsed(), Some(status.as_u16()));
         Ok((Answer { status, headers, body, client_request_id }, token))
     }
@@ -293,7 +298,9 @@ impl GraphClient {
                 GraphError::OrganizerNotFound { organizer_id: self.inner.organizer_id.clone(), api }
             }
             StatusCode::UNAUTHORIZED => GraphError::Unauthorized(api),
-            status if status.is_server_error() => GraphError::Unavailable { detail: api.to_string() },
+            status if status.is_server_error() => {
+                GraphError::Unavailable { detail: api.to_string(), api: Some(api), source: None }
+            }
             _ => GraphError::Refused(api),
         }
     }
@@ -311,7 +318,20 @@ pub(super) enum Attempt {
     Transport {
         detail: String,
         delivered: bool,
+        source: Option<super::error::Cause>,
     },
+}
+
+impl Attempt {
+    /// A transport error, kept whole (without its URL) under a summary; `before_sending`: it can't have
+    /// reached Graph.
+    fn transport(before_sending: bool, error: reqwest::Error) -> Self {
+        Self::Transport {
+            detail: describe_transport_error(&error),
+            delivered: !before_sending,
+            source: Some(super::error::Cause::new(error.without_url())),
+        }
+    }
 }
 
 /// A random (version 4) UUID for `client-request-id`.

@@ -56,6 +56,8 @@ pub enum Fault {
     Truncated,
     /// Do the work, then answer 200 with a body that is not JSON.
     NotJson,
+    /// Do the work, then answer 200 with a body of 8 MB (no meeting is that large).
+    Huge,
     /// Do the work, send the headers and half the body, then break the connection.
     ResetMidBody,
 }
@@ -140,7 +142,9 @@ struct Inner {
     /// Attendance reports by meeting id (calls that have ended).
     reports: HashMap<String, Vec<attendance::StoredReport>>,
     /// `@odata.nextLink` points at another host (a response trying to draw the token elsewhere).
-    foreign_next_link: bool,
+    next_link: attendance::NextLink,
+    /// The meeting list answers every meeting, whatever the filter asks, the wanted one last.
+    list_ignores_filter: bool,
     credentials: credentials::Registered,
 }
 
@@ -190,7 +194,8 @@ impl GraphStandIn {
             serial: 0,
             validate: true,
             reports: HashMap::new(),
-            foreign_next_link: false,
+            next_link: attendance::NextLink::Graph,
+            list_ignores_filter: false,
             credentials: credentials::Registered::default(),
         }));
         let changed = Arc::new(tokio::sync::Notify::new());
@@ -520,6 +525,7 @@ async fn answer(
         Some(Fault::Slow(delay)) => tokio::time::sleep(delay).await,
         Some(Fault::Truncated) => body.truncate(body.len() / 2),
         Some(Fault::NotJson) => body = "<html>OK</html>".into(),
+        Some(Fault::Huge) => body = format!("{{\"padding\":\"{}\"}}", "x".repeat(8 * 1024 * 1024)),
         Some(Fault::ResetMidBody) => {
             let half = Bytes::from(body[..body.len() / 2].to_owned());
             let broken: [Result<Bytes, std::io::Error>; 2] =

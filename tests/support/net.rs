@@ -225,8 +225,8 @@ async fn delayed_copy(
     let _ = writer.await;
 }
 
-/// A forward proxy that speaks `CONNECT host:port` (what `HTTPS_PROXY` makes clients send) and records every
-/// target, then tunnels the bytes.
+/// A forward proxy that speaks `CONNECT host:port` (what `HTTPS_PROXY` makes clients send) and plain-http
+/// requests in absolute form (`HTTP_PROXY`), records every target, then tunnels or forwards the bytes.
 pub struct ConnectProxy {
     pub url: String,
     targets: Arc<Mutex<VecDeque<String>>>,
@@ -252,10 +252,29 @@ impl ConnectProxy {
                     }
                     let head = String::from_utf8_lossy(&head).into_owned();
                     let mut words = head.split_whitespace();
-                    let (Some("CONNECT"), Some(target)) = (words.next(), words.next()) else {
-                        let _ = client.write_all(b"HTTP/1.1 405 Method Not Allowed\r\ncontent-length: 0\r\n\r\n").await;
+                    let (Some(method), Some(target)) = (words.next(), words.next()) else { return };
+                    if method != "CONNECT" {
+                        // A plain-http request in absolute form (what `HTTP_PROXY` makes clients send): recorded
+                        // as `METHOD URL`, then forwarded in origin form on a connection of its own.
+                        seen.lock().unwrap().push_back(format!("{method} {target}"));
+                        let Ok(url) = url::Url::parse(target) else { return };
+                        let authority = format!(
+                            "{}:{}",
+                            url.host_str().unwrap_or_default(),
+                            url.port_or_known_default().unwrap_or(80)
+                        );
+                        let Ok(mut upstream) = TcpStream::connect(&authority).await else { return };
+                        let origin_form = &url[url::Position::BeforePath..];
+                        let head = head
+                            .replacen(target, origin_form, 1)
+                            .replace("Connection: keep-alive", "Connection: close");
+                        let head = head.replacen("\r\n", "\r\nConnection: close\r\n", 1);
+                        if upstream.write_all(head.as_bytes()).await.is_err() {
+                            return;
+                        }
+                        let _ = tokio::io::copy_bidirectional(&mut client, &mut upstream).await;
                         return;
-                    };
+                    }
                     seen.lock().unwrap().push_back(target.to_owned());
                     let Ok(mut upstream) = TcpStream::connect(target).await else {
                         let _ = client.write_all(b"HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\n\r\n").await;

@@ -98,6 +98,33 @@ impl BotProcess {
         super::wait_until(&self.printed, Duration::from_secs(30), &format!("the {what} address"), find).await
     }
 
+    /// Sends SIGTERM and returns at once.
+    #[cfg(unix)]
+    pub fn signal_terminate(&self) {
+        let pid = libc::pid_t::try_from(self.child.id().expect("running")).unwrap();
+        // SAFETY: kill(2) with a pid we spawned and a valid signal number touches no memory of ours.
+        assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0, "SIGTERM delivered");
+    }
+
+    /// Waits (at most `limit`) for the process to exit; returns its status and everything it printed.
+    pub async fn exited_within(mut self, limit: Duration) -> (ExitStatus, String) {
+        let status = tokio::time::timeout(limit, self.child.wait()).await.expect("the bot exits in time").unwrap();
+        let _ = self.readers.await;
+        let output = self.output.lock().unwrap().clone();
+        (status, output)
+    }
+
+    /// Everything printed so far.
+    pub fn output(&self) -> String {
+        self.output.lock().unwrap().clone()
+    }
+
+    /// Waits until a printed line contains `text`.
+    pub async fn printed(&self, text: &str) {
+        let find = || self.output.lock().unwrap().contains(text).then_some(());
+        super::wait_until(&self.printed, Duration::from_secs(30), text, find).await
+    }
+
     /// Sends SIGTERM and waits (at most 20 s) for the exit; returns its status and everything it printed.
     #[cfg(unix)]
     pub async fn terminate(mut self) -> (ExitStatus, String) {

@@ -7,6 +7,7 @@ use serenity::all::{
 };
 use tracing::Instrument as _;
 
+use super::super::access::Asker;
 use super::super::{attendance, text};
 use super::{Bot, FirstResponse, Unacknowledged};
 
@@ -15,6 +16,13 @@ impl Bot {
     pub(crate) async fn answer_attendance(&self, http: &Http, click: &ComponentInteraction, first: FirstResponse) {
         let span = tracing::info_span!("attendance", interaction_id = %click.id, channel_id = %click.channel_id, user_id = %click.user.id);
         async {
+            let roles = click.member.as_ref().map(|m| m.roles.as_slice()).unwrap_or_default();
+            if let Err(refusal) = self.access.decide(click.guild_id, Asker::Member(roles)) {
+                tracing::info!(reason = refusal.reason(), "refused an attendance click");
+                self.metrics.command_failed(refusal.reason());
+                let by_rest = |response| click.create_response(http, response);
+                return self.first_response_privately(first, refusal.sentence(), by_rest).await;
+            }
             let defer = CreateInteractionResponse::Defer(CreateInteractionResponseMessage::new().ephemeral(true));
             match self.respond_first(first, defer, |response| click.create_response(http, response)).await {
                 Ok(()) => {}

@@ -10,6 +10,7 @@
 use serenity::all::{ChannelType, GuildChannel, Http, Timestamp};
 use tracing::Instrument as _;
 
+use super::super::access::{Asker, Refusal};
 use super::super::announce::{self, Kind};
 use super::{apply, Bot};
 use crate::meeting::{MeetingKey, MeetingRequest, Origin};
@@ -33,10 +34,35 @@ pub fn wants_a_bridge(channel: &GuildChannel, patterns: &crate::config::ChannelP
 }
 
 impl Bot {
+    /// Asks [`Access`](super::super::access::Access) about a new channel: its server must be served, and a
+    /// thread's creator (anyone who may create threads) must have one of the allowed roles, looked up by REST
+    /// (`GET /guilds/{guild}/members/{user}`: no privileged intent needed). A channel's creator needed Manage
+    /// Channels, which is enough.
+    async fn may_have_a_bridge(&self, http: &Http, channel: &GuildChannel) -> Result<(), Refusal> {
+        let guild = self.access.server(Some(channel.guild_id))?;
+        let is_thread =
+            matches!(channel.kind, ChannelType::PublicThread | ChannelType::PrivateThread | ChannelType::NewsThread);
+        if !is_thread || !self.access.needs_a_role() {
+            return self.access.decide(Some(guild), Asker::ChannelCreator).map(drop);
+        }
+        let Some(creator) = channel.owner_id else { return Err(Refusal::NoRole) };
+        match self.discord(|| async move { http.get_member(guild, creator).await.map(|m| m.roles) }).await {
+            Ok(roles) => self.access.decide(Some(guild), Asker::Member(&roles)).map(drop),
+            Err(error) => {
+                // Unknown roles are no roles: typing /meetnow there still works for whoever may.
+                tracing::warn!(%error, user_id = %creator, "could not look up a new thread's creator");
+                Err(Refusal::NoRole)
+            }
+        }
+    }
+
     /// Posts the standing bridge of a channel just created (see the module docs).
     pub(crate) async fn announce_new_channel(&self, http: &Http, channel: &GuildChannel) {
         let span = tracing::info_span!("new_channel", guild_id = %channel.guild_id, channel_id = %channel.id);
         async {
+            if let Err(refusal) = self.may_have_a_bridge(http, channel).await {
+                return tracing::info!(reason = refusal.reason(), "not giving a new channel a bridge");
+            }
             let subject = announce::default_subject(Some(&channel.name));
             let key = MeetingKey::for_channel(channel.guild_id.get(), channel.id.get());
             let request = MeetingRequest { subject: subject.clone(), key: Some(key) };

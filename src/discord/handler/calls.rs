@@ -37,6 +37,15 @@ fn discord_code(error: &serenity::Error) -> Option<isize> {
     }
 }
 
+/// How long an interaction token lives.
+const INTERACTION_TOKEN_LIFETIME: Duration = Duration::from_secs(15 * 60);
+
+/// Whether the command's interaction token is still alive, by the time in its id (Discord's clock).
+fn token_alive(command: &CommandInteraction) -> bool {
+    super::issued_at(command)
+        .is_some_and(|issued| time::OffsetDateTime::now_utc() - issued < INTERACTION_TOKEN_LIFETIME)
+}
+
 /// Discord's 40060, "Interaction has already been acknowledged": another process answered this command.
 fn is_already_acknowledged(error: &serenity::Error) -> bool {
     discord_code(error) == Some(40060)
@@ -96,6 +105,12 @@ impl Bot {
                     break;
                 }
             }
+        }
+        if !token_alive(command) {
+            // Discord would not have delivered it so late: a replayed or forged-by-delay command. Posting it in
+            // the channel would let such a request speak in any channel the bot may write to.
+            tracing::warn!("the command's interaction token has expired; not posting its announcement in the channel");
+            return None;
         }
         match self.post_in_channel(http, command.channel_id, announcement).await {
             Ok(posted) => {
@@ -188,7 +203,8 @@ impl Bot {
         }
     }
 
-    /// The ids of the pinned messages in `channel` that announce `meeting` (a bot's embed linking its join URL).
+    /// The ids of the pinned messages in `channel` that announce `meeting`: this bot's own messages whose
+    /// embed links its join URL (another bot's, or a webhook's, could copy the embed to block the pin).
     async fn pinned_announcements(
         &self,
         http: &Http,
@@ -200,7 +216,7 @@ impl Bot {
             let pins = http.get_pins(channel).await?;
             Ok(pins
                 .iter()
-                .filter(|m| m.author.bot && m.embeds.iter().any(|e| e.url.as_deref() == Some(join_url)))
+                .filter(|m| self.is_own(m.author.id) && m.embeds.iter().any(|e| e.url.as_deref() == Some(join_url)))
                 .map(|m| m.id)
                 .collect())
         };
@@ -235,7 +251,7 @@ impl Bot {
         }
     }
 
-    /// An ephemeral answer as the first response (before any defer).
+    /// An ephemeral answer to a command as the first response (before any defer).
     pub(super) async fn reply_privately(
         &self,
         http: &Http,
@@ -243,13 +259,26 @@ impl Bot {
         first: FirstResponse,
         text: &str,
     ) {
+        self.first_response_privately(first, text, |response| command.create_response(http, response)).await;
+    }
+
+    /// An ephemeral first response to any interaction (a command, a click), sent as [`Bot::respond_first`]
+    /// sends it.
+    pub(super) async fn first_response_privately<Fut>(
+        &self,
+        first: FirstResponse,
+        text: &str,
+        by_rest: impl Fn(CreateInteractionResponse) -> Fut,
+    ) where
+        Fut: Future<Output = serenity::Result<()>>,
+    {
         let text = text::truncate(text, text::limits::CONTENT);
         let message = CreateInteractionResponseMessage::new()
             .content(text)
             .ephemeral(true)
             .allowed_mentions(CreateAllowedMentions::new());
         let reply = CreateInteractionResponse::Message(message);
-        match self.respond_first(first, reply, |response| command.create_response(http, response)).await {
+        match self.respond_first(first, reply, by_rest).await {
             Ok(()) => {}
             // Another process said the same.
             Err(Unacknowledged::AnsweredElsewhere) => {}

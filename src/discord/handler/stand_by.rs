@@ -2,7 +2,7 @@
 //! bridge it may have made, and, if the process that acknowledged it dies, the announcement (see the
 //! module docs of `handler`, "Several processes on one token").
 
-use serenity::all::{CommandInteraction, Http};
+use serenity::all::{CommandInteraction, Http, MessageFlags};
 use time::OffsetDateTime;
 
 use tokio::time::Instant;
@@ -65,8 +65,9 @@ impl Bot {
             () = self.stopping.cancelled() => return,
         }
         match self.discord(|| http.get_original_interaction_response(&command.token)).await {
-            Ok(reply) if reply.embeds.is_empty() && reply.components.is_empty() => {}
-            Ok(_) => return tracing::debug!("the other process announced the bridge"),
+            // Only Discord's "thinking…" placeholder is unfinished: an edited reply, whatever it shows, is not.
+            Ok(reply) if reply.flags.is_some_and(|flags| flags.contains(MessageFlags::LOADING)) => {}
+            Ok(_) => return tracing::debug!("the other process answered the command"),
             Err(error) => return tracing::debug!(%error, "the reply is gone; nothing to finish"),
         }
         tracing::warn!(meeting_id = %meeting.id, "the process that acknowledged this command did not announce it; finishing it");

@@ -102,6 +102,7 @@ pub(super) async fn serve_gateway(ws: tokio_tungstenite::WebSocketStream<tokio::
                 _ => break,
             },
             command = inbox.recv() => match command {
+                Some(GatewayCommand::Gap(missed)) => seq += missed,
                 Some(GatewayCommand::Dispatch { event, data, token }) => {
                     seq += 1;
                     if sink.send(send(json!({"op": 0, "s": seq, "t": event, "d": data}))).await.is_err() {

@@ -122,6 +122,8 @@ enum GatewayCommand {
         data: Value,
         token: Option<String>,
     },
+    /// Skips this many sequence numbers, as when events were missed.
+    Gap(u64),
     Drop,
 }
 
@@ -154,6 +156,12 @@ pub(super) struct Inner {
     refuse_gateway: bool,
     last_id: u64,
     bodies: Vec<(String, Value)>,
+    /// Members' roles, by user id, as `GET /guilds/{guild}/members/{user}` answers (no roles if absent).
+    member_roles: HashMap<u64, Vec<u64>>,
+    /// `bot_public` of `GET /oauth2/applications/@me`.
+    bot_public: bool,
+    /// Members looked up by REST, in order.
+    member_lookups: Vec<u64>,
 }
 
 /// One connected gateway session: where its events go, and what it asked for.
@@ -281,6 +289,9 @@ impl DiscordStandIn {
             refuse_gateway: false,
             last_id: 0,
             bodies: Vec::new(),
+            member_roles: HashMap::new(),
+            bot_public: false,
+            member_lookups: Vec::new(),
         }));
         let changed = Arc::new(Notify::new());
         let app = App { inner: inner.clone(), changed: changed.clone(), gateway_url: gateway_url.clone() };
@@ -289,6 +300,7 @@ impl DiscordStandIn {
             .route("/api/v10/gateway/bot", get(gateway))
             .route("/api/v10/users/@me", get(current_user))
             .route("/api/v10/oauth2/applications/@me", get(current_application))
+            .route("/api/v10/guilds/{guild}/members/{user}", get(member))
             .route("/api/v10/applications/{app}/commands", put(register_global))
             .route("/api/v10/applications/{app}/guilds/{guild}/commands", put(register_guild))
             .route("/api/v10/interactions/{id}/{token}/callback", post(callback))
@@ -313,7 +325,25 @@ impl DiscordStandIn {
             ("DISCORD_TOKEN", BOT_TOKEN.into()),
             ("DISCORD_API_URL", self.url.clone()),
             ("DISCORD_GUILD_ID", GUILD_ID.to_string()),
+            // Shutdown waits for no load balancer here; the test about that grace sets its own.
+            ("MEETNOW_SHUTDOWN_GRACE_SECONDS", "0".into()),
         ]
+    }
+
+    /// Delivers a prepared command to every session after a gap in the sequence numbers (events missed, as
+    /// after a reconnect): serenity warns about the gap inside a span that records the event.
+    pub async fn dispatch_after_a_gap(&self, (token, data): (String, Value)) -> String {
+        self.wait_for("a gateway connection", |d| d.connected().then_some(())).await;
+        for session in self.with(|s| s.gateways.clone()) {
+            let _ = session.commands.send(GatewayCommand::Gap(5));
+            let command = GatewayCommand::Dispatch {
+                event: "INTERACTION_CREATE",
+                data: data.clone(),
+                token: Some(token.clone()),
+            };
+            let _ = session.commands.send(command);
+        }
+        token
     }
 
     fn with<T>(&self, f: impl FnOnce(&mut Inner) -> T) -> T {
@@ -384,10 +414,15 @@ impl DiscordStandIn {
     /// 2 voice, 5 announcement, 11 public thread); a thread is `created_secs_ago` old (the same event comes when
     /// the bot is added to an older one). Returns the channel's id.
     pub async fn create_channel(&self, name: &str, kind: u8, created_secs_ago: i64) -> u64 {
+        self.create_channel_by(GUILD_ID, name, kind, created_secs_ago, 700_000_000_000_000_001).await
+    }
+
+    /// [`Self::create_channel`] in `guild`, a thread's creator being `owner`.
+    pub async fn create_channel_by(&self, guild: u64, name: &str, kind: u8, created_secs_ago: i64, owner: u64) -> u64 {
         self.wait_for("a gateway connection", |d| d.connected().then_some(())).await;
         let id = self.with(Inner::snowflake);
         let mut channel = json!({
-            "id": id.to_string(), "guild_id": GUILD_ID.to_string(), "type": kind, "name": name, "position": 3,
+            "id": id.to_string(), "guild_id": guild.to_string(), "type": kind, "name": name, "position": 3,
             "permission_overwrites": [], "nsfw": false, "parent_id": null, "topic": null, "last_message_id": null,
             "rate_limit_per_user": 0, "flags": 0,
         });
@@ -396,7 +431,7 @@ impl DiscordStandIn {
             let created = time::OffsetDateTime::now_utc() - time::Duration::seconds(created_secs_ago);
             let created = created.format(&time::format_description::well_known::Rfc3339).unwrap();
             channel["parent_id"] = json!("1300000000000000001");
-            channel["owner_id"] = json!("700000000000000001");
+            channel["owner_id"] = json!(owner.to_string());
             channel["thread_metadata"] = json!({
                 "archived": false, "auto_archive_duration": 1440, "archive_timestamp": created,
                 "locked": false, "create_timestamp": created,
@@ -412,6 +447,60 @@ impl DiscordStandIn {
             let _ = session.commands.send(GatewayCommand::Dispatch { event, data: channel.clone(), token: None });
         }
         id
+    }
+
+    /// Gives `user` these roles, as member lookups answer them.
+    pub fn set_member_roles(&self, user: u64, roles: &[u64]) {
+        self.with(|s| s.member_roles.insert(user, roles.to_vec()));
+    }
+
+    /// The members the bot looked up by REST, in order.
+    pub fn member_lookups(&self) -> Vec<u64> {
+        self.with(|s| s.member_lookups.clone())
+    }
+
+    /// Whether anyone may add the application to their server (`bot_public`).
+    pub fn set_bot_public(&self, public: bool) {
+        self.with(|s| s.bot_public = public);
+    }
+
+    /// Pins, in `channel`, a message by *another* bot whose embed links `join_url`: a copy of an announcement,
+    /// as any bot or webhook in the channel could post to make meetnow think its bridge is pinned already.
+    pub fn pin_a_copy_by_another_bot(&self, channel: u64, join_url: &str) {
+        self.with(|s| {
+            let id = s.snowflake();
+            let mut message = json!({
+                "id": id.to_string(), "channel_id": channel.to_string(),
+                "author": {"id": "900000000000000777", "username": "copycat", "discriminator": "0", "avatar": null, "bot": true, "global_name": null},
+                "content": "", "timestamp": "2026-11-22T18:00:00.000000+00:00", "edited_timestamp": null,
+                "tts": false, "mention_everyone": false, "mentions": [], "mention_roles": [], "attachments": [],
+                "embeds": [{"type": "rich", "title": "Teams bridge", "url": join_url}], "components": [],
+                "pinned": true, "type": 0, "flags": 0,
+            });
+            message["pinned"] = json!(true);
+            s.messages.insert(id, message);
+            s.pins.push((channel, id));
+        });
+    }
+
+    /// Answers a command as another process on the same token would: acknowledged, then edited into `content`
+    /// (a sentence, no embed: say, a refusal it decided on).
+    pub fn answer_as_another_process(&self, token: &str, content: &str) {
+        self.acknowledge_as_another_process(token);
+        self.with(|s| {
+            let (channel, id) = {
+                let record = s.interactions.get(token).expect("the command exists");
+                (record.channel_id, record.original_id.expect("acknowledged"))
+            };
+            let message = json!({
+                "id": id.to_string(), "channel_id": channel.to_string(),
+                "author": {"id": APP_ID.to_string(), "username": "meetnow", "discriminator": "0", "avatar": null, "bot": true, "global_name": null},
+                "content": content, "timestamp": "2026-11-22T18:00:00.000000+00:00", "edited_timestamp": null,
+                "tts": false, "mention_everyone": false, "mentions": [], "mention_roles": [], "attachments": [],
+                "embeds": [], "components": [], "pinned": false, "type": 0, "flags": 0,
+            });
+            s.interactions.get_mut(token).unwrap().original = Some(message);
+        });
     }
 
     /// Pins removed, as (channel, message).
@@ -556,11 +645,17 @@ impl DiscordStandIn {
     /// Builds each command's payload, checks that serenity can read it (serenity drops one it can't), and
     /// starts its record. Returns (token, payload) pairs.
     pub fn prepare(&self, invocations: &[Invocation]) -> Vec<(String, Value)> {
+        self.prepare_issued(invocations, Duration::ZERO)
+    }
+
+    /// [`Self::prepare`] for commands Discord issued `ago` (the time in their ids): older than 15 minutes,
+    /// their interaction tokens are dead, and webhook routes refuse them (401, code 50027).
+    pub fn prepare_issued(&self, invocations: &[Invocation], ago: Duration) -> Vec<(String, Value)> {
         self.with(|s| {
             invocations
                 .iter()
                 .map(|invocation| {
-                    let id = s.snowflake();
+                    let id = s.snowflake() - ((ago.as_millis() as u64) << 22);
                     let token = format!("aW50ZXJhY3Rpb24{id}.stand-in-interaction-token");
                     let payload = invocation.payload(id, &token);
                     serde_json::from_value::<serenity::all::Interaction>(payload.clone()).unwrap_or_else(|e| {

@@ -124,15 +124,45 @@ pub(super) async fn gateway(State(app): State<App>) -> Response {
 }
 
 /// `GET /oauth2/applications/@me`, which the interactions-endpoint mode reads its application id from.
-pub(super) async fn current_application(headers: HeaderMap) -> Response {
+pub(super) async fn current_application(State(app): State<App>, headers: HeaderMap) -> Response {
     if !authorized(&headers) {
         return discord_error(StatusCode::UNAUTHORIZED, 0, "401: Unauthorized");
     }
+    let public = app.with(|s| s.bot_public);
     axum::Json(json!({
-        "id": APP_ID.to_string(), "name": "meetnow", "icon": null, "description": "", "bot_public": false,
+        "id": APP_ID.to_string(), "name": "meetnow", "icon": null, "description": "", "bot_public": public,
         "bot_require_code_grant": false, "owner": null, "verify_key": "", "team": null, "flags": 0,
     }))
     .into_response()
+}
+
+/// `GET /guilds/{guild}/members/{user}`: a member with the roles the test gave them.
+pub(super) async fn member(
+    State(app): State<App>,
+    Path((_guild, user)): Path<(u64, u64)>,
+    headers: HeaderMap,
+) -> Response {
+    if let Some(refused) = app.admit_bot_call(&headers, None).await {
+        return refused;
+    }
+    let roles = app.with(|s| {
+        s.member_lookups.push(user);
+        s.member_roles.get(&user).cloned().unwrap_or_default()
+    });
+    axum::Json(json!({
+        "user": {"id": user.to_string(), "username": "member", "discriminator": "0", "global_name": null, "avatar": null},
+        "roles": roles.iter().map(u64::to_string).collect::<Vec<_>>(),
+        "joined_at": "2024-01-01T00:00:00.000000+00:00", "deaf": false, "mute": false, "flags": 0, "pending": false,
+        "nick": null, "avatar": null,
+    }))
+    .into_response()
+}
+
+/// Whether the interaction `id` (a snowflake) was issued more than 15 minutes ago: its token is dead.
+fn token_expired(id: u64) -> bool {
+    let issued_ms = (id >> 22) + 1_420_070_400_000;
+    let now_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64;
+    now_ms.saturating_sub(issued_ms) > 15 * 60 * 1000
 }
 
 pub(super) async fn current_user(headers: HeaderMap) -> Response {
@@ -246,6 +276,13 @@ pub(super) async fn edit_original(
         Ok(body) => body,
         Err(response) => return response,
     };
+    let expired = app.with(|s| {
+        let record = s.interactions.get_mut(&token)?;
+        token_expired(record.id).then(|| record.errors.push(50027))
+    });
+    if expired.is_some() {
+        return discord_error(StatusCode::UNAUTHORIZED, 50027, "Invalid Webhook Token");
+    }
     let channel = app.with(|s| {
         s.interactions.get(&token).map(|r| (r.channel_id, r.original_id, r.callbacks.is_empty(), r.original_deleted))
     });

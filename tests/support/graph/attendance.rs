@@ -55,9 +55,25 @@ impl GraphStandIn {
         })
     }
 
-    /// While on, `@odata.nextLink` names another host, as a response crafted to draw the token elsewhere would.
-    pub fn set_foreign_next_link(&self, on: bool) {
-        self.with(|s| s.foreign_next_link = on);
+    /// The join links of every meeting the stand-in holds.
+    pub fn join_urls(&self) -> Vec<String> {
+        let (base, audio, shape) = self.with(|s| (s.base_url.clone(), s.audio, s.shape));
+        self.with(|s| {
+            s.meetings
+                .values()
+                .filter_map(|m| render(m, audio, shape, &base)["joinWebUrl"].as_str().map(str::to_owned))
+                .collect()
+        })
+    }
+
+    /// Where `@odata.nextLink` points, as a response crafted to draw the token elsewhere would.
+    pub fn set_next_link(&self, next: NextLink) {
+        self.with(|s| s.next_link = next);
+    }
+
+    /// While on, the meeting list ignores its `$filter` and answers every meeting, the wanted one last.
+    pub fn set_list_ignores_filter(&self, on: bool) {
+        self.with(|s| s.list_ignores_filter = on);
     }
 
     /// Records a call on `meeting_id` that started at `started` and ended an hour later, attended by
@@ -134,6 +150,19 @@ fn serve_get(
     response
 }
 
+/// Where the attendance records' `@odata.nextLink` points.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NextLink {
+    /// The next page of the same list on Graph.
+    Graph,
+    /// Another host.
+    OtherHost,
+    /// Graph's host on another port.
+    OtherPort,
+    /// Graph itself, but another path (another user's mail, say).
+    OtherPath,
+}
+
 /// `GET /users/{organizer}/onlineMeetings?$filter=JoinWebUrl eq '…'`.
 pub(super) async fn list_meetings(
     State(app): State<AppState>,
@@ -151,12 +180,13 @@ pub(super) async fn list_meetings(
         let Some(url) = wanted else {
             return graph_error(StatusCode::BAD_REQUEST, "BadRequest", "Filter is required.", None);
         };
-        let found: Vec<Value> = s
+        let mut found: Vec<Value> = s
             .meetings
             .values()
             .map(|m| render(m, s.audio, s.shape, &s.base_url))
-            .filter(|m| m["joinWebUrl"] == url)
+            .filter(|m| s.list_ignores_filter || m["joinWebUrl"] == url)
             .collect();
+        found.sort_by_key(|m| m["joinWebUrl"] == url);
         axum::Json(json!({"value": found})).into_response()
     })
 }
@@ -208,7 +238,21 @@ pub(super) async fn records(
         let page: Vec<Value> = found.records.iter().skip(skip).take(PAGE_SIZE).cloned().collect();
         let mut body = json!({"value": page});
         if skip + PAGE_SIZE < found.records.len() {
-            let base = if s.foreign_next_link { "http://127.0.0.2:9" } else { s.base_url.as_str() };
+            let base = s.base_url.trim_end_matches('/');
+            let (base, path) = match s.next_link {
+                NextLink::Graph => (base.to_owned(), path.clone()),
+                NextLink::OtherHost => ("http://127.0.0.2:9".to_owned(), path.clone()),
+                NextLink::OtherPort => {
+                    let port: u16 = base.rsplit(':').next().and_then(|p| p.parse().ok()).unwrap_or(80);
+                    (
+                        format!("{}:{}", base.rsplit_once(':').map_or(base, |(host, _)| host), port.wrapping_add(1)),
+                        path.clone(),
+                    )
+                }
+                NextLink::OtherPath => {
+                    (base.to_owned(), "/v1.0/users/someone-else/mailFolders/inbox/messages".to_owned())
+                }
+            };
             body["@odata.nextLink"] = json!(format!("{base}{path}?$skiptoken={}", skip + PAGE_SIZE));
         }
         axum::Json(body).into_response()
