@@ -1,13 +1,13 @@
 //! Who was on the call: the **Attendance** button under every announcement, and `meetnow attendance` for the
 //! postmortem, from Graph's attendance reports (the stand-in's are checked against Microsoft's schema).
 
-mod support;
+use crate::support;
 
+use crate::support::bot::RunningBot;
+use crate::support::discord::{InteractionRecord, Invocation};
+use crate::support::graph::attendance::{Attended, NextLink, ATTENDANCE_ROLE};
+use crate::support::graph::ROLE;
 use serde_json::Value;
-use support::bot::RunningBot;
-use support::discord::{InteractionRecord, Invocation};
-use support::graph::attendance::{Attended, NextLink, ATTENDANCE_ROLE};
-use support::graph::ROLE;
 use time::macros::datetime;
 
 const CHANNEL: u64 = 1_400_000_000_000_002_077;

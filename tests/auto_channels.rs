@@ -1,14 +1,12 @@
 //! Bridges without typing: a channel or thread whose name matches `MEETNOW_AUTO_CHANNELS` gets its standing
 //! bridge posted when it is created, once, whatever the number of processes.
 
-mod support;
-
 use std::collections::HashMap;
 use std::time::Duration;
 
-use support::bot::RunningBot;
-use support::discord::{DiscordStandIn, Invocation, Route, INTENT_GUILDS};
-use support::graph::GraphStandIn;
+use crate::support::bot::RunningBot;
+use crate::support::discord::{DiscordStandIn, Invocation, Route, INTENT_GUILDS};
+use crate::support::graph::GraphStandIn;
 
 const AUTO: (&str, &str) = ("MEETNOW_AUTO_CHANNELS", "inc-*,sev1-*");
 

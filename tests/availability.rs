@@ -2,19 +2,19 @@
 //! Discord's Interactions Endpoint URL behind a load balancer. What the channel sees must not depend on how
 //! many processes run, which one answers, or which one dies.
 
-mod support;
+use crate::support;
 
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
+use crate::support::bot::{Options, RunningBot};
+use crate::support::discord::{DiscordStandIn, InteractionRecord, Invocation, GUILD_ID};
+use crate::support::graph::GraphStandIn;
+use crate::support::interactions::{json_body, InteractionsClient};
+use crate::support::process::{BotProcess, Launch};
 use meetnow::graph::GraphClient;
 use meetnow::graph::RetryPolicy;
 use meetnow::meeting::{MeetingKey, MeetingRequest};
-use support::bot::{Options, RunningBot};
-use support::discord::{DiscordStandIn, InteractionRecord, Invocation, GUILD_ID};
-use support::graph::GraphStandIn;
-use support::interactions::{json_body, InteractionsClient};
-use support::process::{BotProcess, Launch};
 
 fn description(record: &InteractionRecord) -> String {
     let original = record.original.as_ref().expect("announced by an edit of the deferred reply");

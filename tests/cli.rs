@@ -1,10 +1,10 @@
 //! The `meetnow` binary itself: `create`, `create --json`, configuration errors and exit statuses,
 //! run as a separate process against the local Graph stand-in with a clean environment.
 
-mod support;
+use crate::support;
 
-use support::graph::{Audio, Fault, GraphStandIn, CLIENT_SECRET};
-use support::process::command as meetnow;
+use crate::support::graph::{Audio, Fault, GraphStandIn, CLIENT_SECRET};
+use crate::support::process::command as meetnow;
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()

@@ -2,18 +2,18 @@
 //! binary (real configuration loading) and the real bot, against the Entra stand-in, which checks every
 //! assertion as Entra does.
 
-mod support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use support::bot::{Options, RunningBot};
-use support::discord::{DiscordStandIn, Invocation};
-use support::graph::credentials::{
+use crate::support::bot::{Options, RunningBot};
+use crate::support::discord::{DiscordStandIn, Invocation};
+use crate::support::graph::credentials::{
     AppCertificate, FederatedIssuer, APP_KEY, AUDIENCE, IDENTITY_HEADER, ISSUER, OTHER_KEY, SUBJECT,
 };
-use support::graph::{GraphStandIn, CLIENT_SECRET};
-use support::process::command;
+use crate::support::graph::{GraphStandIn, CLIENT_SECRET};
+use crate::support::process::command;
 
 fn text(out: &Output) -> String {
     format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))

@@ -3,10 +3,8 @@
 //! the pods; the security context is Kubernetes' "restricted" profile and matches the image's user; every
 //! Secret key is a variable meetnow reads; the systemd unit stops the way meetnow drains.
 
-mod support;
-
+use crate::support::bot::RunningBot;
 use serde_yaml_ng::Value;
-use support::bot::RunningBot;
 
 fn yaml(path: &str) -> Value {
     let text = std::fs::read_to_string(format!("{}/{path}", env!("CARGO_MANIFEST_DIR"))).unwrap();

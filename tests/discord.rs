@@ -2,14 +2,12 @@
 //! the local Discord and Graph stand-ins. Every test also checks that nothing the bot sent broke Discord's
 //! or Graph's schema and that nothing would have pinged anyone.
 
-mod support;
-
 use std::time::Duration;
 
+use crate::support::bot::{Options, RunningBot};
+use crate::support::discord::{DiscordStandIn, InteractionRecord, Invocation, Route, APP_ID, DEADLINE, GUILD_ID};
+use crate::support::graph::{Audio, Fault, GraphStandIn, Shape, CLIENT_ID, ORGANIZER};
 use serde_json::Value;
-use support::bot::{Options, RunningBot};
-use support::discord::{DiscordStandIn, InteractionRecord, Invocation, Route, APP_ID, DEADLINE, GUILD_ID};
-use support::graph::{Audio, Fault, GraphStandIn, Shape, CLIENT_ID, ORGANIZER};
 
 const CHANNEL: u64 = 4_000_000_000_000_002_041;
 const OTHER_CHANNEL: u64 = 4_000_000_000_000_002_042;

@@ -2,16 +2,16 @@
 //! sentence, and HTTP mode holds against what the internet can send (replays, stale signatures, weak keys,
 //! slow clients), through rolling updates. Also what else reaches the edge: proxies, logs, pins.
 
-mod support;
+use crate::support;
 
 use std::collections::HashSet;
 use std::time::Duration;
 
-use support::bot::RunningBot;
-use support::discord::{DiscordStandIn, Invocation, GUILD_ID};
-use support::graph::{Fault, GraphStandIn};
-use support::interactions::InteractionsClient;
-use support::process::{command, BotProcess};
+use crate::support::bot::RunningBot;
+use crate::support::discord::{DiscordStandIn, Invocation, GUILD_ID};
+use crate::support::graph::{Fault, GraphStandIn};
+use crate::support::interactions::InteractionsClient;
+use crate::support::process::{command, BotProcess};
 use tokio::io::AsyncWriteExt as _;
 
 const OTHER_GUILD: u64 = 810_000_000_000_000_001;

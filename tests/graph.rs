@@ -1,14 +1,14 @@
 //! The Graph engine against the local Graph stand-in: meetings, reuse, tokens, retries and every error a
 //! person can meet, through the real `GraphClient` built from a real `Config`.
 
-mod support;
+use crate::support;
 
 use std::time::{Duration, Instant};
 
+use crate::support::graph::{Audio, Fault, GraphStandIn, Shape, TokenFault, CLIENT_ID, ORGANIZER};
 use futures_util::future::join_all;
 use meetnow::graph::{GraphClient, GraphError, RetryPolicy, TokenError};
 use meetnow::meeting::{MeetingKey, MeetingRequest, Origin};
-use support::graph::{Audio, Fault, GraphStandIn, Shape, TokenFault, CLIENT_ID, ORGANIZER};
 
 fn client(graph: &GraphStandIn, extra: &[(&'static str, &str)]) -> GraphClient {
     client_with(graph, extra, RetryPolicy::default())

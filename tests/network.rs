@@ -2,16 +2,16 @@
 //! to trust (`SSL_CERT_FILE`), HTTP/2 where offered, one warm connection per host, and a forward proxy.
 //! The real binary, with a clean environment, as an operator runs it.
 
-mod support;
+use crate::support;
 
 use std::process::Output;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use support::discord::Invocation;
-use support::graph::GraphStandIn;
-use support::net::{ConnectProxy, DelayRelay, TestCa, Transport};
-use support::process::{command, BotProcess};
+use crate::support::discord::Invocation;
+use crate::support::graph::GraphStandIn;
+use crate::support::net::{ConnectProxy, DelayRelay, TestCa, Transport};
+use crate::support::process::{command, BotProcess};
 
 fn text(out: &Output) -> String {
     format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))

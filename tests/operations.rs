@@ -1,13 +1,13 @@
 //! What operators rely on: `/metrics`, `/healthz` (and `/readyz`, `/livez`) scraped after real commands, JSON logs, and `check`
 //! in each failure mode.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 
-use support::bot::RunningBot;
-use support::discord::{DiscordStandIn, Invocation};
-use support::graph::{Fault, GraphStandIn};
+use crate::support::bot::RunningBot;
+use crate::support::discord::{DiscordStandIn, Invocation};
+use crate::support::graph::{Fault, GraphStandIn};
 
 async fn get(url: &str) -> (u16, String) {
     let response = reqwest::get(url).await.unwrap();

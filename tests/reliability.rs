@@ -2,13 +2,13 @@
 //! a second bridge, never posts a wrong or placeholder link, and never lets text ping anyone.
 //! RELIABILITY.md lists every case with what the user saw and what the stand-ins counted.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 
-use support::bot::RunningBot;
-use support::discord::{DiscordStandIn, InteractionRecord, Invocation, Route};
-use support::graph::{Fault, GraphStandIn, TokenFault};
+use crate::support::bot::RunningBot;
+use crate::support::discord::{DiscordStandIn, InteractionRecord, Invocation, Route};
+use crate::support::graph::{Fault, GraphStandIn, TokenFault};
 
 fn join_link(record: &InteractionRecord) -> Option<String> {
     let original = record.original.as_ref()?;

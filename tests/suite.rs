@@ -1,0 +1,17 @@
+//! Every end-to-end test, in one test binary: the stand-ins in `support/` are compiled once, not once per file.
+//! Each module is what used to be a test file of its own; run one with `cargo test --test suite edge::`.
+
+mod support;
+
+mod attendance;
+mod auto_channels;
+mod availability;
+mod cli;
+mod credentials;
+mod deploy;
+mod discord;
+mod edge;
+mod graph;
+mod network;
+mod operations;
+mod reliability;
