@@ -95,11 +95,22 @@ pub struct DiscordConfig {
     pub token: Option<SecretString>,
     /// `DISCORD_GUILD_ID`: register `/meetnow` in this guild only.
     pub guild_id: Option<u64>,
-    /// `DISCORD_API_URL`: send REST calls here instead of `https://discord.com` (rate limiter off).
+    /// `DISCORD_API_URL`: send REST calls here instead of `https://discord.com`.
     pub api_url: Option<Url>,
+    /// `DISCORD_RATELIMIT`: who keeps Discord's rate limits.
+    pub ratelimit: RateLimiting,
     /// `DISCORD_PUBLIC_KEY` and `MEETNOW_INTERACTIONS_ADDR`: receive commands at Discord's Interactions
     /// Endpoint URL instead of over the gateway.
     pub interactions: Option<InteractionsEndpoint>,
+}
+
+/// Who keeps Discord's rate limits (`DISCORD_RATELIMIT`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RateLimiting {
+    /// The bot itself, whatever `DISCORD_API_URL` is (the default).
+    Local,
+    /// A proxy at `DISCORD_API_URL` (twilight-http-proxy and the like): the bot sends without waiting.
+    Proxy,
 }
 
 /// Where and how to serve Discord's Interactions Endpoint URL.
@@ -198,6 +209,7 @@ impl Config {
             token: get("DISCORD_TOKEN").map(parse_discord_token).transpose()?,
             guild_id: get("DISCORD_GUILD_ID").map(|v| parse_snowflake("DISCORD_GUILD_ID", &v)).transpose()?,
             api_url: get("DISCORD_API_URL").map(|v| parse_base_url("DISCORD_API_URL", &v)).transpose()?,
+            ratelimit: get("DISCORD_RATELIMIT").map_or(Ok(RateLimiting::Local), |v| parse_ratelimit(&v))?,
             interactions: parse_interactions(get("DISCORD_PUBLIC_KEY"), get("MEETNOW_INTERACTIONS_ADDR"))?,
         };
 
@@ -221,6 +233,13 @@ impl Config {
                 .map_or(Ok(Duration::from_secs(60 * 60)), |v| parse_duration(&v))?,
         };
 
+        if discord.ratelimit == RateLimiting::Proxy && discord.api_url.is_none() {
+            return Err(ConfigError::new(
+                "DISCORD_RATELIMIT",
+                "is proxy, but DISCORD_API_URL is not set: proxy means a proxy at DISCORD_API_URL keeps Discord's rate \
+                 limits. Set DISCORD_API_URL to the proxy, or DISCORD_RATELIMIT=local (the default)",
+            ));
+        }
         let auto_channels =
             get("MEETNOW_AUTO_CHANNELS").map_or(Ok(ChannelPatterns::default()), |v| parse_auto_channels(&v))?;
         if discord.interactions.is_some() && !auto_channels.is_empty() {

@@ -43,6 +43,11 @@ struct ReasonLabel {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ScopeLabel {
+    scope: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ResultLabel {
     result: &'static str,
 }
@@ -60,6 +65,11 @@ pub struct Metrics {
     /// 1 while the last token refresh failed (whether or not a usable token is still cached).
     token_refresh_failing: Gauge,
     http_refused: Family<ReasonLabel, Counter>,
+    discord_ratelimited: Family<ScopeLabel, Counter>,
+    /// `remaining` of the gateway's session start limit when last read; -1 before.
+    session_starts_remaining: Gauge,
+    /// While waiting for the session start limit to reset: when it resets.
+    session_start_wait: std::sync::Mutex<Option<(Instant, u64)>>,
     gateway_reconnects: Counter,
     /// 1 while connected: also the state `/healthz` reads.
     gateway_connected: Gauge,
@@ -90,6 +100,9 @@ impl Default for Metrics {
             token_refreshes: Family::default(),
             token_refresh_failing: Gauge::default(),
             http_refused: Family::default(),
+            discord_ratelimited: Family::default(),
+            session_starts_remaining: Gauge::default(),
+            session_start_wait: std::sync::Mutex::new(None),
             gateway_reconnects: Counter::default(),
             gateway_connected: Gauge::default(),
             ever_connected: AtomicBool::new(false),
@@ -120,6 +133,16 @@ impl Default for Metrics {
             "token_refresh_failing",
             "1 while the last Graph token request failed",
             metrics.token_refresh_failing.clone(),
+        );
+        registry.register(
+            "discord_ratelimited",
+            "Discord answers with status 429, by X-RateLimit-Scope",
+            metrics.discord_ratelimited.clone(),
+        );
+        registry.register(
+            "gateway_session_starts_remaining",
+            "Gateway sessions Discord still allows to start today (session_start_limit.remaining)",
+            metrics.session_starts_remaining.clone(),
         );
         registry.register(
             "http_refused",
@@ -177,6 +200,20 @@ impl Metrics {
         }
     }
 
+    /// Discord answered a call with 429; `scope` is `user`, `global` or `shared`.
+    pub fn discord_rate_limited(&self, scope: &'static str) {
+        self.discord_ratelimited.get_or_create(&ScopeLabel { scope }).inc();
+    }
+
+    /// What `GET /gateway/bot` said about the session start limit, and, when too few starts are left, until
+    /// when this process waits before it connects (`None` once it goes ahead).
+    pub fn session_starts(&self, remaining: u64, waiting_until: Option<Instant>) {
+        self.session_starts_remaining.set(i64::try_from(remaining).unwrap_or(i64::MAX));
+        if let Ok(mut wait) = self.session_start_wait.lock() {
+            *wait = waiting_until.map(|until| (until, remaining));
+        }
+    }
+
     /// A request to the interactions endpoint was refused before it was parsed (`reason`: see
     /// `discord::signature::Refused::reason`, or `replayed`).
     pub fn http_refused(&self, reason: &'static str) {
@@ -215,6 +252,13 @@ impl Metrics {
             }
             Mode::Gateway | Mode::Endpoint => {}
             Mode::Stopping => reasons.push("shutting down: finishing the commands in flight".to_owned()),
+        }
+        if let Some((until, remaining)) = self.session_start_wait.lock().ok().and_then(|wait| *wait) {
+            let minutes = until.saturating_duration_since(Instant::now()).as_secs().div_ceil(60);
+            reasons.push(format!(
+                "waiting for Discord's gateway session start limit to reset in {minutes} min ({remaining} starts left \
+                 today): the process restarted too often"
+            ));
         }
         let usable_until = self.token_usable_until.lock().ok().and_then(|until| *until);
         let now = Instant::now();

@@ -235,6 +235,9 @@ async fn no_log_line_carries_an_interaction_token_even_at_info() {
     let bot = BotProcess::start(&vars);
     discord.wait_for("the gateway session", |d| d.connected().then_some(())).await;
     bot.printed("registered /meetnow").await;
+    // A 429 on the acknowledgement: the rate limiter logs it, and the route it logs holds the token.
+    let limited = serde_json::json!({"message": "You are being rate limited.", "retry_after": 0.2, "global": false});
+    discord.push_fault(support::discord::Route::Callback, 429, limited);
     let token = discord.invoke(Invocation::in_channel(8_700_000_000_000_000_001)).await;
     discord.settled(&token).await;
     // After a gap in the sequence, serenity warns inside the span of the event that showed it.
@@ -246,6 +249,7 @@ async fn no_log_line_carries_an_interaction_token_even_at_info() {
         assert!(!output.contains(secret), "{secret} appears in the log:\n{output}");
     }
     assert!(output.contains("bridge announced"), "the log itself is there: {output}");
+    assert!(output.contains("Discord rate-limited a call"), "the 429 was logged: {output}");
 }
 
 #[tokio::test]

@@ -12,6 +12,7 @@ mod deploy;
 mod discord;
 mod edge;
 mod graph;
+mod limits;
 mod network;
 mod operations;
 mod reliability;

@@ -7,7 +7,7 @@ use std::time::Duration;
 use reqwest::Url;
 use secrecy::SecretString;
 
-use super::{ChannelPatterns, ConfigError, InteractionsEndpoint, LobbyBypass, LogFormat};
+use super::{ChannelPatterns, ConfigError, InteractionsEndpoint, LobbyBypass, LogFormat, RateLimiting};
 use crate::credential::{ClientCertificate, Credential, ManagedIdentity, IMDS_HOST};
 
 pub(super) fn require(get: &impl Fn(&str) -> Option<String>, name: &'static str) -> Result<String, ConfigError> {
@@ -319,6 +319,20 @@ pub(super) fn parse_shutdown_grace(value: &str) -> Result<Duration, ConfigError>
         _ => Err(ConfigError::new(
             "MEETNOW_SHUTDOWN_GRACE_SECONDS",
             format!("{value:?} is not a whole number of seconds from 0 to 60, e.g. 5"),
+        )),
+    }
+}
+
+pub(super) fn parse_ratelimit(value: &str) -> Result<RateLimiting, ConfigError> {
+    match value.to_ascii_lowercase().as_str() {
+        "local" => Ok(RateLimiting::Local),
+        "proxy" => Ok(RateLimiting::Proxy),
+        _ => Err(ConfigError::new(
+            "DISCORD_RATELIMIT",
+            format!(
+                "{value:?} is not local or proxy; local (the default) keeps Discord's rate limits in the bot, proxy \
+                 leaves them to a proxy at DISCORD_API_URL"
+            ),
         )),
     }
 }

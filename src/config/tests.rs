@@ -270,3 +270,18 @@ fn a_managed_identity_endpoint_in_clear_text_must_stay_on_the_host() {
     let err = with(&[("AZURE_POD_IDENTITY_AUTHORITY_HOST", "http://identity.internal")]).unwrap_err();
     assert_eq!(err.variable, "AZURE_POD_IDENTITY_AUTHORITY_HOST");
 }
+
+#[test]
+fn rate_limiting_is_the_bots_own_unless_a_proxy_at_discord_api_url_owns_it() {
+    assert_eq!(load(&valid()).unwrap().discord.ratelimit, RateLimiting::Local);
+    let mut vars = valid();
+    vars.insert("DISCORD_API_URL", "http://127.0.0.1:3000".into());
+    assert_eq!(load(&vars).unwrap().discord.ratelimit, RateLimiting::Local, "a URL alone keeps the limiter on");
+    vars.insert("DISCORD_RATELIMIT", "proxy".into());
+    assert_eq!(load(&vars).unwrap().discord.ratelimit, RateLimiting::Proxy);
+    vars.remove("DISCORD_API_URL");
+    let err = load(&vars).unwrap_err();
+    assert_eq!(err.variable, "DISCORD_RATELIMIT");
+    assert!(err.problem.contains("DISCORD_API_URL"), "{err}");
+    assert_eq!(error_for("DISCORD_RATELIMIT", "off").variable, "DISCORD_RATELIMIT");
+}

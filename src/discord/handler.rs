@@ -64,6 +64,10 @@ pub struct Bot {
     abandon: CancellationToken,
     /// Permits for Discord REST calls in flight (see [`MAX_DISCORD_CALLS_IN_FLIGHT`]).
     discord_calls: Semaphore,
+    /// The pins this process has made or is making (see [`Bot::pin_once`]).
+    pin_work: calls::PinWork,
+    /// `DISCORD_RATELIMIT=proxy`: a 429 reaches the handler straight from the proxy, and is counted here.
+    rate_limits_by_proxy: bool,
     pub(crate) metrics: Arc<Metrics>,
 }
 
@@ -139,7 +143,16 @@ impl Bot {
             stopping: CancellationToken::new(),
             abandon: CancellationToken::new(),
             discord_calls: Semaphore::new(MAX_DISCORD_CALLS_IN_FLIGHT),
+            pin_work: calls::PinWork::default(),
+            rate_limits_by_proxy: false,
         }
+    }
+
+    /// Says that a proxy keeps Discord's rate limits (`DISCORD_RATELIMIT=proxy`), so the 429s it passes on
+    /// are counted here.
+    pub fn with_rate_limits_by_proxy(mut self, by_proxy: bool) -> Self {
+        self.rate_limits_by_proxy = by_proxy;
+        self
     }
 
     /// Records the bot's own user id, once it is known.

@@ -2,9 +2,9 @@
 //! handler and the announcement.
 //!
 //! Uses `graph` for meetings and never builds a Graph URL or reads Graph JSON. The serenity `Http` shares
-//! the reqwest client with the Graph module (one connection pool, one TLS stack). With `DISCORD_API_URL` set,
-//! REST goes there and serenity's own rate limiter is off: serenity ignores a proxy while its limiter is on,
-//! and a proxy such as twilight-http-proxy owns rate limiting anyway.
+//! the reqwest client with the Graph module (one connection pool, one TLS stack). Discord's rate limits are
+//! kept by [`ratelimit`] (`DISCORD_RATELIMIT=local`, whatever `DISCORD_API_URL` is), or left to a proxy at
+//! `DISCORD_API_URL` (`proxy`).
 
 pub mod access;
 pub mod announce;
@@ -12,6 +12,7 @@ pub mod attendance;
 pub mod command;
 pub mod endpoint;
 mod handler;
+pub mod ratelimit;
 pub mod signature;
 pub mod text;
 
@@ -33,7 +34,7 @@ use tokio::net::TcpListener;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use crate::config::{Config, ConfigError, InteractionsEndpoint};
+use crate::config::{Config, ConfigError, InteractionsEndpoint, RateLimiting};
 use crate::graph::{GraphClient, RetryPolicy};
 use crate::metrics::{Metrics, Mode};
 use crate::server::Limits;
@@ -52,10 +53,12 @@ pub enum RunError {
     Metrics { addr: std::net::SocketAddr, source: std::io::Error },
     #[error("MEETNOW_INTERACTIONS_ADDR: could not listen on {addr}: {source}")]
     Interactions { addr: std::net::SocketAddr, source: std::io::Error },
+    #[error("could not listen on loopback for Discord's rate limiter: {0}")]
+    Limiter(std::io::Error),
 }
 
-/// Discord REST as the bot uses it: the given reqwest client, no mentions by default, and
-/// `DISCORD_API_URL` (with the rate limiter off) when set.
+/// Discord REST for a few calls (`meetnow check`): the given reqwest client, no mentions by default, and
+/// `DISCORD_API_URL` (with serenity's limiter off, which would otherwise ignore it) when set.
 pub fn http(config: &Config, client: reqwest::Client) -> Result<Http, ConfigError> {
     let token = config.discord_token()?;
     let mut builder =
@@ -64,6 +67,27 @@ pub fn http(config: &Config, client: reqwest::Client) -> Result<Http, ConfigErro
         builder = builder.proxy(api.as_str().trim_end_matches('/')).ratelimiter_disabled(true);
     }
     Ok(builder.build())
+}
+
+/// Discord REST as the running bot uses it. `local`: serenity sends every call to the [`ratelimit`] forwarder
+/// at `forwarder` (loopback), over a client of its own whose timeout allows for waiting its turn under a
+/// burst; the forwarder sends it on with `client`. `proxy`: straight to the proxy at `DISCORD_API_URL`.
+fn rest(
+    config: &Config,
+    client: reqwest::Client,
+    forwarder: Option<std::net::SocketAddr>,
+) -> Result<Http, ConfigError> {
+    let Some(forwarder) = forwarder else { return http(config, client) };
+    let token = config.discord_token()?;
+    let loopback = crate::http_client_builder().no_proxy().timeout(Duration::from_secs(600)).build().map_err(|e| {
+        ConfigError { variable: "DISCORD_RATELIMIT", problem: format!("could not set up the HTTP client: {e}") }
+    })?;
+    Ok(HttpBuilder::new(token.expose_secret())
+        .client(loopback)
+        .default_allowed_mentions(CreateAllowedMentions::new())
+        .proxy(format!("http://{forwarder}"))
+        .ratelimiter_disabled(true)
+        .build())
 }
 
 /// What [`run`] needs from its caller, made once: the HTTP client, the Graph client (with its time limits and
@@ -124,7 +148,21 @@ pub async fn run(
 ) -> Result<(), RunError> {
     let Deps { http: client, graph, metrics_listener, interactions_listener, drain_limit } = deps;
     let metrics = graph.metrics();
-    let http = http(config, client)?;
+    // Background work that belongs to this run: aborted when the set is dropped, however `run` ends.
+    let mut background = JoinSet::new();
+    let stop_listeners = CancellationToken::new();
+    let forwarder = match config.discord.ratelimit {
+        RateLimiting::Local => {
+            let listener = TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, 0)).await.map_err(RunError::Limiter)?;
+            let addr = listener.local_addr().map_err(RunError::Limiter)?;
+            let upstream = config.discord.api_url.as_ref().map_or("https://discord.com", |url| url.as_str());
+            let limiter = Arc::new(ratelimit::Limiter::new(client.clone(), upstream, metrics.clone()));
+            background.spawn(limiter.serve(listener, stop_listeners.clone()));
+            Some(addr)
+        }
+        RateLimiting::Proxy => None,
+    };
+    let http = rest(config, client, forwarder)?;
     tracing::info!(way = %config.graph.credential.describe(), "signing in to Microsoft");
     if let Some(warning) = config.graph.credential.expiry_warning(time::OffsetDateTime::now_utc()) {
         tracing::warn!(%warning, "the client certificate expires soon");
@@ -134,9 +172,6 @@ pub async fn run(
     if let Err(error) = graph.sign_in().await {
         tracing::error!(%error, fix = %error.user_message(), "graph sign-in failed at start-up");
     }
-    // Background work that belongs to this run: aborted when the set is dropped, however `run` ends.
-    let mut background = JoinSet::new();
-    let stop_listeners = CancellationToken::new();
     if let Some(listener) = metrics_listener {
         if let Ok(bound) = listener.local_addr() {
             tracing::info!(%bound, "serving /metrics, /healthz, /livez and /readyz");
@@ -158,7 +193,8 @@ pub async fn run(
              set MEETNOW_ALLOWED_GUILD_IDS (or DISCORD_GUILD_ID) to the servers it is for"
         );
     }
-    let bot = Arc::new(Bot::new(graph, access, config.pin));
+    let by_proxy = config.discord.ratelimit == RateLimiting::Proxy;
+    let bot = Arc::new(Bot::new(graph, access, config.pin).with_rate_limits_by_proxy(by_proxy));
     let guild_id = config.discord.guild_id.map(GuildId::new);
     let stopping = Stopping { bot: bot.clone(), metrics: metrics.clone(), drain_limit };
     let ran = match (config.discord.interactions, interactions_listener) {
@@ -209,18 +245,68 @@ async fn run_gateway(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), RunError> {
     metrics.set_mode(Mode::Gateway);
+    let stop = CancellationToken::new();
+    let stop_asked = stop.clone();
+    background.spawn(async move {
+        shutdown.await;
+        stop_asked.cancel();
+    });
+    if !wait_for_session_starts(&http, metrics, &stop).await {
+        stopping.drain().await;
+        return Ok(());
+    }
     // Slash commands need no gateway intents; new channels need GUILDS (not privileged), asked only when used.
     let intents = if events.auto_channels.is_empty() { GatewayIntents::empty() } else { GatewayIntents::GUILDS };
     let mut client = ClientBuilder::new_with_http(http, intents).event_handler(events).await?;
     let shard_manager = client.shard_manager.clone();
     background.spawn(watch_gateway(shard_manager.clone(), metrics.clone()));
     background.spawn(async move {
-        shutdown.await;
+        stop.cancelled().await;
         stopping.drain().await;
         shard_manager.shutdown_all().await;
     });
     client.start().await?;
     Ok(())
+}
+
+/// The gateway session starts kept in reserve: at most this share of the day's (1,000 for most bots; past
+/// it Discord resets the bot's token), and at least [`SESSION_START_RESERVE_MIN`].
+const SESSION_START_RESERVE_SHARE: u64 = 20;
+const SESSION_START_RESERVE_MIN: u64 = 5;
+
+/// Before connecting: if `GET /gateway/bot` says too few session starts are left today (a process restarting
+/// in a loop uses one each time), waits for the count to reset instead of spending the rest, saying so in the
+/// log, in `/readyz` and in `meetnow_gateway_session_starts_remaining`. Returns `false` when `stop` came first.
+async fn wait_for_session_starts(http: &Http, metrics: &Metrics, stop: &CancellationToken) -> bool {
+    let limit = match http.get_bot_gateway().await {
+        Ok(gateway) => gateway.session_start_limit,
+        Err(error) => {
+            // serenity asks again when it connects, and reports what is wrong then.
+            tracing::warn!(%error, "could not read the gateway's session start limit");
+            return true;
+        }
+    };
+    let reserve = (limit.total / SESSION_START_RESERVE_SHARE).max(SESSION_START_RESERVE_MIN);
+    if limit.remaining > reserve {
+        metrics.session_starts(limit.remaining, None);
+        return true;
+    }
+    let wait = Duration::from_millis(limit.reset_after);
+    tracing::error!(
+        remaining = limit.remaining,
+        total = limit.total,
+        reserve,
+        reset_after_s = wait.as_secs(),
+        "too few gateway session starts left today (is the process restarting in a loop?); waiting for the \
+         count to reset before connecting, so Discord does not reset the bot token"
+    );
+    metrics.session_starts(limit.remaining, Some(tokio::time::Instant::now() + wait));
+    let waited = tokio::select! {
+        () = tokio::time::sleep(wait) => true,
+        () = stop.cancelled() => false,
+    };
+    metrics.session_starts(limit.remaining, None);
+    waited
 }
 
 /// The interactions listener and how long it keeps serving after SIGTERM.

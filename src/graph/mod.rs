@@ -20,7 +20,7 @@ mod error;
 mod retry;
 mod wire;
 
-pub(crate) use auth::is_untrusted_certificate;
+pub(crate) use auth::{describe_transport_error, is_untrusted_certificate};
 pub(crate) use error::untrusted_certificate_message;
 pub use error::{ApiError, GraphError, TokenError, ATTENDANCE_ROLE};
 pub use retry::{RetryPolicy, MAX_RETRY_AFTER};

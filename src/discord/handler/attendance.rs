@@ -45,7 +45,7 @@ impl Bot {
             };
             let edit = &edit.allowed_mentions(CreateAllowedMentions::new());
             if let Err(error) =
-                self.discord(|| async move { click.edit_response(http, edit.clone()).await.map(drop) }).await
+                self.interaction(|| async move { click.edit_response(http, edit.clone()).await.map(drop) }).await
             {
                 tracing::warn!(%error, "could not show the attendance");
             }

@@ -2,13 +2,18 @@
 //! flight, repeated once after a 429. The first response (by REST or in the HTTP answer), the announcement
 //! (an edit of the deferred reply, or a channel post when that fails), pins, and private replies.
 
+use std::collections::HashMap;
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 use serenity::all::{
     ChannelId, CommandInteraction, CreateAllowedMentions, CreateInteractionResponse, CreateInteractionResponseFollowup,
     CreateInteractionResponseMessage, CreateMessage, EditInteractionResponse, Http, HttpError, Message, MessageId,
 };
+
+use tokio::sync::Semaphore;
+use tokio::time::Instant;
 
 use super::super::announce::Announcement;
 use super::super::text;
@@ -34,6 +39,49 @@ fn discord_code(error: &serenity::Error) -> Option<isize> {
     match error {
         serenity::Error::Http(HttpError::UnsuccessfulRequest(response)) => Some(response.error.code),
         _ => None,
+    }
+}
+
+/// Reads of a channel's pins before giving up, and the pause between them.
+const PIN_READ_ATTEMPTS: u32 = 3;
+const PIN_READ_PAUSE: Duration = Duration::from_millis(500);
+
+/// Why the pins could not be read.
+pub(super) enum PinsUnread {
+    /// The bot may not read them (50001, 50013): pinning may still work.
+    Forbidden,
+    /// Anything else, after retries: nothing is known.
+    Failed(String),
+}
+
+/// The pin work this process has done or is doing, per channel and bridge, for [`PIN_MEMORY`].
+#[derive(Default)]
+pub(super) struct PinWork {
+    turns: std::sync::Mutex<HashMap<(ChannelId, String), (Instant, PinTurn)>>,
+}
+
+/// Whether a channel's pin work for a bridge is done; held while it is being done.
+type PinTurn = Arc<tokio::sync::Mutex<bool>>;
+
+/// How long this process remembers having pinned a channel's bridge: a burst is over long before.
+const PIN_MEMORY: Duration = Duration::from_secs(10 * 60);
+
+impl PinWork {
+    /// The turn to do a channel's pin work for this bridge, if nobody in this process has done it: callers
+    /// that come while it is being done wait for it, then get `None`.
+    async fn first_turn(&self, channel: ChannelId, join_url: &str) -> Option<tokio::sync::OwnedMutexGuard<bool>> {
+        let turn = {
+            let mut turns = self.turns.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            turns.retain(|_, (since, _)| since.elapsed() < PIN_MEMORY);
+            let entry = turns.entry((channel, join_url.to_owned())).or_insert_with(|| (Instant::now(), Arc::default()));
+            entry.1.clone()
+        };
+        let mut done = turn.lock_owned().await;
+        if *done {
+            return None;
+        }
+        *done = true;
+        Some(done)
     }
 }
 
@@ -93,7 +141,7 @@ impl Bot {
         };
         let mut unknown = 0;
         loop {
-            match self.discord(edit).await {
+            match self.interaction(edit).await {
                 Ok(posted) => return Some(posted),
                 Err(error) if discord_code(&error) == Some(10015) && unknown < UNKNOWN_REPLY_RETRIES => {
                     unknown += 1;
@@ -116,7 +164,7 @@ impl Bot {
             Ok(posted) => {
                 // Only now is the "thinking…" reply redundant. Removed before the channel post succeeded, it could
                 // take the only announcement with it: the edit may have landed and only its answer been lost.
-                let _ = self.discord(|| command.delete_response(http)).await;
+                let _ = self.interaction(|| command.delete_response(http)).await;
                 Some(posted)
             }
             Err(error) => {
@@ -144,16 +192,38 @@ impl Bot {
         self.discord(send).await
     }
 
-    /// Runs one Discord REST call within [`MAX_DISCORD_CALLS_IN_FLIGHT`], repeating it once after a 429.
+    /// Runs one bot-token REST call (channel messages, pins, members) within [`MAX_DISCORD_CALLS_IN_FLIGHT`]:
+    /// see [`Bot::rest`].
+    pub(super) async fn discord<T, F, Fut>(&self, call: F) -> serenity::Result<T>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = serenity::Result<T>>,
+    {
+        self.rest(Some(&self.discord_calls), call).await
+    }
+
+    /// Runs one call with an interaction token (the first response, edits of the reply, follow-ups): outside
+    /// the bound on bot-token calls, as Discord keeps them outside its global limit, so an acknowledgement
+    /// or an announcement never waits behind a burst of pins.
+    pub(super) async fn interaction<T, F, Fut>(&self, call: F) -> serenity::Result<T>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = serenity::Result<T>>,
+    {
+        self.rest(None, call).await
+    }
+
+    /// Runs one Discord REST call, within `slots` if given, repeating it once after a 429.
     ///
-    /// serenity's own rate limiter prevents 429s in a normal deployment, but it is off behind a proxy
-    /// (`DISCORD_API_URL`), where a 429 can reach us. One retry after [`RATE_LIMIT_PAUSE`] still fits in
-    /// Discord's 3 seconds for the acknowledgement; a retry storm would get the bot's IP banned.
+    /// With `DISCORD_RATELIMIT=local` the rate limiter (`discord::ratelimit`) waits out 429s itself and a 429
+    /// reaches here only after its repeats; behind a proxy (`proxy`) one can reach us at once. One retry after
+    /// [`RATE_LIMIT_PAUSE`] still fits in Discord's 3 seconds for the acknowledgement; a retry storm would get
+    /// the bot's IP banned.
     ///
     /// The call's future is boxed, so it takes memory only while it runs: serenity's request futures are
     /// kilobytes, and inlined they made every command's task 12 KB from the start, even while it waited its
     /// turn. Callers keep their own state small too (ids, not whole `Message`s).
-    pub(super) async fn discord<T, F, Fut>(&self, mut call: F) -> serenity::Result<T>
+    async fn rest<T, F, Fut>(&self, slots: Option<&Semaphore>, mut call: F) -> serenity::Result<T>
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = serenity::Result<T>>,
@@ -161,11 +231,17 @@ impl Bot {
         let mut retried = false;
         loop {
             // The semaphore is never closed; if it were, going ahead without a permit is the safe failure.
-            let slot = self.discord_calls.acquire().await.ok();
+            let slot = match slots {
+                Some(slots) => slots.acquire().await.ok(),
+                None => None,
+            };
             let result = Box::pin(call()).await;
             drop(slot);
             match result {
                 Err(error) if !retried && is_rate_limited(&error) => {
+                    if self.rate_limits_by_proxy {
+                        self.metrics.discord_rate_limited("user");
+                    }
                     tracing::warn!(%error, "Discord rate-limited a call; retrying once");
                     retried = true;
                     tokio::time::sleep(RATE_LIMIT_PAUSE).await;
@@ -177,23 +253,38 @@ impl Bot {
 
     /// Pins the announcement of a new bridge unless an announcement of it is pinned in the channel already:
     /// two people typing `/meetnow` in a new channel at once, or a process finishing another's command, must
-    /// not leave two pins. Checked before pinning, and again after, for two pins made at the same moment: then
-    /// the older announcement keeps its pin and the newer one is unpinned, which every process decides alike.
+    /// not leave two pins. In this process the work is done once per channel and bridge (forty commands in a
+    /// new channel make one pin's worth of calls, not forty); across processes it is checked against the
+    /// channel's pins before pinning, and again after, for two pins made at the same moment: then the older
+    /// announcement keeps its pin and the newer one is unpinned, which every process decides alike.
     pub(super) async fn pin_once(&self, http: &Http, posted: Posted, meeting: &Meeting) {
+        let Some(_turn) = self.pin_work.first_turn(posted.channel_id, &meeting.join_url).await else {
+            return tracing::debug!("this process has pinned this bridge's announcement already");
+        };
         match self.pinned_announcements(http, posted.channel_id, meeting).await {
             Ok(pinned) if pinned.iter().any(|&id| id != posted.message_id) => {
                 return tracing::debug!("this bridge's announcement is pinned already");
             }
             Ok(_) => {}
             // Reading pins needs View Channel and Read Message History; pinning may still work.
-            Err(error) => tracing::debug!(%error, "could not read the channel's pins"),
+            Err(PinsUnread::Forbidden) => tracing::debug!("may not read the channel's pins; pinning unchecked"),
+            // Not knowing is not "not pinned": pinning blind is how a burst left five pins.
+            Err(PinsUnread::Failed(error)) => {
+                return tracing::warn!(%error, "could not read the channel's pins; not pinning rather than pin twice");
+            }
         }
         let reason = Some("meetnow: new incident bridge");
         if let Err(error) = self.discord(|| http.pin_message(posted.channel_id, posted.message_id, reason)).await {
             // Usually the bot lacks Manage Messages (or Pin Messages) here; the announcement stands regardless.
             return tracing::warn!(%error, message_id = %posted.message_id, "could not pin the announcement");
         }
-        let Ok(pinned) = self.pinned_announcements(http, posted.channel_id, meeting).await else { return };
+        let pinned = match self.pinned_announcements(http, posted.channel_id, meeting).await {
+            Ok(pinned) => pinned,
+            Err(PinsUnread::Forbidden) => return,
+            Err(PinsUnread::Failed(error)) => {
+                return tracing::warn!(%error, "could not read the pins back; a second pin made at the same moment stays");
+            }
+        };
         if pinned.iter().any(|&id| id < posted.message_id) {
             let reason = Some("meetnow: this bridge is pinned already");
             if let Err(error) = self.discord(|| http.unpin_message(posted.channel_id, posted.message_id, reason)).await
@@ -204,13 +295,14 @@ impl Bot {
     }
 
     /// The ids of the pinned messages in `channel` that announce `meeting`: this bot's own messages whose
-    /// embed links its join URL (another bot's, or a webhook's, could copy the embed to block the pin).
+    /// embed links its join URL (another bot's, or a webhook's, could copy the embed to block the pin). A read
+    /// that fails is tried again, twice; then it is [`PinsUnread::Failed`], never an empty list.
     async fn pinned_announcements(
         &self,
         http: &Http,
         channel: ChannelId,
         meeting: &Meeting,
-    ) -> serenity::Result<Vec<MessageId>> {
+    ) -> Result<Vec<MessageId>, PinsUnread> {
         let join_url = meeting.join_url.as_str();
         let read = || async move {
             let pins = http.get_pins(channel).await?;
@@ -220,7 +312,21 @@ impl Bot {
                 .map(|m| m.id)
                 .collect())
         };
-        self.discord(read).await
+        let mut attempt = 1;
+        loop {
+            match self.discord(read).await {
+                Ok(pinned) => return Ok(pinned),
+                Err(error) if matches!(discord_code(&error), Some(50_001 | 50_013)) => {
+                    return Err(PinsUnread::Forbidden)
+                }
+                Err(error) if attempt >= PIN_READ_ATTEMPTS => return Err(PinsUnread::Failed(error.to_string())),
+                Err(error) => {
+                    tracing::debug!(%error, attempt, "reading the channel's pins failed; reading again");
+                    attempt += 1;
+                    tokio::time::sleep(PIN_READ_PAUSE).await;
+                }
+            }
+        }
     }
 
     /// Sends an interaction's first response the way the interaction came in: in the HTTP answer, or by
@@ -236,7 +342,7 @@ impl Bot {
     {
         match first {
             FirstResponse::Rest => {
-                let sent = self.discord(|| by_rest(response.clone())).await;
+                let sent = self.interaction(|| by_rest(response.clone())).await;
                 sent.map_err(|error| {
                     if is_already_acknowledged(&error) {
                         Unacknowledged::AnsweredElsewhere
@@ -290,7 +396,7 @@ impl Bot {
     pub(super) async fn fail_privately(&self, http: &Http, command: &CommandInteraction, text: &str) {
         // Deleting first makes the follow-up a new message, so it can be ephemeral instead of replacing the
         // public placeholder.
-        if let Err(error) = self.discord(|| command.delete_response(http)).await {
+        if let Err(error) = self.interaction(|| command.delete_response(http)).await {
             tracing::warn!(%error, "could not remove the deferred reply");
         }
         let text = text::truncate(text, text::limits::CONTENT);
@@ -301,7 +407,7 @@ impl Bot {
                 .allowed_mentions(CreateAllowedMentions::new());
             async move { command.create_followup(http, followup).await.map(drop) }
         };
-        if let Err(error) = self.discord(followup).await {
+        if let Err(error) = self.interaction(followup).await {
             tracing::warn!(%error, "could not tell the user what went wrong");
         }
     }

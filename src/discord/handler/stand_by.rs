@@ -64,7 +64,7 @@ impl Bot {
             () = tokio::time::sleep(look_at.min(limit)) => {}
             () = self.stopping.cancelled() => return,
         }
-        match self.discord(|| http.get_original_interaction_response(&command.token)).await {
+        match self.interaction(|| http.get_original_interaction_response(&command.token)).await {
             // Only Discord's "thinking…" placeholder is unfinished: an edited reply, whatever it shows, is not.
             Ok(reply) if reply.flags.is_some_and(|flags| flags.contains(MessageFlags::LOADING)) => {}
             Ok(_) => return tracing::debug!("the other process answered the command"),

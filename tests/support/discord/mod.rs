@@ -33,6 +33,7 @@ use super::schema;
 
 mod gateway;
 mod invocation;
+mod limits;
 mod rest;
 mod rules;
 
@@ -54,6 +55,8 @@ pub enum Route {
     Followup,
     ChannelMessage,
     Pin,
+    /// `GET /channels/{channel}/pins`.
+    PinsRead,
 }
 
 /// What happened to one interaction.
@@ -162,6 +165,12 @@ pub(super) struct Inner {
     bot_public: bool,
     /// Members looked up by REST, in order.
     member_lookups: Vec<u64>,
+    /// Discord's rate limits (`limits.rs`).
+    limits: limits::RateLimits,
+    /// Every REST call, as `METHOD /path`, in order.
+    calls: Vec<String>,
+    /// `session_start_limit` of `GET /gateway/bot`: (remaining, reset_after in ms).
+    session_starts: (u64, u64),
 }
 
 /// One connected gateway session: where its events go, and what it asked for.
@@ -292,6 +301,9 @@ impl DiscordStandIn {
             member_roles: HashMap::new(),
             bot_public: false,
             member_lookups: Vec::new(),
+            limits: limits::RateLimits::default(),
+            calls: Vec::new(),
+            session_starts: (999, 0),
         }));
         let changed = Arc::new(Notify::new());
         let app = App { inner: inner.clone(), changed: changed.clone(), gateway_url: gateway_url.clone() };
@@ -313,6 +325,7 @@ impl DiscordStandIn {
             .route("/api/v10/channels/{channel}/pins", get(pinned_messages))
             .route("/api/v10/channels/{channel}/pins/{message}", put(pin).delete(unpin))
             .route("/api/v10/channels/{channel}/messages/pins/{message}", put(pin).delete(unpin))
+            .route_layer(axum::middleware::from_fn_with_state(app.clone(), limits::enforce))
             .with_state(app.clone());
         let connections = super::net::serve(rest, router, transport);
         tokio::spawn(accept_gateway(ws, app));
@@ -447,6 +460,32 @@ impl DiscordStandIn {
             let _ = session.commands.send(GatewayCommand::Dispatch { event, data: channel.clone(), token: None });
         }
         id
+    }
+
+    /// The 429s sent for rate limits, by scope (`user`, `global`): queued faults are not counted.
+    pub fn rate_limited(&self, scope: &str) -> u32 {
+        self.with(|s| s.limits.sent.get(scope).copied().unwrap_or(0))
+    }
+
+    /// Every 429 sent for a rate limit.
+    pub fn rate_limited_total(&self) -> u32 {
+        self.with(|s| s.limits.sent.values().sum())
+    }
+
+    /// Every REST call so far, as `METHOD /path`.
+    pub fn rest_calls(&self) -> Vec<String> {
+        self.with(|s| s.calls.clone())
+    }
+
+    /// What `GET /gateway/bot` says of the day's session starts: how many are left, and in how long (ms) the
+    /// count resets. Once the reset has passed, the count is full again.
+    pub fn set_session_starts(&self, remaining: u64, reset_after_ms: u64) {
+        self.with(|s| s.session_starts = (remaining, reset_after_ms));
+    }
+
+    /// Turns Discord's rate limits off (a proxy in front that owns them, or the benchmark's "before").
+    pub fn set_rate_limits(&self, on: bool) {
+        self.with(|s| s.limits.off = !on);
     }
 
     /// Gives `user` these roles, as member lookups answer them.

@@ -116,9 +116,10 @@ impl App {
 }
 
 pub(super) async fn gateway(State(app): State<App>) -> Response {
+    let (remaining, reset_after) = app.with(|s| s.session_starts);
     axum::Json(json!({
         "url": app.gateway_url, "shards": 1,
-        "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1}
+        "session_start_limit": {"total": 1000, "remaining": remaining, "reset_after": reset_after, "max_concurrency": 1}
     }))
     .into_response()
 }
@@ -430,7 +431,7 @@ pub(super) async fn unpin(
 
 /// `GET /channels/{id}/pins`: the pinned messages, newest pin first.
 pub(super) async fn pinned_messages(State(app): State<App>, Path(channel): Path<u64>, headers: HeaderMap) -> Response {
-    if let Some(refused) = app.admit_bot_call(&headers, None).await {
+    if let Some(refused) = app.admit_bot_call(&headers, Some(Route::PinsRead)).await {
         return refused;
     }
     let pinned: Vec<Value> = app.with(|s| {
