@@ -8,7 +8,13 @@
 //! cargo run --release --example loadtest -- --tls --rtt-ms 40 --commands 200           # HTTP/2 over TLS
 //! cargo run --release --example loadtest -- --tls --http1 --rtt-ms 40 --commands 200   # HTTP/1.1 over TLS
 //! cargo run --release --example loadtest -- --tls --rtt-ms 40 --quiet-s 95 --rounds 3 --old-pool  # after quiet
+//! cargo run --release --example loadtest -- --tls --rtt-ms 40 --commands 200 --unlimited --baseline OLD  # limits
 //! ```
+//!
+//! The Discord stand-in limits like Discord (buckets, the global 50/s, 429s) and the bot keeps its own limits
+//! (`DISCORD_RATELIMIT=local`), as in production. `--unlimited` adds, in every round, the current bot with no
+//! limits anywhere (the stand-in's off, `DISCORD_RATELIMIT=proxy`), labelled "unlimited": what the limits cost.
+//! Each run also reports the 429s the stand-in sent and when the last pin was made.
 //!
 //! `--tls` serves the stand-ins over HTTPS from a test CA the bot trusts through `SSL_CERT_FILE`; `--rtt-ms`
 //! puts a relay in front of Graph/Entra and Discord REST that delays every segment by half of it each way (the
@@ -85,6 +91,20 @@ struct Args {
     /// idle connections closed after 90 s), labelled "old pool", side by side with the current one.
     #[arg(long)]
     old_pool: bool,
+    /// Each round also runs the current bot with no rate limits anywhere, labelled "unlimited".
+    #[arg(long)]
+    unlimited: bool,
+}
+
+/// How one run's bot is set up, beyond which program it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Variant {
+    /// As configured (the current client; Discord's limits on both sides).
+    Normal,
+    /// The HTTP client before keep-alive and HTTP/2.
+    OldPool,
+    /// No rate limits: the stand-in's off, the bot's too.
+    Unlimited,
 }
 
 fn seconds(value: &str) -> Result<Duration, std::num::ParseIntError> {
@@ -154,13 +174,16 @@ async fn benchmark(args: Args) -> ExitCode {
     let mut runs: Vec<(String, Report)> = Vec::new();
     for _ in 0..args.rounds {
         if let Some(baseline) = &args.baseline {
-            runs.push(("baseline".into(), run_once(&args, baseline, false).await));
+            runs.push(("baseline".into(), run_once(&args, baseline, Variant::Normal).await));
         }
         if args.old_pool {
             let own = std::env::current_exe().expect("own path");
-            runs.push(("old pool".into(), run_once(&args, &own, true).await));
+            runs.push(("old pool".into(), run_once(&args, &own, Variant::OldPool).await));
         }
-        runs.push(("current".into(), run_once(&args, &current, false).await));
+        if args.unlimited {
+            runs.push(("unlimited".into(), run_once(&args, &current, Variant::Unlimited).await));
+        }
+        runs.push(("current".into(), run_once(&args, &current, Variant::Normal).await));
     }
     let place =
         if args.same_channel { "all in one channel".to_owned() } else { format!("across {} channels", args.commands) };
@@ -201,7 +224,7 @@ async fn benchmark(args: Args) -> ExitCode {
     }
     if args.quiet.is_some() {
         println!();
-        for label in ["baseline", "old pool", "current"] {
+        for label in ["baseline", "old pool", "unlimited", "current"] {
             let of = |pick: fn(&Report) -> f64| {
                 let mut values: Vec<f64> = runs.iter().filter(|(l, _)| l == label).map(|(_, r)| pick(r)).collect();
                 values.sort_by(f64::total_cmp);
@@ -254,13 +277,20 @@ struct Report {
     /// TLS connections each stand-in accepted over the whole run (start-up included).
     graph_connections: u64,
     discord_connections: u64,
+    /// 429s the Discord stand-in sent for its rate limits, by bucket and global.
+    bucket_429s: u32,
+    global_429s: u32,
+    /// Pins made, and when the last one was, from the first dispatch; the pins the channels should have.
+    pins: usize,
+    pins_expected: usize,
+    last_pin_ms: Option<f64>,
 }
 
 /// The stand-ins as `args` asks (HTTPS, HTTP/1.1 only, behind a delaying relay), and the bot's variables.
 async fn stand_ins(
     args: &Args,
     ca_dir: &std::path::Path,
-    old_pool: bool,
+    variant: Variant,
 ) -> (support::graph::GraphStandIn, support::discord::DiscordStandIn, Vec<(&'static str, String)>) {
     use support::net::{DelayRelay, TestCa, Transport};
     let transport = match (args.tls, args.http1) {
@@ -286,15 +316,20 @@ async fn stand_ins(
     if args.tls {
         vars.push(("SSL_CERT_FILE", TestCa::shared().write(ca_dir).display().to_string()));
     }
-    if old_pool {
-        vars.push(("LOADTEST_OLD_POOL", "1".into()));
+    match variant {
+        Variant::Normal => {}
+        Variant::OldPool => vars.push(("LOADTEST_OLD_POOL", "1".into())),
+        Variant::Unlimited => {
+            discord.set_rate_limits(false);
+            vars.push(("DISCORD_RATELIMIT", "proxy".into()));
+        }
     }
     (graph, discord, vars)
 }
 
-async fn run_once(args: &Args, bot: &PathBuf, old_pool: bool) -> Report {
+async fn run_once(args: &Args, bot: &PathBuf, variant: Variant) -> Report {
     let ca_dir = tempfile::tempdir().expect("temporary directory");
-    let (graph, discord, mut vars) = stand_ins(args, ca_dir.path(), old_pool).await;
+    let (graph, discord, mut vars) = stand_ins(args, ca_dir.path(), variant).await;
     vars.push(("RUST_LOG", "error".into()));
     // The real binary runs as `meetnow run`; this example (or a baseline build of it) as `loadtest --bot`.
     let is_meetnow = bot.file_name().is_some_and(|name| name == "meetnow");
@@ -362,6 +397,17 @@ async fn run_once(args: &Args, bot: &PathBuf, old_pool: bool) -> Report {
     )
     .await;
     let elapsed = started.elapsed();
+    // Every new channel's announcement is pinned (one channel: one pin); the last pin is when that settled.
+    let pins_expected = if args.same_channel { 1 } else { args.commands };
+    let _ = tokio::time::timeout(
+        Duration::from_secs(300),
+        discord.wait_within(Duration::from_secs(300), "pins", move |d| (d.pins().len() >= pins_expected).then_some(())),
+    )
+    .await;
+    // A moment more for any pin beyond the expected, which the burst must not make.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let pin_times = discord.pin_times();
+    let last_pin_ms = pin_times.iter().max().map(|&at| ms(at.saturating_duration_since(started)));
     let peak_rss_kb = proc_status_kb(pid, "VmHWM:");
     let after_anon_kb = proc_status_kb(pid, "RssAnon:");
     let threads = proc_status_kb(pid, "Threads:");
@@ -414,6 +460,11 @@ async fn run_once(args: &Args, bot: &PathBuf, old_pool: bool) -> Report {
         harness_cpu,
         token_requests: graph.token_requests(),
         token_requests_after_start: graph.token_requests() - token_requests_at_start,
+        bucket_429s: discord.rate_limited("user"),
+        global_429s: discord.rate_limited("global"),
+        pins: pin_times.len(),
+        pins_expected,
+        last_pin_ms,
         ..Report::default()
     };
     let (mut new, mut reused) = ((0, 0), (0, 0));
@@ -577,6 +628,14 @@ impl Report {
             "  token requests {} ({} after start-up); Graph requests per command: new bridge {:.2}, reused {:.2}",
             self.token_requests, self.token_requests_after_start, self.graph_per_new, self.graph_per_reused
         );
+        println!(
+            "  Discord 429s: {} on buckets, {} global; pins {} of {} expected, the last {}",
+            self.bucket_429s,
+            self.global_429s,
+            self.pins,
+            self.pins_expected,
+            self.last_pin_ms.map_or_else(|| "never".to_owned(), |ms| format!("{ms:.0} ms after the first command"))
+        );
         if self.graph_connections + self.discord_connections > 0 {
             println!(
                 "  TLS connections opened: Graph/Entra {}, Discord REST {}",
@@ -622,6 +681,8 @@ impl Report {
             "quiet_s": args.quiet.map(|d| d.as_secs()),
             "warm_ms": self.warm_ms.first(), "after_quiet_ms": self.quiet_ms.first(),
             "graph_connections": self.graph_connections, "discord_connections": self.discord_connections,
+            "bucket_429s": self.bucket_429s, "global_429s": self.global_429s,
+            "pins": self.pins, "pins_expected": self.pins_expected, "last_pin_ms": self.last_pin_ms,
         })
         .to_string()
     }

@@ -169,6 +169,8 @@ pub(super) struct Inner {
     limits: limits::RateLimits,
     /// Every REST call, as `METHOD /path`, in order.
     calls: Vec<String>,
+    /// When each pin was made.
+    pin_times: Vec<Instant>,
     /// `session_start_limit` of `GET /gateway/bot`: (remaining, reset_after in ms).
     session_starts: (u64, u64),
 }
@@ -303,6 +305,7 @@ impl DiscordStandIn {
             member_lookups: Vec::new(),
             limits: limits::RateLimits::default(),
             calls: Vec::new(),
+            pin_times: Vec::new(),
             session_starts: (999, 0),
         }));
         let changed = Arc::new(Notify::new());
@@ -470,6 +473,11 @@ impl DiscordStandIn {
     /// Every 429 sent for a rate limit.
     pub fn rate_limited_total(&self) -> u32 {
         self.with(|s| s.limits.sent.values().sum())
+    }
+
+    /// When each pin was made, in order.
+    pub fn pin_times(&self) -> Vec<Instant> {
+        self.with(|s| s.pin_times.clone())
     }
 
     /// Every REST call so far, as `METHOD /path`.

@@ -409,6 +409,7 @@ pub(super) async fn pin(
     app.with(|s| {
         if !s.pins.contains(&(channel, message)) {
             s.pins.push((channel, message));
+            s.pin_times.push(Instant::now());
         }
     });
     StatusCode::NO_CONTENT.into_response()
