@@ -440,6 +440,25 @@ mod tests {
         assert!(!RouteKey::of(&Method::GET, "/api/v10/channels/1/pins").exempt_from_global);
     }
 
+    #[test]
+    fn a_429_says_how_long_and_for_whom() {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert("retry-after", "3".parse().unwrap());
+        let bucket = RateLimited::read(
+            &headers,
+            br#"{"message":"You are being rate limited.","retry_after":0.25,"global":false}"#,
+        );
+        assert_eq!((bucket.retry_after, bucket.global, bucket.scope), (Duration::from_millis(250), false, "user"));
+        headers.insert("x-ratelimit-global", "true".parse().unwrap());
+        let global = RateLimited::read(&headers, b"not json");
+        assert_eq!((global.retry_after, global.global, global.scope), (Duration::from_secs(3), true, "global"));
+        headers.remove("x-ratelimit-global");
+        headers.insert("x-ratelimit-scope", "shared".parse().unwrap());
+        assert_eq!(RateLimited::read(&headers, br#"{"retry_after":-1}"#).scope, "shared");
+        let absurd = RateLimited::read(&reqwest::header::HeaderMap::new(), br#"{"retry_after":1e300}"#);
+        assert_eq!(absurd.retry_after, Duration::from_secs(3600), "clamped, never a panic");
+    }
+
     #[tokio::test(start_paused = true)]
     async fn the_global_window_lets_through_the_limit_a_second() {
         let global = Global::default();
