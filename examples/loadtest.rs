@@ -399,9 +399,12 @@ async fn run_once(args: &Args, bot: &PathBuf, variant: Variant) -> Report {
     let elapsed = started.elapsed();
     // Every new channel's announcement is pinned (one channel: one pin); the last pin is when that settled.
     let pins_expected = if args.same_channel { 1 } else { args.commands };
+    // Three bot-token calls a pin, at most 50 a second: give it that and half a minute more, then report what
+    // there is (a bot that gave up on 429s never gets there).
+    let pin_limit = Duration::from_secs(30 + pins_expected as u64 * 3 / 40);
     let _ = tokio::time::timeout(
-        Duration::from_secs(300),
-        discord.wait_within(Duration::from_secs(300), "pins", move |d| (d.pins().len() >= pins_expected).then_some(())),
+        pin_limit,
+        discord.wait_within(pin_limit * 2, "pins", move |d| (d.pins().len() >= pins_expected).then_some(())),
     )
     .await;
     // A moment more for any pin beyond the expected, which the burst must not make.

@@ -96,9 +96,32 @@ pub fn bounded(router: Router, limits: &Limits) -> Router {
     )
 }
 
-/// Serves `router` (with [`bounded`]'s layers) on `listener` until `stop` is cancelled, then stops accepting
-/// and lets open connections finish their requests for at most `drain_limit` before closing them.
+/// How a listener's connections speak.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protocol {
+    /// HTTP/1.1: what Discord, load balancers and Prometheus send.
+    Http1,
+    /// HTTP/2 with prior knowledge, in clear text: one connection carries every request in flight. Only for
+    /// loopback, where the one client (the bot's own) knows.
+    H2c,
+}
+
+/// Serves `router` (with [`bounded`]'s layers) over HTTP/1.1 on `listener` until `stop` is cancelled, then
+/// stops accepting and lets open connections finish their requests for at most `drain_limit` before closing
+/// them.
 pub async fn serve<L: Accept>(
+    listener: L,
+    router: Router,
+    stop: CancellationToken,
+    drain_limit: Duration,
+    limits: Limits,
+) {
+    serve_as(Protocol::Http1, listener, router, stop, drain_limit, limits).await;
+}
+
+/// [`serve`], speaking `protocol`.
+pub async fn serve_as<L: Accept>(
+    protocol: Protocol,
     listener: L,
     router: Router,
     stop: CancellationToken,
@@ -138,26 +161,47 @@ pub async fn serve<L: Accept>(
         };
         let _ = stream.set_nodelay(true);
         let service = hyper_util::service::TowerToHyperService::new(service.clone());
-        // The timer is what makes hyper enforce the header read timeout at all.
-        let connection = hyper::server::conn::http1::Builder::new()
-            .timer(hyper_util::rt::TokioTimer::new())
-            .header_read_timeout(limits.header_read_timeout)
-            .max_buf_size(limits.max_header_bytes.max(8192))
-            .max_headers(64)
-            .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
-        let connection = graceful.watch(connection);
-        open.spawn(async move {
-            if let Err(error) = connection.await {
-                tracing::debug!(%error, "connection ended with an error");
+        let io = hyper_util::rt::TokioIo::new(stream);
+        match protocol {
+            Protocol::Http1 => {
+                // The timer is what makes hyper enforce the header read timeout at all.
+                let connection = hyper::server::conn::http1::Builder::new()
+                    .timer(hyper_util::rt::TokioTimer::new())
+                    .header_read_timeout(limits.header_read_timeout)
+                    .max_buf_size(limits.max_header_bytes.max(8192))
+                    .max_headers(64)
+                    .serve_connection(io, service);
+                let connection = graceful.watch(connection);
+                open.spawn(async move {
+                    connection_ended(connection.await);
+                    drop(place);
+                });
             }
-            drop(place);
-        });
+            Protocol::H2c => {
+                let connection = hyper::server::conn::http2::Builder::new(hyper_util::rt::TokioExecutor::new())
+                    .timer(hyper_util::rt::TokioTimer::new())
+                    .max_concurrent_streams(u32::try_from(limits.max_in_flight).unwrap_or(u32::MAX))
+                    .max_header_list_size(u32::try_from(limits.max_header_bytes).unwrap_or(u32::MAX))
+                    .serve_connection(io, service);
+                let connection = graceful.watch(connection);
+                open.spawn(async move {
+                    connection_ended(connection.await);
+                    drop(place);
+                });
+            }
+        }
     }
     drop(listener);
     if tokio::time::timeout(drain_limit, graceful.shutdown()).await.is_err() {
         tracing::warn!(still_open = open.len(), "closing the connections still open at the drain limit");
     }
     open.shutdown().await;
+}
+
+fn connection_ended(result: hyper::Result<()>) {
+    if let Err(error) = result {
+        tracing::debug!(%error, "connection ended with an error");
+    }
 }
 
 #[cfg(test)]

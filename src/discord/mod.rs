@@ -79,9 +79,16 @@ fn rest(
 ) -> Result<Http, ConfigError> {
     let Some(forwarder) = forwarder else { return http(config, client) };
     let token = config.discord_token()?;
-    let loopback = crate::http_client_builder().no_proxy().timeout(Duration::from_secs(600)).build().map_err(|e| {
-        ConfigError { variable: "DISCORD_RATELIMIT", problem: format!("could not set up the HTTP client: {e}") }
-    })?;
+    // HTTP/2 with prior knowledge: the forwarder speaks nothing else (see `ratelimit::Limiter::serve`).
+    let loopback = crate::http_client_builder()
+        .no_proxy()
+        .http2_prior_knowledge()
+        .timeout(Duration::from_secs(600))
+        .build()
+        .map_err(|e| ConfigError {
+            variable: "DISCORD_RATELIMIT",
+            problem: format!("could not set up the HTTP client: {e}"),
+        })?;
     Ok(HttpBuilder::new(token.expose_secret())
         .client(loopback)
         .default_allowed_mentions(CreateAllowedMentions::new())

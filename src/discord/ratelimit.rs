@@ -123,8 +123,10 @@ impl Limiter {
         }
     }
 
-    /// Serves the forwarder on `listener` (loopback) until `stop` is cancelled. No request deadline: a call may
-    /// wait minutes for its bucket under a burst of thousands; the caller's own timeout bounds it.
+    /// Serves the forwarder on `listener` (loopback) until `stop` is cancelled, over HTTP/2 in clear text (the
+    /// bot's own client knows it): one connection carries a whole burst, where HTTP/1.1 would open one per
+    /// call in flight. No request deadline: a call may wait minutes for its bucket under a burst of
+    /// thousands; the caller's own timeout bounds it.
     pub async fn serve(self: Arc<Self>, listener: TcpListener, stop: CancellationToken) {
         let router = Router::new().fallback(forward).with_state(self);
         let limits = crate::server::Limits {
@@ -135,7 +137,8 @@ impl Limiter {
             max_header_bytes: 64 * 1024,
             max_body_bytes: MAX_BODY_BYTES,
         };
-        crate::server::serve(listener, router, stop, Duration::from_secs(1), limits).await;
+        let h2c = crate::server::Protocol::H2c;
+        crate::server::serve_as(h2c, listener, router, stop, Duration::from_secs(1), limits).await;
     }
 
     /// Sends one request within the limits, repeating it after 429s.
