@@ -131,9 +131,11 @@ async fn a_second_meetnow_in_the_channel_returns_the_standing_bridge() {
     assert!(description.ends_with(":R>."));
     assert_eq!(embed(&second)["title"], "\\#inc-2041 bridge", "the bridge keeps its subject");
     assert_eq!(bot.graph.meetings_created(), 1);
-    assert_eq!(bot.discord.pins().len(), 1, "only the new bridge is pinned");
+    bot.discord.wait_for("the new bridge's pin", |d| (d.pins().len() == 1).then_some(())).await;
     assert_clean(&bot);
+    let discord = bot.discord.clone();
     bot.stop().await.unwrap();
+    assert_eq!(discord.pins().len(), 1, "only the new bridge is pinned");
 }
 
 #[tokio::test]

@@ -44,6 +44,7 @@ mod stand_by;
 
 pub use auto::wants_a_bridge;
 
+use calls::PinJob;
 pub use calls::MAX_DISCORD_CALLS_IN_FLIGHT;
 
 /// The bot's state: what every interaction needs.
@@ -189,9 +190,19 @@ impl Bot {
     /// Answers `command` in a task of its own, tracked for shutdown. serenity's dispatch task (or the HTTP
     /// request) then ends at once instead of living as long as the answer, which halves the memory each
     /// command in flight holds (measured in BENCHMARKS.md).
+    ///
+    /// The pin of a new bridge comes last, after the command itself is dropped: under a burst of new channels
+    /// a command may wait a minute for its turn under Discord's global limit, and it then holds a few ids,
+    /// not the whole interaction (at 2,000 new channels at once, 30 MB less at the peak: BENCHMARKS.md).
     pub fn spawn(self: &Arc<Self>, http: Arc<Http>, command: CommandInteraction, first: FirstResponse) {
         let bot = self.clone();
-        self.track(async move { bot.handle(&http, &command, first).await });
+        self.track(async move {
+            let pin = bot.answer_in_span(&http, &command, first).await;
+            drop(command);
+            if let Some(pin) = pin {
+                bot.pin_once(&http, pin).await;
+            }
+        });
     }
 
     /// Announces a channel just created, in a task of its own, tracked like a command.
@@ -220,8 +231,15 @@ impl Bot {
         });
     }
 
-    /// Answers one `/meetnow`.
+    /// Answers one `/meetnow`, pin included.
     pub async fn handle(&self, http: &Http, command: &CommandInteraction, first: FirstResponse) {
+        if let Some(pin) = self.answer_in_span(http, command, first).await {
+            self.pin_once(http, pin).await;
+        }
+    }
+
+    /// Answers one `/meetnow` in its span, and returns the pin it still needs.
+    async fn answer_in_span(&self, http: &Http, command: &CommandInteraction, first: FirstResponse) -> Option<PinJob> {
         let span = tracing::info_span!(
             "interaction",
             interaction_id = %command.id,
@@ -229,10 +247,10 @@ impl Bot {
             channel_id = %command.channel_id,
             user_id = %command.user.id,
         );
-        self.answer(http, command, first).instrument(span).await;
+        self.answer(http, command, first).instrument(span).await
     }
 
-    async fn answer(&self, http: &Http, command: &CommandInteraction, first: FirstResponse) {
+    async fn answer(&self, http: &Http, command: &CommandInteraction, first: FirstResponse) -> Option<PinJob> {
         let received = Instant::now();
         self.metrics.command_received();
         if !self.accepting.load(Ordering::SeqCst) {
@@ -240,7 +258,8 @@ impl Bot {
             // restart shows nobody this note. Alone, this process still answers within Discord's deadline.
             tokio::time::sleep(DRAINING_GRACE).await;
             let note = "meetnow is restarting. Run /meetnow again in a few seconds.";
-            return self.reply_privately(http, command, first, note).await;
+            self.reply_privately(http, command, first, note).await;
+            return None;
         }
         let roles = command.member.as_ref().map(|m| m.roles.as_slice()).unwrap_or_default();
         let guild_id = match self.access.decide(command.guild_id, Asker::Member(roles)) {
@@ -248,12 +267,16 @@ impl Bot {
             Err(refusal) => {
                 tracing::info!(reason = refusal.reason(), "refused a command");
                 self.metrics.command_failed(refusal.reason());
-                return self.reply_privately(http, command, first, refusal.sentence()).await;
+                self.reply_privately(http, command, first, refusal.sentence()).await;
+                return None;
             }
         };
         let options = match command::options(command) {
             Ok(options) => options,
-            Err(problem) => return self.reply_privately(http, command, first, &problem.to_string()).await,
+            Err(problem) => {
+                self.reply_privately(http, command, first, &problem.to_string()).await;
+                return None;
+            }
         };
 
         let kind = if options.new { Kind::Separate } else { Kind::Standing };
@@ -298,7 +321,10 @@ impl Bot {
                 };
                 return self.stand_by(http, command, refused, found, &fallback_subject).await;
             }
-            Err(refused) => return self.not_acknowledged(&refused),
+            Err(refused) => {
+                self.not_acknowledged(&refused);
+                return None;
+            }
         };
 
         let (meeting, lobby) = match found {
@@ -309,15 +335,16 @@ impl Bot {
                     "could not get a meeting"
                 );
                 self.metrics.command_failed(error.kind());
-                return self.fail_privately(http, command, &error.user_message()).await;
+                self.fail_privately(http, command, &error.user_message()).await;
+                return None;
             }
         };
-        self.announce_bridge(http, command, meeting, lobby, kind, &fallback_subject, received).await;
+        self.announce_bridge(http, command, meeting, lobby, kind, &fallback_subject, received).await
     }
 
     /// Edits the reply to `command` into the announcement of `meeting` (new to the channel or not, by Graph's
-    /// times), applying `lobby` meanwhile, and pins a new bridge once. Both the process that acknowledged the
-    /// command and one finishing it for a dead process come here.
+    /// times), applying `lobby` meanwhile, and returns the pin a new bridge's announcement still needs. Both
+    /// the process that acknowledged the command and one finishing it for a dead process come here.
     #[allow(clippy::too_many_arguments)] // each is one fact about this announcement
     async fn announce_bridge(
         &self,
@@ -328,7 +355,7 @@ impl Bot {
         kind: Kind,
         fallback_subject: &str,
         received: Instant,
-    ) {
+    ) -> Option<PinJob> {
         let new_to_the_channel = is_new_to_the_channel(&meeting, issued_at(command));
         if new_to_the_channel {
             meeting.origin = Origin::Created;
@@ -338,7 +365,8 @@ impl Bot {
         let (posted, ()) = tokio::join!(self.announce(http, command, announcement), apply(lobby));
         let Some(posted) = posted else {
             tracing::error!(meeting_id = %meeting.id, "could not post the announcement at all");
-            return self.metrics.command_failed("announcement");
+            self.metrics.command_failed("announcement");
+            return None;
         };
         tracing::info!(
             meeting_id = %meeting.id,
@@ -348,9 +376,7 @@ impl Bot {
             "bridge announced"
         );
         self.metrics.meeting_announced(new_to_the_channel);
-        if self.pin && new_to_the_channel {
-            self.pin_once(http, posted, &meeting).await;
-        }
+        (self.pin && new_to_the_channel).then_some(PinJob { posted, join_url: meeting.join_url })
     }
 }
 

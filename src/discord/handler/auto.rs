@@ -85,7 +85,7 @@ impl Bot {
                     tracing::info!(meeting_id = %meeting.id, origin = ?meeting.origin, automatic = true, "bridge announced");
                     self.metrics.meeting_announced(true);
                     if self.pin {
-                        self.pin_once(http, posted, &meeting).await;
+                        self.pin_once(http, super::PinJob { posted, join_url: meeting.join_url }).await;
                     }
                 }
                 Err(error) => {

@@ -18,11 +18,12 @@ use tokio::time::Instant;
 use super::super::announce::Announcement;
 use super::super::text;
 use super::{Bot, FirstResponse, Unacknowledged};
-use crate::meeting::Meeting;
 
-/// Discord REST calls in flight at once, for the same reason as `graph::MAX_REQUESTS_IN_FLIGHT`: a burst of
-/// commands reuses pooled connections instead of opening one per call.
-pub const MAX_DISCORD_CALLS_IN_FLIGHT: usize = 256;
+/// Bot-token Discord REST calls (pins, channel posts, member lookups) in flight at once. Discord lets through
+/// 50 a second, so more in flight would only wait inside the rate limiter, each holding its request and its
+/// stream: at 2,000 new channels at once, 256 in flight made the peak 101 MB. Calls with an interaction token
+/// are not bounded here (see `Bot::interaction`).
+pub const MAX_DISCORD_CALLS_IN_FLIGHT: usize = 64;
 
 /// How long to wait before repeating a call Discord answered with 429. serenity's error keeps neither the
 /// `Retry-After` header nor the body's `retry_after`, so this is fixed: Discord's per-route windows are
@@ -40,6 +41,13 @@ fn discord_code(error: &serenity::Error) -> Option<isize> {
         serenity::Error::Http(HttpError::UnsuccessfulRequest(response)) => Some(response.error.code),
         _ => None,
     }
+}
+
+/// What pinning a new bridge's announcement needs: where it is, and the bridge's join link. All a command
+/// keeps while it waits its turn to pin.
+pub(super) struct PinJob {
+    pub(super) posted: Posted,
+    pub(super) join_url: String,
 }
 
 /// Reads of a channel's pins before giving up, and the pause between them.
@@ -257,11 +265,12 @@ impl Bot {
     /// new channel make one pin's worth of calls, not forty); across processes it is checked against the
     /// channel's pins before pinning, and again after, for two pins made at the same moment: then the older
     /// announcement keeps its pin and the newer one is unpinned, which every process decides alike.
-    pub(super) async fn pin_once(&self, http: &Http, posted: Posted, meeting: &Meeting) {
-        let Some(_turn) = self.pin_work.first_turn(posted.channel_id, &meeting.join_url).await else {
+    pub(super) async fn pin_once(&self, http: &Http, job: PinJob) {
+        let PinJob { posted, join_url } = job;
+        let Some(_turn) = self.pin_work.first_turn(posted.channel_id, &join_url).await else {
             return tracing::debug!("this process has pinned this bridge's announcement already");
         };
-        match self.pinned_announcements(http, posted.channel_id, meeting).await {
+        match self.pinned_announcements(http, posted.channel_id, &join_url).await {
             Ok(pinned) if pinned.iter().any(|&id| id != posted.message_id) => {
                 return tracing::debug!("this bridge's announcement is pinned already");
             }
@@ -278,7 +287,7 @@ impl Bot {
             // Usually the bot lacks Manage Messages (or Pin Messages) here; the announcement stands regardless.
             return tracing::warn!(%error, message_id = %posted.message_id, "could not pin the announcement");
         }
-        let pinned = match self.pinned_announcements(http, posted.channel_id, meeting).await {
+        let pinned = match self.pinned_announcements(http, posted.channel_id, &join_url).await {
             Ok(pinned) => pinned,
             Err(PinsUnread::Forbidden) => return,
             Err(PinsUnread::Failed(error)) => {
@@ -301,9 +310,8 @@ impl Bot {
         &self,
         http: &Http,
         channel: ChannelId,
-        meeting: &Meeting,
+        join_url: &str,
     ) -> Result<Vec<MessageId>, PinsUnread> {
-        let join_url = meeting.join_url.as_str();
         let read = || async move {
             let pins = http.get_pins(channel).await?;
             Ok(pins

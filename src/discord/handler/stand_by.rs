@@ -8,7 +8,7 @@ use time::OffsetDateTime;
 use tokio::time::Instant;
 
 use super::super::announce::Kind;
-use super::{apply, issued_at, Bot, Unacknowledged};
+use super::{apply, issued_at, Bot, PinJob, Unacknowledged};
 use crate::graph::{GraphError, LobbyUpdate};
 use crate::meeting::Meeting;
 
@@ -37,7 +37,7 @@ impl Bot {
         refused: Unacknowledged,
         found: Result<(Meeting, Option<LobbyUpdate>), GraphError>,
         fallback_subject: &str,
-    ) {
+    ) -> Option<PinJob> {
         let meeting = match found {
             Ok((meeting, lobby)) => {
                 // Now, not with the announcement: if the winner is alive, there will be none from here.
@@ -51,7 +51,8 @@ impl Bot {
             }
         };
         let (Unacknowledged::AnsweredElsewhere, Some(meeting)) = (&refused, meeting) else {
-            return self.not_acknowledged(&refused);
+            self.not_acknowledged(&refused);
+            return None;
         };
         tracing::debug!("another process answers this command; standing by");
         // Counted from when the command was issued, so a process that got it late does not look late too.
@@ -62,16 +63,22 @@ impl Bot {
         };
         tokio::select! {
             () = tokio::time::sleep(look_at.min(limit)) => {}
-            () = self.stopping.cancelled() => return,
+            () = self.stopping.cancelled() => return None,
         }
         match self.interaction(|| http.get_original_interaction_response(&command.token)).await {
             // Only Discord's "thinking…" placeholder is unfinished: an edited reply, whatever it shows, is not.
             Ok(reply) if reply.flags.is_some_and(|flags| flags.contains(MessageFlags::LOADING)) => {}
-            Ok(_) => return tracing::debug!("the other process answered the command"),
-            Err(error) => return tracing::debug!(%error, "the reply is gone; nothing to finish"),
+            Ok(_) => {
+                tracing::debug!("the other process answered the command");
+                return None;
+            }
+            Err(error) => {
+                tracing::debug!(%error, "the reply is gone; nothing to finish");
+                return None;
+            }
         }
         tracing::warn!(meeting_id = %meeting.id, "the process that acknowledged this command did not announce it; finishing it");
         // The lobby was applied above.
-        self.announce_bridge(http, command, meeting, None, Kind::Standing, fallback_subject, Instant::now()).await;
+        self.announce_bridge(http, command, meeting, None, Kind::Standing, fallback_subject, Instant::now()).await
     }
 }
