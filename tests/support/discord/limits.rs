@@ -32,6 +32,13 @@ pub(super) struct RateLimits {
     pub(super) sent: HashMap<&'static str, u32>,
 }
 
+impl RateLimits {
+    /// Counts a 429 sent for `scope`.
+    pub(super) fn count(&mut self, scope: &'static str) {
+        *self.sent.entry(scope).or_default() += 1;
+    }
+}
+
 /// One bucket's current window.
 struct Window {
     started: Instant,
@@ -92,7 +99,7 @@ pub(super) async fn enforce(State(app): State<App>, request: Request, next: Next
             }
             if limits.global.len() >= GLOBAL_PER_SECOND {
                 let wait = Duration::from_secs(1).saturating_sub(now.duration_since(limits.global[0]));
-                *limits.sent.entry("global").or_default() += 1;
+                limits.count("global");
                 return Err(("global", wait));
             }
         }
@@ -102,7 +109,7 @@ pub(super) async fn enforce(State(app): State<App>, request: Request, next: Next
         }
         let reset_after = per.saturating_sub(now.duration_since(window.started));
         if window.used >= limit {
-            *limits.sent.entry("user").or_default() += 1;
+            limits.count("user");
             return Err(("user", reset_after));
         }
         window.used += 1;

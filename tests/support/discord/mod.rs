@@ -465,12 +465,12 @@ impl DiscordStandIn {
         id
     }
 
-    /// The 429s sent for rate limits, by scope (`user`, `global`): queued faults are not counted.
+    /// The 429s sent, by scope (`user`, `global`): for the rate limits, and the 429 faults a test queued.
     pub fn rate_limited(&self, scope: &str) -> u32 {
         self.with(|s| s.limits.sent.get(scope).copied().unwrap_or(0))
     }
 
-    /// Every 429 sent for a rate limit.
+    /// Every 429 sent.
     pub fn rate_limited_total(&self) -> u32 {
         self.with(|s| s.limits.sent.values().sum())
     }

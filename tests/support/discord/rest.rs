@@ -44,7 +44,19 @@ impl App {
     }
 
     pub(super) fn fault(&self, route: Route) -> Option<Response> {
-        self.with(|s| s.faults.get_mut(&route).and_then(VecDeque::pop_front)).map(|(status, body)| {
+        let fault = self.with(|s| {
+            let fault = s.faults.get_mut(&route).and_then(VecDeque::pop_front);
+            if fault.as_ref().is_some_and(|(status, _)| *status == StatusCode::TOO_MANY_REQUESTS) {
+                // Every 429 the stand-in sends is counted, the queued ones too.
+                s.limits.count(if fault.as_ref().is_some_and(|(_, body)| body["global"] == true) {
+                    "global"
+                } else {
+                    "user"
+                });
+            }
+            fault
+        });
+        fault.map(|(status, body)| {
             let mut response = (status, axum::Json(body.clone())).into_response();
             if status == StatusCode::TOO_MANY_REQUESTS {
                 let after = body["retry_after"].as_f64().unwrap_or(1.0);
