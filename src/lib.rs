@@ -14,7 +14,9 @@
 //! - [`discord`]: the serenity client, `/meetnow` registration, the handler and the announcement.
 //! - [`cli`]: `meetnow create` and `meetnow check`.
 //! - [`metrics`]: Prometheus metrics and health, served at `/metrics`, `/healthz`, `/livez` and `/readyz`.
-//! - [`server`]: the HTTP accept loop both the metrics and Discord's interactions endpoint are served by.
+//! - `http`: the shared HTTP stack's helpers (answers read up to a cap, transport errors in words).
+//! - [`server`]: every listener (metrics and health, Discord's interactions endpoint, the rate limiter's
+//!   loopback): axum routing, tower bounds, hyper-util connections.
 //! - [`telemetry`]: tracing set-up.
 //!
 //! Dependencies point one way: `discord` and `cli` use `graph` and `meeting`; `graph` knows nothing of Discord.
@@ -24,6 +26,7 @@ pub mod config;
 pub mod credential;
 pub mod discord;
 pub mod graph;
+pub(crate) mod http;
 pub mod meeting;
 pub mod metrics;
 pub mod server;

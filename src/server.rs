@@ -162,32 +162,25 @@ pub async fn serve_as<L: Accept>(
         let _ = stream.set_nodelay(true);
         let service = hyper_util::service::TowerToHyperService::new(service.clone());
         let io = hyper_util::rt::TokioIo::new(stream);
+        // The timer is what makes hyper enforce its timeouts (the header read timeout) at all.
+        let timer = hyper_util::rt::TokioTimer::new();
         match protocol {
             Protocol::Http1 => {
-                // The timer is what makes hyper enforce the header read timeout at all.
                 let connection = hyper::server::conn::http1::Builder::new()
-                    .timer(hyper_util::rt::TokioTimer::new())
+                    .timer(timer)
                     .header_read_timeout(limits.header_read_timeout)
                     .max_buf_size(limits.max_header_bytes.max(8192))
                     .max_headers(64)
                     .serve_connection(io, service);
-                let connection = graceful.watch(connection);
-                open.spawn(async move {
-                    connection_ended(connection.await);
-                    drop(place);
-                });
+                spawn_watched(&graceful, &mut open, connection, place);
             }
             Protocol::H2c => {
                 let connection = hyper::server::conn::http2::Builder::new(hyper_util::rt::TokioExecutor::new())
-                    .timer(hyper_util::rt::TokioTimer::new())
+                    .timer(timer)
                     .max_concurrent_streams(u32::try_from(limits.max_in_flight).unwrap_or(u32::MAX))
                     .max_header_list_size(u32::try_from(limits.max_header_bytes).unwrap_or(u32::MAX))
                     .serve_connection(io, service);
-                let connection = graceful.watch(connection);
-                open.spawn(async move {
-                    connection_ended(connection.await);
-                    drop(place);
-                });
+                spawn_watched(&graceful, &mut open, connection, place);
             }
         }
     }
@@ -198,10 +191,23 @@ pub async fn serve_as<L: Accept>(
     open.shutdown().await;
 }
 
-fn connection_ended(result: hyper::Result<()>) {
-    if let Err(error) = result {
-        tracing::debug!(%error, "connection ended with an error");
-    }
+/// Runs `connection` as one of the open ones: watched for graceful shutdown, its place given back when it ends.
+fn spawn_watched<C>(
+    graceful: &hyper_util::server::graceful::GracefulShutdown,
+    open: &mut JoinSet<()>,
+    connection: C,
+    place: tokio::sync::OwnedSemaphorePermit,
+) where
+    C: hyper_util::server::graceful::GracefulConnection + Send + 'static,
+    C::Error: std::fmt::Display + Send,
+{
+    let connection = graceful.watch(connection);
+    open.spawn(async move {
+        if let Err(error) = connection.await {
+            tracing::debug!(%error, "connection ended with an error");
+        }
+        drop(place);
+    });
 }
 
 #[cfg(test)]

@@ -77,20 +77,21 @@ async fn forty_new_channels_at_once_are_all_answered_and_each_pinned_once() {
 }
 
 #[tokio::test]
-async fn a_429_storm_on_pins_does_not_delay_acknowledgements() {
+async fn a_global_429_storm_does_not_delay_acknowledgements() {
     let bot = RunningBot::start(&[]).await;
-    for _ in 0..30 {
-        bot.discord.push_fault(
-            Route::Pin,
-            429,
-            serde_json::json!({"message": "You are being rate limited.", "retry_after": 2.0, "global": false}),
-        );
+    // Global 429s on the pins: every bot-token call must then wait 4 s, but interaction callbacks are exempt.
+    let global = serde_json::json!({"message": "You are being rate limited.", "retry_after": 4.0, "global": true});
+    for _ in 0..6 {
+        bot.discord.push_fault(Route::Pin, 429, global.clone());
     }
     let channels: Vec<u64> = (0..10).map(|n| 9_320_000_000_000_000_000 + n).collect();
     let first = bot.discord.invoke_all(channels.iter().map(|&c| Invocation::in_channel(c)).collect()).await;
     announced(&bot.discord, &first).await;
-    // While the pins are held back, more commands arrive: each is still acknowledged at once.
-    let second = bot.discord.invoke_all(channels.iter().map(|&c| Invocation::in_channel(c)).collect()).await;
+    bot.discord.wait_for("a global 429", |d| (d.rate_limited("global") > 0).then_some(())).await;
+    // While every bot-token call waits out the global pause, more commands arrive: each is acknowledged
+    // within Discord's 3 s (`announced` checks it), which a 4 s pause on them would break.
+    let others: Vec<u64> = (10..20).map(|n| 9_320_000_000_000_000_000 + n).collect();
+    let second = bot.discord.invoke_all(others.iter().map(|&c| Invocation::in_channel(c)).collect()).await;
     announced(&bot.discord, &second).await;
     bot.stop().await.unwrap();
 }
@@ -126,6 +127,7 @@ async fn a_process_restarting_in_a_loop_waits_for_the_session_start_limit_instea
     let (discord, graph) = (DiscordStandIn::start().await, GraphStandIn::start().await);
     discord.set_session_starts(3, 2_500);
     let (tx, rx) = tokio::sync::oneshot::channel();
+    let started = std::time::Instant::now();
     let discord_in = discord.clone();
     let starting = tokio::spawn(async move {
         let bot = RunningBot::start_with(discord_in, graph, &[("METRICS_ADDR", "127.0.0.1:0")]).await;
@@ -139,6 +141,11 @@ async fn a_process_restarting_in_a_loop_waits_for_the_session_start_limit_instea
     assert_eq!(discord.identifies(), 0, "no session started with 3 of 1,000 left");
     tokio::time::timeout(Duration::from_secs(10), rx).await.expect("connected after the reset").unwrap();
     let bot = starting.await.unwrap();
+    assert!(
+        started.elapsed() >= Duration::from_millis(2_400),
+        "connected only after the reset: {:?}",
+        started.elapsed()
+    );
     assert_eq!(discord.identifies(), 1);
     let metrics = reqwest::get(bot.metrics_url("/metrics")).await.unwrap().text().await.unwrap();
     assert!(metrics.contains("meetnow_gateway_session_starts_remaining 3"), "{metrics}");

@@ -39,6 +39,9 @@ use crate::graph::{GraphClient, RetryPolicy};
 use crate::metrics::{Metrics, Mode};
 use crate::server::Limits;
 
+/// How long an interaction token lives (edits, follow-ups), from when Discord issued the interaction.
+pub const INTERACTION_TOKEN_LIFETIME: Duration = Duration::from_secs(15 * 60);
+
 /// How long shutdown waits for commands in flight, unless [`Deps::drain_limit`] says otherwise.
 pub const DRAIN_LIMIT: Duration = Duration::from_secs(10);
 

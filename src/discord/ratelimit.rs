@@ -163,7 +163,7 @@ impl Limiter {
                 Ok(answer) => answer,
                 Err(error) => {
                     drop(probe);
-                    tracing::warn!(error = %crate::graph::describe_transport_error(&error), route = %route.label, "could not reach Discord");
+                    tracing::warn!(error = %crate::http::describe_transport_error(&error), route = %route.label, "could not reach Discord");
                     return (StatusCode::BAD_GATEWAY, "could not reach Discord\n").into_response();
                 }
             };
@@ -171,7 +171,7 @@ impl Limiter {
             let answer_headers = answer.headers().clone();
             bucket.learn(&answer_headers);
             drop(probe);
-            let Ok(body) = crate::graph::read_capped(answer, MAX_BODY_BYTES).await else {
+            let Ok(body) = crate::http::read_capped(answer, MAX_BODY_BYTES).await else {
                 return (StatusCode::BAD_GATEWAY, "Discord's answer could not be read\n").into_response();
             };
             if status != StatusCode::TOO_MANY_REQUESTS {

@@ -18,9 +18,9 @@ use tokio::time::Instant;
 /// allow: a signed request captured once can't be replayed later than this.
 pub const MAX_CLOCK_SKEW: Duration = Duration::from_secs(5 * 60);
 
-/// How long an interaction id is remembered: an interaction token lives 15 minutes, so nothing older can be
-/// answered anyway, and the timestamp window is shorter.
-pub const REPLAY_WINDOW: Duration = Duration::from_secs(15 * 60);
+/// How long an interaction id is remembered: as long as its token lives, after which nothing can answer it
+/// anyway (and the timestamp window is shorter).
+pub const REPLAY_WINDOW: Duration = super::INTERACTION_TOKEN_LIFETIME;
 
 /// The most interaction ids remembered: a bound on memory whatever arrives. Far above what a process
 /// answers in [`REPLAY_WINDOW`] (BENCHMARKS.md's largest burst is 2,000).

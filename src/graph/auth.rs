@@ -24,6 +24,7 @@ use super::error::TokenError;
 use super::wire::{IdentityErrorBody, TokenErrorBody, TokenResponse};
 use crate::config::GraphConfig;
 use crate::credential::{self, Credential, ManagedIdentity};
+use crate::http::{describe_transport_error, TooLong};
 use crate::metrics::Metrics;
 
 /// How long before expiry a token stops being handed out (a request must not start with a dying token).
@@ -255,10 +256,10 @@ impl TokenCache {
         };
         let response = request.timeout(self.request_timeout).send().await.map_err(|e| self.unreachable(e))?;
         let status = response.status();
-        let body = match super::read_capped(response, MAX_TOKEN_RESPONSE_BYTES).await {
+        let body = match crate::http::read_capped(response, MAX_TOKEN_RESPONSE_BYTES).await {
             Ok(body) => body,
-            Err(super::TooLong::Transport(e)) => return Err(self.unreachable(e)),
-            Err(super::TooLong::Over(cap)) => {
+            Err(TooLong::Transport(e)) => return Err(self.unreachable(e)),
+            Err(TooLong::Over(cap)) => {
                 return Err(TokenError::Malformed { detail: format!("the answer was longer than {cap} bytes") })
             }
         };
@@ -423,30 +424,6 @@ pub(crate) fn is_untrusted_certificate(error: &(dyn std::error::Error + 'static)
         source = cause.source();
     }
     false
-}
-
-/// A transport error in words, without the URL's query (reqwest's Display can include the URL).
-pub(crate) fn describe_transport_error(error: &reqwest::Error) -> String {
-    let kind = if error.is_timeout() {
-        "timed out"
-    } else if error.is_connect() {
-        "connection failed"
-    } else if error.is_body() || error.is_decode() {
-        "connection broke while reading the response"
-    } else {
-        "request failed"
-    };
-    let mut source = std::error::Error::source(error);
-    let mut causes = Vec::new();
-    while let Some(cause) = source {
-        causes.push(cause.to_string());
-        source = cause.source();
-    }
-    if causes.is_empty() {
-        kind.to_owned()
-    } else {
-        format!("{kind}: {}", causes.join(": "))
-    }
 }
 
 #[cfg(test)]

@@ -20,7 +20,7 @@ mod error;
 mod retry;
 mod wire;
 
-pub(crate) use auth::{describe_transport_error, is_untrusted_certificate};
+pub(crate) use auth::is_untrusted_certificate;
 pub(crate) use error::untrusted_certificate_message;
 pub use error::{ApiError, GraphError, TokenError, ATTENDANCE_ROLE};
 pub use retry::{RetryPolicy, MAX_RETRY_AFTER};
@@ -240,30 +240,6 @@ impl GraphClient {
         })
         .await
     }
-}
-
-/// Why a response body was not read whole.
-pub(crate) enum TooLong {
-    /// The connection failed while reading.
-    Transport(reqwest::Error),
-    /// The body was longer than this many bytes: a server (or something in between) sending far more than
-    /// Graph or Entra ever do is not read further.
-    Over(usize),
-}
-
-/// A response's body, at most `cap` bytes, read as it arrives (a `Content-Length` is not trusted).
-pub(crate) async fn read_capped(mut response: reqwest::Response, cap: usize) -> Result<bytes::Bytes, TooLong> {
-    if response.content_length().is_some_and(|length| length > cap as u64) {
-        return Err(TooLong::Over(cap));
-    }
-    let mut body = bytes::BytesMut::new();
-    while let Some(chunk) = response.chunk().await.map_err(TooLong::Transport)? {
-        if body.len() + chunk.len() > cap {
-            return Err(TooLong::Over(cap));
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body.freeze())
 }
 
 /// The lobby settings a new standing meeting still needs (`PATCH /users/{organizer}/onlineMeetings/{id}`).

@@ -15,9 +15,10 @@ use reqwest::header::{HeaderMap, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER};
 use reqwest::{Method, StatusCode, Url};
 use tokio::time::Instant;
 
-use super::auth::{self, describe_transport_error};
+use super::auth;
 use super::wire::ErrorEnvelope;
 use super::{ApiError, GraphClient, GraphError, MeetingShapeError, TokenError};
+use crate::http::{describe_transport_error, read_capped, TooLong};
 
 /// The longest `Retry-After` taken as given; a longer one (or a nonsense one) is read as this. Far beyond any
 /// budget, so the request is reported as throttled at once, with a wait a person can act on.
@@ -272,10 +273,10 @@ impl GraphClient {
         })?;
         let status = response.status();
         let headers = response.headers().clone();
-        let body = match super::read_capped(response, MAX_RESPONSE_BYTES).await {
+        let body = match read_capped(response, MAX_RESPONSE_BYTES).await {
             Ok(body) => body,
-            Err(super::TooLong::Transport(e)) => return Err(Attempt::transport(false, e)),
-            Err(super::TooLong::Over(cap)) => {
+            Err(TooLong::Transport(e)) => return Err(Attempt::transport(false, e)),
+            Err(TooLong::Over(cap)) => {
                 let detail = format!("Graph's answer was longer than {cap} bytes");
                 return Err(Attempt::Transport { detail, delivered: true, source: None });
             }

@@ -93,13 +93,10 @@ impl PinWork {
     }
 }
 
-/// How long an interaction token lives.
-const INTERACTION_TOKEN_LIFETIME: Duration = Duration::from_secs(15 * 60);
-
 /// Whether the command's interaction token is still alive, by the time in its id (Discord's clock).
 fn token_alive(command: &CommandInteraction) -> bool {
     super::issued_at(command)
-        .is_some_and(|issued| time::OffsetDateTime::now_utc() - issued < INTERACTION_TOKEN_LIFETIME)
+        .is_some_and(|issued| time::OffsetDateTime::now_utc() - issued < super::super::INTERACTION_TOKEN_LIFETIME)
 }
 
 /// Discord's 40060, "Interaction has already been acknowledged": another process answered this command.

@@ -362,6 +362,11 @@ impl DiscordStandIn {
         token
     }
 
+    /// The routes' view of this stand-in, for what they build (messages, checked responses).
+    fn app(&self) -> App {
+        App { inner: self.inner.clone(), changed: self.changed.clone(), gateway_url: self.gateway_url.clone() }
+    }
+
     fn with<T>(&self, f: impl FnOnce(&mut Inner) -> T) -> T {
         f(&mut self.inner.lock().unwrap())
     }
@@ -514,17 +519,13 @@ impl DiscordStandIn {
     /// Pins, in `channel`, a message by *another* bot whose embed links `join_url`: a copy of an announcement,
     /// as any bot or webhook in the channel could post to make meetnow think its bridge is pinned already.
     pub fn pin_a_copy_by_another_bot(&self, channel: u64, join_url: &str) {
+        let id = self.with(Inner::snowflake);
+        let embeds = json!({"embeds": [{"type": "rich", "title": "Teams bridge", "url": join_url}]});
+        let mut message = self.app().message_with_id(id, channel, &embeds, 0);
+        message["author"]["id"] = json!("900000000000000777");
+        message["author"]["username"] = json!("copycat");
+        message["pinned"] = json!(true);
         self.with(|s| {
-            let id = s.snowflake();
-            let mut message = json!({
-                "id": id.to_string(), "channel_id": channel.to_string(),
-                "author": {"id": "900000000000000777", "username": "copycat", "discriminator": "0", "avatar": null, "bot": true, "global_name": null},
-                "content": "", "timestamp": "2026-11-22T18:00:00.000000+00:00", "edited_timestamp": null,
-                "tts": false, "mention_everyone": false, "mentions": [], "mention_roles": [], "attachments": [],
-                "embeds": [{"type": "rich", "title": "Teams bridge", "url": join_url}], "components": [],
-                "pinned": true, "type": 0, "flags": 0,
-            });
-            message["pinned"] = json!(true);
             s.messages.insert(id, message);
             s.pins.push((channel, id));
         });
@@ -534,20 +535,12 @@ impl DiscordStandIn {
     /// (a sentence, no embed: say, a refusal it decided on).
     pub fn answer_as_another_process(&self, token: &str, content: &str) {
         self.acknowledge_as_another_process(token);
-        self.with(|s| {
-            let (channel, id) = {
-                let record = s.interactions.get(token).expect("the command exists");
-                (record.channel_id, record.original_id.expect("acknowledged"))
-            };
-            let message = json!({
-                "id": id.to_string(), "channel_id": channel.to_string(),
-                "author": {"id": APP_ID.to_string(), "username": "meetnow", "discriminator": "0", "avatar": null, "bot": true, "global_name": null},
-                "content": content, "timestamp": "2026-11-22T18:00:00.000000+00:00", "edited_timestamp": null,
-                "tts": false, "mention_everyone": false, "mentions": [], "mention_roles": [], "attachments": [],
-                "embeds": [], "components": [], "pinned": false, "type": 0, "flags": 0,
-            });
-            s.interactions.get_mut(token).unwrap().original = Some(message);
+        let (channel, id) = self.with(|s| {
+            let record = &s.interactions[token];
+            (record.channel_id, record.original_id.expect("acknowledged"))
         });
+        let message = self.app().message_with_id(id, channel, &json!({"content": content}), 0);
+        self.with(|s| s.interactions.get_mut(token).unwrap().original = Some(message));
     }
 
     /// Pins removed, as (channel, message).
@@ -733,8 +726,7 @@ impl DiscordStandIn {
     /// rules and checks as the callback route: schema and limits (50035), deadline (10062), once (40060).
     /// Returns Discord's error code when it would have refused it.
     pub(super) fn http_answer(&self, token: &str, raw: &[u8], arrived: Instant) -> Result<(), u64> {
-        let app =
-            App { inner: self.inner.clone(), changed: self.changed.clone(), gateway_url: self.gateway_url.clone() };
+        let app = self.app();
         let path = "/interactions/{interaction_id}/{interaction_token}/callback";
         let body =
             app.check_body(path, "post", &Bytes::copy_from_slice(raw), Some("callback")).map_err(|_| 50035_u64)?;
