@@ -54,6 +54,20 @@ pub struct Config {
     pub metrics_addr: Option<std::net::SocketAddr>,
     /// `MEETNOW_AUTO_CHANNELS`: channels and threads whose names match get their bridge when created.
     pub auto_channels: ChannelPatterns,
+    /// `MEETNOW_LISTEN_ADDR` (formerly `MEETNOW_INTERACTIONS_ADDR`): the one inbound listener, for Discord's
+    /// interactions (HTTP mode) and Graph's notifications (live status).
+    pub listen_addr: Option<std::net::SocketAddr>,
+    /// `MEETNOW_PUBLIC_URL` and the notification certificate: live status, when on.
+    pub live: Option<LiveConfig>,
+}
+
+/// Live status's settings (`MEETNOW_PUBLIC_URL`, `MEETNOW_NOTIFICATION_CERTIFICATE_PATH`).
+#[derive(Debug, Clone)]
+pub struct LiveConfig {
+    /// Where Graph reaches this bot from the internet, without a trailing slash.
+    pub public_url: Url,
+    /// The certificate Graph encrypts call events with, and its key.
+    pub certificate: std::sync::Arc<crate::live::NotificationCertificate>,
 }
 
 /// Channel name patterns with `*` wildcards (`inc-*,sev1-*`), matched without regard to case.
@@ -99,7 +113,7 @@ pub struct DiscordConfig {
     pub api_url: Option<Url>,
     /// `DISCORD_RATELIMIT`: who keeps Discord's rate limits.
     pub ratelimit: RateLimiting,
-    /// `DISCORD_PUBLIC_KEY` and `MEETNOW_INTERACTIONS_ADDR`: receive commands at Discord's Interactions
+    /// `DISCORD_PUBLIC_KEY` and `MEETNOW_LISTEN_ADDR`: receive commands at Discord's Interactions
     /// Endpoint URL instead of over the gateway.
     pub interactions: Option<InteractionsEndpoint>,
 }
@@ -210,8 +224,12 @@ impl Config {
             guild_id: get("DISCORD_GUILD_ID").map(|v| parse_snowflake("DISCORD_GUILD_ID", &v)).transpose()?,
             api_url: get("DISCORD_API_URL").map(|v| parse_base_url("DISCORD_API_URL", &v)).transpose()?,
             ratelimit: get("DISCORD_RATELIMIT").map_or(Ok(RateLimiting::Local), |v| parse_ratelimit(&v))?,
-            interactions: parse_interactions(get("DISCORD_PUBLIC_KEY"), get("MEETNOW_INTERACTIONS_ADDR"))?,
+            interactions: None,
         };
+        let listen = parse_listen(get("MEETNOW_LISTEN_ADDR"), get("MEETNOW_INTERACTIONS_ADDR"))?;
+        let public_url = get("MEETNOW_PUBLIC_URL");
+        let mut discord = discord;
+        discord.interactions = parse_interactions(get("DISCORD_PUBLIC_KEY"), listen, public_url.is_some())?;
 
         let graph = GraphConfig {
             tenant_id: parse_tenant(require(&get, "AZURE_TENANT_ID")?)?,
@@ -245,8 +263,8 @@ impl Config {
         if discord.interactions.is_some() && !auto_channels.is_empty() {
             return Err(ConfigError::new(
                 "MEETNOW_AUTO_CHANNELS",
-                "needs the gateway (Discord announces new channels only there), and MEETNOW_INTERACTIONS_ADDR \
-                 turns it off; leave MEETNOW_AUTO_CHANNELS empty in HTTP mode, or run one gateway-mode process for it",
+                "needs the gateway (Discord announces new channels only there), and DISCORD_PUBLIC_KEY with \
+                 MEETNOW_LISTEN_ADDR turns it off; leave MEETNOW_AUTO_CHANNELS empty in HTTP mode, or run one gateway-mode process for it",
             ));
         }
         // The TLS stack reads `SSL_CERT_FILE` itself and skips what it can't use; checking it here turns a
@@ -260,7 +278,6 @@ impl Config {
         };
         Ok(Self {
             discord,
-            graph,
             pin: get("MEETNOW_PIN").map_or(Ok(true), |v| parse_bool("MEETNOW_PIN", &v))?,
             allowed_role_ids: get("MEETNOW_ALLOWED_ROLE_IDS").map_or(Ok(Vec::new()), |v| parse_role_ids(&v))?,
             allowed_guild_ids,
@@ -270,6 +287,9 @@ impl Config {
             log_filter: parse_log_filter(get("RUST_LOG").unwrap_or_else(|| "info,serenity=warn".into()))?,
             metrics_addr: get("METRICS_ADDR").map(|v| parse_metrics_addr(&v)).transpose()?,
             auto_channels,
+            listen_addr: listen.map(|(addr, _)| addr),
+            live: parse_live(public_url, get("MEETNOW_NOTIFICATION_CERTIFICATE_PATH"), listen, &graph.credential)?,
+            graph,
         })
     }
 

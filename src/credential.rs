@@ -138,6 +138,67 @@ impl ClientCertificate {
     }
 
     fn from_pem(path: &Path, bytes: &[u8], now: OffsetDateTime) -> Result<Self, String> {
+        let file = CertificateFile::from_pem(path, bytes, now, "AZURE_CLIENT_CERTIFICATE_PATH")?;
+        let sha256 = ring::digest::digest(&ring::digest::SHA256, &file.certificate);
+        let sha1 = ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, &file.certificate);
+        Ok(Self {
+            path: path.to_owned(),
+            key: EncodingKey::from_rsa_der(&file.pkcs1),
+            sha256_thumbprint: base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha256),
+            sha1_thumbprint: sha1.as_ref().iter().map(|b| format!("{b:02X}")).collect(),
+            not_after: file.not_after,
+        })
+    }
+
+    /// The expiry date, e.g. `2027-11-23`.
+    pub fn expires_on(&self) -> String {
+        date(self.not_after)
+    }
+
+    /// How long until the certificate expires (zero once it has).
+    pub fn remaining(&self, now: OffsetDateTime) -> Duration {
+        (self.not_after - now).try_into().unwrap_or(Duration::ZERO)
+    }
+
+    /// A client assertion for one token request at `audience` (the token endpoint): a JWT whose `iss` and
+    /// `sub` are the client id, with a fresh `jti`, valid for ten minutes, signed with the key (RS256), and
+    /// naming the certificate by its SHA-256 thumbprint.
+    ///
+    /// # Errors
+    /// Signing failed (ring refused the key; it was checked at load, so this is not expected).
+    pub fn assertion(&self, audience: &str, client_id: &str) -> Result<String, jsonwebtoken::errors::Error> {
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        let mut header = Header::new(Algorithm::RS256);
+        header.x5t_s256 = Some(self.sha256_thumbprint.clone());
+        let claims = serde_json::json!({
+            "aud": audience,
+            "iss": client_id,
+            "sub": client_id,
+            "jti": uuid::Builder::from_random_bytes(rand::random()).into_uuid().to_string(),
+            "nbf": now,
+            "iat": now,
+            "exp": now + ASSERTION_LIFETIME.as_secs() as i64,
+        });
+        jsonwebtoken::encode(&header, &claims, &self.key)
+    }
+}
+
+/// A PEM file's certificate and RSA private key, checked to belong together and to be valid now: what both
+/// the sign-in certificate and live status's encryption certificate need.
+pub(crate) struct CertificateFile {
+    /// The certificate, DER.
+    pub(crate) certificate: Vec<u8>,
+    /// The private key, PKCS#1 DER.
+    pub(crate) pkcs1: Vec<u8>,
+    pub(crate) not_after: OffsetDateTime,
+}
+
+impl CertificateFile {
+    /// Reads `bytes` (the file at `path`, named by `variable` in the fixes).
+    ///
+    /// # Errors
+    /// What is wrong with the file and how to fix it, as a sentence that fits after the variable's name.
+    pub(crate) fn from_pem(path: &Path, bytes: &[u8], now: OffsetDateTime, variable: &str) -> Result<Self, String> {
         let shown = path.display();
         let text = String::from_utf8_lossy(bytes);
         if !text.contains("-----BEGIN ") {
@@ -146,7 +207,7 @@ impl ClientCertificate {
             return Err(if pfx {
                 format!(
                     "{shown} is a PFX (PKCS#12) file; meetnow reads PEM. Convert it once with \
-                     `openssl pkcs12 -in app.pfx -out app.pem -nodes` and point AZURE_CLIENT_CERTIFICATE_PATH at \
+                     `openssl pkcs12 -in app.pfx -out app.pem -nodes` and point {variable} at \
                      app.pem (it holds the unencrypted key: give it the same protection as the PFX's password)"
                 )
             } else {
@@ -224,9 +285,9 @@ impl ClientCertificate {
         let not_before = to_offset(tbs.validity.not_before.to_unix_duration())?;
         if not_after <= now {
             return Err(format!(
-                "{shown}: the certificate expired on {}. Make a new one, upload it to the app registration \
-                 (Certificates & secrets → Certificates → Upload certificate), then point \
-                 AZURE_CLIENT_CERTIFICATE_PATH at it",
+                "{shown}: the certificate expired on {}. Make a new one (a certificate the app signs in with is \
+                 also uploaded to the app registration: Certificates & secrets → Certificates → Upload \
+                 certificate), then point {variable} at it",
                 date(not_after)
             ));
         }
@@ -237,47 +298,7 @@ impl ClientCertificate {
                 date(not_before)
             ));
         }
-        let sha256 = ring::digest::digest(&ring::digest::SHA256, &certificate);
-        let sha1 = ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, &certificate);
-        Ok(Self {
-            path: path.to_owned(),
-            key: EncodingKey::from_rsa_der(&pkcs1),
-            sha256_thumbprint: base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha256),
-            sha1_thumbprint: sha1.as_ref().iter().map(|b| format!("{b:02X}")).collect(),
-            not_after,
-        })
-    }
-
-    /// The expiry date, e.g. `2027-11-23`.
-    pub fn expires_on(&self) -> String {
-        date(self.not_after)
-    }
-
-    /// How long until the certificate expires (zero once it has).
-    pub fn remaining(&self, now: OffsetDateTime) -> Duration {
-        (self.not_after - now).try_into().unwrap_or(Duration::ZERO)
-    }
-
-    /// A client assertion for one token request at `audience` (the token endpoint): a JWT whose `iss` and
-    /// `sub` are the client id, with a fresh `jti`, valid for ten minutes, signed with the key (RS256), and
-    /// naming the certificate by its SHA-256 thumbprint.
-    ///
-    /// # Errors
-    /// Signing failed (ring refused the key; it was checked at load, so this is not expected).
-    pub fn assertion(&self, audience: &str, client_id: &str) -> Result<String, jsonwebtoken::errors::Error> {
-        let now = OffsetDateTime::now_utc().unix_timestamp();
-        let mut header = Header::new(Algorithm::RS256);
-        header.x5t_s256 = Some(self.sha256_thumbprint.clone());
-        let claims = serde_json::json!({
-            "aud": audience,
-            "iss": client_id,
-            "sub": client_id,
-            "jti": uuid::Builder::from_random_bytes(rand::random()).into_uuid().to_string(),
-            "nbf": now,
-            "iat": now,
-            "exp": now + ASSERTION_LIFETIME.as_secs() as i64,
-        });
-        jsonwebtoken::encode(&header, &claims, &self.key)
+        Ok(Self { certificate, pkcs1, not_after })
     }
 }
 

@@ -11,6 +11,7 @@
 //! - [`credential`]: the one way the app signs in (secret, certificate, federated token, managed identity).
 //! - [`meeting`]: the domain (what was asked for, what came back) that the CLI and Discord both render.
 //! - [`graph`]: the only code that talks to Microsoft: token cache, onlineMeeting calls, typed errors, retries.
+//! - [`live`]: live status: Graph's meeting call events, subscribed, verified, decrypted and merged.
 //! - [`discord`]: the serenity client, `/meetnow` registration, the handler and the announcement.
 //! - [`cli`]: `meetnow create` and `meetnow check`.
 //! - [`metrics`]: Prometheus metrics and health, served at `/metrics`, `/healthz`, `/livez` and `/readyz`.
@@ -19,7 +20,8 @@
 //!   loopback): axum routing, tower bounds, hyper-util connections.
 //! - [`telemetry`]: tracing set-up.
 //!
-//! Dependencies point one way: `discord` and `cli` use `graph` and `meeting`; `graph` knows nothing of Discord.
+//! Dependencies point one way: `discord` and `cli` use `live`, `graph` and `meeting`; `live` uses `graph`;
+//! neither knows anything of Discord.
 
 pub mod cli;
 pub mod config;
@@ -27,6 +29,7 @@ pub mod credential;
 pub mod discord;
 pub mod graph;
 pub(crate) mod http;
+pub mod live;
 pub mod meeting;
 pub mod metrics;
 pub mod server;

@@ -43,6 +43,11 @@ struct ReasonLabel {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OutcomeLabel {
+    outcome: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ScopeLabel {
     scope: &'static str,
 }
@@ -71,6 +76,10 @@ pub struct Metrics {
     /// While waiting for the session start limit to reset: when it resets.
     session_start_wait: std::sync::Mutex<Option<(Instant, u64)>>,
     gateway_reconnects: Counter,
+    live_notifications: Counter,
+    live_refused: Family<ReasonLabel, Counter>,
+    live_subscriptions: Family<OutcomeLabel, Counter>,
+    live_edits: Family<OutcomeLabel, Counter>,
     /// 1 while connected: also the state `/healthz` reads.
     gateway_connected: Gauge,
     ever_connected: AtomicBool,
@@ -104,6 +113,10 @@ impl Default for Metrics {
             session_starts_remaining: Gauge::default(),
             session_start_wait: std::sync::Mutex::new(None),
             gateway_reconnects: Counter::default(),
+            live_notifications: Counter::default(),
+            live_refused: Family::default(),
+            live_subscriptions: Family::default(),
+            live_edits: Family::default(),
             gateway_connected: Gauge::default(),
             ever_connected: AtomicBool::new(false),
             token_usable_until: std::sync::Mutex::new(None),
@@ -148,6 +161,26 @@ impl Default for Metrics {
             "http_refused",
             "Requests to the interactions endpoint refused before parsing, by reason",
             metrics.http_refused.clone(),
+        );
+        registry.register(
+            "live_notifications",
+            "Graph call-event notifications received (live status)",
+            metrics.live_notifications.clone(),
+        );
+        registry.register(
+            "live_notifications_refused",
+            "Graph notifications, or parts of them, refused or ignored, by reason",
+            metrics.live_refused.clone(),
+        );
+        registry.register(
+            "live_subscriptions",
+            "Live-status subscriptions created, adopted, renewed or failed",
+            metrics.live_subscriptions.clone(),
+        );
+        registry.register(
+            "live_edits",
+            "Edits of an announcement's live status, by outcome",
+            metrics.live_edits.clone(),
         );
         registry.register(
             "gateway_reconnects",
@@ -218,6 +251,26 @@ impl Metrics {
     /// `discord::signature::Refused::reason`, or `replayed`).
     pub fn http_refused(&self, reason: &'static str) {
         self.http_refused.get_or_create(&ReasonLabel { reason }).inc();
+    }
+
+    /// A notification batch arrived at `/graph/notifications`.
+    pub fn live_notification_received(&self) {
+        self.live_notifications.inc();
+    }
+
+    /// A notification (or a batch) was refused or ignored; `reason` is a short stable name.
+    pub fn live_notification_refused(&self, reason: &'static str) {
+        self.live_refused.get_or_create(&ReasonLabel { reason }).inc();
+    }
+
+    /// `outcome`: `created`, `adopted`, `renewed` or `failed`.
+    pub fn live_subscription(&self, outcome: &'static str) {
+        self.live_subscriptions.get_or_create(&OutcomeLabel { outcome }).inc();
+    }
+
+    /// `outcome`: `edited`, `unchanged`, `failed` or `no_announcement`.
+    pub fn live_edit(&self, outcome: &'static str) {
+        self.live_edits.get_or_create(&OutcomeLabel { outcome }).inc();
     }
 
     /// The gateway session is up (READY or RESUMED) or down.

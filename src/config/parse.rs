@@ -7,7 +7,7 @@ use std::time::Duration;
 use reqwest::Url;
 use secrecy::SecretString;
 
-use super::{ChannelPatterns, ConfigError, InteractionsEndpoint, LobbyBypass, LogFormat, RateLimiting};
+use super::{ChannelPatterns, ConfigError, InteractionsEndpoint, LiveConfig, LobbyBypass, LogFormat, RateLimiting};
 use crate::credential::{ClientCertificate, Credential, ManagedIdentity, IMDS_HOST};
 
 pub(super) fn require(get: &impl Fn(&str) -> Option<String>, name: &'static str) -> Result<String, ConfigError> {
@@ -356,25 +356,58 @@ pub(super) fn parse_metrics_addr(value: &str) -> Result<std::net::SocketAddr, Co
     })
 }
 
-pub(super) fn parse_interactions(
-    public_key: Option<String>,
-    addr: Option<String>,
-) -> Result<Option<InteractionsEndpoint>, ConfigError> {
-    let (public_key, addr) = match (public_key, addr) {
+/// `MEETNOW_LISTEN_ADDR`, or its former name `MEETNOW_INTERACTIONS_ADDR`, with the name that was used.
+pub(super) fn parse_listen(
+    listen: Option<String>,
+    former: Option<String>,
+) -> Result<Option<(std::net::SocketAddr, &'static str)>, ConfigError> {
+    let (variable, value) = match (listen, former) {
         (None, None) => return Ok(None),
-        (Some(key), Some(addr)) => (key, addr),
-        (Some(_), None) => {
+        (Some(listen), Some(former)) if listen != former => {
             return Err(ConfigError::new(
-                "MEETNOW_INTERACTIONS_ADDR",
-                "is not set, but DISCORD_PUBLIC_KEY is; set both to serve Discord's Interactions Endpoint URL \
-                 (e.g. MEETNOW_INTERACTIONS_ADDR=0.0.0.0:8080), or neither to take commands over the gateway",
+                "MEETNOW_LISTEN_ADDR",
+                format!(
+                    "is {listen:?} but its former name MEETNOW_INTERACTIONS_ADDR is {former:?}; there is one inbound \
+                     listener now: keep MEETNOW_LISTEN_ADDR and remove MEETNOW_INTERACTIONS_ADDR"
+                ),
             ))
         }
-        (None, Some(_)) => {
+        (Some(listen), _) => ("MEETNOW_LISTEN_ADDR", listen),
+        (None, Some(former)) => ("MEETNOW_INTERACTIONS_ADDR", former),
+    };
+    let addr = value.parse().map_err(|_| {
+        ConfigError::new(
+            variable,
+            format!("{value:?} is not an address and port; use e.g. 0.0.0.0:8080 (or 127.0.0.1:8080 behind a proxy)"),
+        )
+    })?;
+    Ok(Some((addr, variable)))
+}
+
+pub(super) fn parse_interactions(
+    public_key: Option<String>,
+    listen: Option<(std::net::SocketAddr, &'static str)>,
+    live_status: bool,
+) -> Result<Option<InteractionsEndpoint>, ConfigError> {
+    let (public_key, addr) = match (public_key, listen) {
+        (None, None) => return Ok(None),
+        (Some(key), Some((addr, _))) => (key, addr),
+        (Some(_), None) => {
+            return Err(ConfigError::new(
+                "MEETNOW_LISTEN_ADDR",
+                "is not set, but DISCORD_PUBLIC_KEY is; set both to serve Discord's Interactions Endpoint URL \
+                 (e.g. MEETNOW_LISTEN_ADDR=0.0.0.0:8080), or neither to take commands over the gateway",
+            ))
+        }
+        (None, Some(_)) if live_status => return Ok(None),
+        (None, Some((_, variable))) => {
             return Err(ConfigError::new(
                 "DISCORD_PUBLIC_KEY",
-                "is not set, but MEETNOW_INTERACTIONS_ADDR is; copy the Public Key from the Developer Portal \
-                 (your application → General Information), or unset MEETNOW_INTERACTIONS_ADDR to use the gateway",
+                format!(
+                    "is not set, but {variable} is, and nothing else needs a listener; copy the Public Key from the \
+                     Developer Portal (your application → General Information) to take commands over HTTP, set \
+                     MEETNOW_PUBLIC_URL for live status, or unset {variable} to use the gateway alone"
+                ),
             ))
         }
     };
@@ -396,13 +429,51 @@ pub(super) fn parse_interactions(
             ),
         ));
     }
-    let addr = addr.parse().map_err(|_| {
-        ConfigError::new(
-            "MEETNOW_INTERACTIONS_ADDR",
-            format!("{addr:?} is not an address and port; use e.g. 0.0.0.0:8080 (or 127.0.0.1:8080 behind a proxy)"),
-        )
-    })?;
     Ok(Some(InteractionsEndpoint { public_key: key, addr }))
+}
+
+/// Live status: on when `MEETNOW_PUBLIC_URL` is set, which then needs a listener and a certificate
+/// (`MEETNOW_NOTIFICATION_CERTIFICATE_PATH`, or the sign-in certificate).
+pub(super) fn parse_live(
+    public_url: Option<String>,
+    certificate_path: Option<String>,
+    listen: Option<(std::net::SocketAddr, &'static str)>,
+    credential: &Credential,
+) -> Result<Option<LiveConfig>, ConfigError> {
+    let Some(public_url) = public_url else {
+        if certificate_path.is_some() {
+            return Err(ConfigError::new(
+                "MEETNOW_NOTIFICATION_CERTIFICATE_PATH",
+                "is set, but MEETNOW_PUBLIC_URL is not; live status needs both (the URL at which Graph reaches this \
+                 bot, e.g. https://meetnow.example.com), or unset it",
+            ));
+        }
+        return Ok(None);
+    };
+    let url = parse_base_url("MEETNOW_PUBLIC_URL", &public_url)?;
+    if listen.is_none() {
+        return Err(ConfigError::new(
+            "MEETNOW_LISTEN_ADDR",
+            "is not set, but MEETNOW_PUBLIC_URL is; live status needs an inbound listener for Graph's \
+             notifications: set MEETNOW_LISTEN_ADDR (e.g. 0.0.0.0:8080) and route MEETNOW_PUBLIC_URL to it",
+        ));
+    }
+    const VARIABLE: &str = "MEETNOW_NOTIFICATION_CERTIFICATE_PATH";
+    let path =
+        match (certificate_path, credential) {
+            (Some(path), _) => std::path::PathBuf::from(path),
+            (None, Credential::Certificate(signing)) => signing.path.clone(),
+            (None, _) => return Err(ConfigError::new(
+                VARIABLE,
+                "is not set, and the app does not sign in with a certificate; live status needs one, because Graph \
+                 encrypts call events with it. Make one (`openssl req -x509 -newkey rsa:2048 -nodes -days 365 -subj \
+                 /CN=meetnow-notifications -keyout key.pem -out cert.pem && cat cert.pem key.pem > \
+                 notifications.pem`; it needs no upload anywhere) and point this variable at it on every process",
+            )),
+        };
+    let certificate = crate::live::NotificationCertificate::load(&path, VARIABLE)
+        .map_err(|problem| ConfigError::new(VARIABLE, problem))?;
+    Ok(Some(LiveConfig { public_url: url, certificate: std::sync::Arc::new(certificate) }))
 }
 
 pub(super) fn parse_hex_key(value: &str) -> Option<[u8; 32]> {

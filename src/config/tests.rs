@@ -44,7 +44,7 @@ fn the_interactions_endpoint_needs_both_variables_and_a_real_key() {
     let key = "67c6bd767ca099e79efac9fcce4d2022a63bf7dea780e7f3d813f694c1597089";
     let mut vars = valid();
     vars.insert("DISCORD_PUBLIC_KEY", key.into());
-    assert_eq!(load(&vars).unwrap_err().variable, "MEETNOW_INTERACTIONS_ADDR");
+    assert_eq!(load(&vars).unwrap_err().variable, "MEETNOW_LISTEN_ADDR");
     vars.insert("MEETNOW_INTERACTIONS_ADDR", "0.0.0.0:8080".into());
     let endpoint = load(&vars).unwrap().discord.interactions.unwrap();
     assert_eq!(endpoint.public_key[..2], [0x67, 0xc6]);

@@ -22,7 +22,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use serenity::all::{CommandInteraction, ComponentInteraction, CreateInteractionResponse, GuildChannel, Http, UserId};
+use serenity::all::{
+    CommandInteraction, ComponentInteraction, CreateEmbedFooter, CreateInteractionResponse, GuildChannel, Http, UserId,
+};
 use time::OffsetDateTime;
 use tokio::sync::{oneshot, Semaphore};
 use tokio::time::Instant;
@@ -40,9 +42,11 @@ use crate::metrics::Metrics;
 mod attendance;
 mod auto;
 mod calls;
+mod live;
 mod stand_by;
 
 pub use auto::wants_a_bridge;
+pub use live::LiveSink;
 
 use calls::PinJob;
 pub use calls::MAX_DISCORD_CALLS_IN_FLIGHT;
@@ -69,6 +73,10 @@ pub struct Bot {
     pin_work: calls::PinWork,
     /// `DISCORD_RATELIMIT=proxy`: a 429 reaches the handler straight from the proxy, and is counted here.
     rate_limits_by_proxy: bool,
+    /// Live status, when `MEETNOW_PUBLIC_URL` is set.
+    pub(crate) live: Option<Arc<crate::live::LiveStatus>>,
+    /// The bridges whose live status this process is updating.
+    desks: live::Desks,
     pub(crate) metrics: Arc<Metrics>,
 }
 
@@ -146,7 +154,15 @@ impl Bot {
             discord_calls: Semaphore::new(MAX_DISCORD_CALLS_IN_FLIGHT),
             pin_work: calls::PinWork::default(),
             rate_limits_by_proxy: false,
+            live: None,
+            desks: live::Desks::default(),
         }
+    }
+
+    /// Turns live status on.
+    pub fn with_live_status(mut self, live: Option<Arc<crate::live::LiveStatus>>) -> Self {
+        self.live = live;
+        self
     }
 
     /// Says that a proxy keeps Discord's rate limits (`DISCORD_RATELIMIT=proxy`), so the 429s it passes on
@@ -361,7 +377,11 @@ impl Bot {
             meeting.origin = Origin::Created;
         }
         // Show the link now; the lobby settings, if they still need applying, are applied meanwhile.
-        let announcement = announce::announcement(&meeting, kind, fallback_subject);
+        let mut announcement = announce::announcement(&meeting, kind, fallback_subject);
+        if self.live.is_some() && self.pin && !new_to_the_channel {
+            // The bridge's first announcement is pinned and keeps its live status; this one points there.
+            announcement.embed = announcement.embed.footer(CreateEmbedFooter::new(super::live::POINTER));
+        }
         let (posted, ()) = tokio::join!(self.announce(http, command, announcement), apply(lobby));
         let Some(posted) = posted else {
             tracing::error!(meeting_id = %meeting.id, "could not post the announcement at all");
@@ -376,6 +396,7 @@ impl Bot {
             "bridge announced"
         );
         self.metrics.meeting_announced(new_to_the_channel);
+        self.watch_bridge(command.guild_id, command.channel_id, &meeting.join_url);
         (self.pin && new_to_the_channel).then_some(PinJob { posted, join_url: meeting.join_url })
     }
 }

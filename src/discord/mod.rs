@@ -12,12 +12,13 @@ pub mod attendance;
 pub mod command;
 pub mod endpoint;
 mod handler;
+pub mod live;
 pub mod ratelimit;
 pub mod signature;
 pub mod text;
 
 pub use command::bot_permissions;
-pub use handler::{is_new_to_the_channel, Bot, FirstResponse};
+pub use handler::{is_new_to_the_channel, Bot, FirstResponse, LiveSink};
 
 use std::future::Future;
 use std::sync::Arc;
@@ -54,8 +55,8 @@ pub enum RunError {
     Discord(#[from] serenity::Error),
     #[error("METRICS_ADDR: could not listen on {addr}: {source}")]
     Metrics { addr: std::net::SocketAddr, source: std::io::Error },
-    #[error("MEETNOW_INTERACTIONS_ADDR: could not listen on {addr}: {source}")]
-    Interactions { addr: std::net::SocketAddr, source: std::io::Error },
+    #[error("MEETNOW_LISTEN_ADDR: could not listen on {addr}: {source}")]
+    Listen { addr: std::net::SocketAddr, source: std::io::Error },
     #[error("could not listen on loopback for Discord's rate limiter: {0}")]
     Limiter(std::io::Error),
 }
@@ -110,8 +111,9 @@ pub struct Deps {
     pub graph: GraphClient,
     /// Bound to `METRICS_ADDR`, when set.
     pub metrics_listener: Option<TcpListener>,
-    /// Bound to `MEETNOW_INTERACTIONS_ADDR`, in HTTP mode.
-    pub interactions_listener: Option<TcpListener>,
+    /// Bound to `MEETNOW_LISTEN_ADDR` (Discord's interactions in HTTP mode, Graph's notifications with live
+    /// status), when set.
+    pub listener: Option<TcpListener>,
     /// How long shutdown waits for commands in flight before cancelling them.
     pub drain_limit: Duration,
 }
@@ -121,7 +123,7 @@ impl Deps {
     /// fails before anything connects.
     ///
     /// # Errors
-    /// [`RunError::Metrics`] or [`RunError::Interactions`] when an address can't be bound.
+    /// [`RunError::Metrics`] or [`RunError::Listen`] when an address can't be bound.
     pub async fn bind(config: &Config, http: reqwest::Client, policy: RetryPolicy) -> Result<Self, RunError> {
         let metrics = Arc::new(Metrics::default());
         let graph = GraphClient::with_policy(http.clone(), &config.graph, policy, metrics.clone());
@@ -129,15 +131,11 @@ impl Deps {
             Some(addr) => Some(TcpListener::bind(addr).await.map_err(|source| RunError::Metrics { addr, source })?),
             None => None,
         };
-        let interactions_listener = match config.discord.interactions {
-            Some(endpoint) => Some(
-                TcpListener::bind(endpoint.addr)
-                    .await
-                    .map_err(|source| RunError::Interactions { addr: endpoint.addr, source })?,
-            ),
+        let listener = match config.listen_addr {
+            Some(addr) => Some(TcpListener::bind(addr).await.map_err(|source| RunError::Listen { addr, source })?),
             None => None,
         };
-        Ok(Self { http, graph, metrics_listener, interactions_listener, drain_limit: DRAIN_LIMIT })
+        Ok(Self { http, graph, metrics_listener, listener, drain_limit: DRAIN_LIMIT })
     }
 }
 
@@ -145,8 +143,9 @@ impl Deps {
 /// (at most `deps.drain_limit`, then they are cancelled) and closes the gateway or the interactions endpoint.
 /// Every task it started has ended when it returns.
 ///
-/// Commands arrive over the gateway, or, with `DISCORD_PUBLIC_KEY` and `MEETNOW_INTERACTIONS_ADDR` (and
-/// `deps.interactions_listener`), at Discord's Interactions Endpoint URL; both hand them to the same [`Bot`].
+/// Commands arrive over the gateway, or, with `DISCORD_PUBLIC_KEY` and `MEETNOW_LISTEN_ADDR` (and
+/// `deps.listener`), at Discord's Interactions Endpoint URL; both hand them to the same [`Bot`]. With
+/// `MEETNOW_PUBLIC_URL`, Graph's call events arrive at the same listener, in either mode.
 ///
 /// # Errors
 /// [`RunError`] when the configuration lacks a Discord token or a listener, or Discord refuses the bot (e.g.
@@ -156,7 +155,7 @@ pub async fn run(
     deps: Deps,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), RunError> {
-    let Deps { http: client, graph, metrics_listener, interactions_listener, drain_limit } = deps;
+    let Deps { http: client, graph, metrics_listener, listener, drain_limit } = deps;
     let metrics = graph.metrics();
     // Background work that belongs to this run: aborted when the set is dropped, however `run` ends.
     let mut background = JoinSet::new();
@@ -172,7 +171,7 @@ pub async fn run(
         }
         RateLimiting::Proxy => None,
     };
-    let http = rest(config, client, forwarder)?;
+    let http = rest(config, client.clone(), forwarder)?;
     tracing::info!(way = %config.graph.credential.describe(), "signing in to Microsoft");
     if let Some(warning) = config.graph.credential.expiry_warning(time::OffsetDateTime::now_utc()) {
         tracing::warn!(%warning, "the client certificate expires soon");
@@ -203,22 +202,34 @@ pub async fn run(
              set MEETNOW_ALLOWED_GUILD_IDS (or DISCORD_GUILD_ID) to the servers it is for"
         );
     }
+    let live = config
+        .live
+        .as_ref()
+        .map(|live| Arc::new(crate::live::LiveStatus::new(live, &config.graph, graph.clone(), client.clone())));
+    if let Some(live) = &live {
+        tracing::info!(
+            notifications = %format!("{}/{{guild}}/{{channel}}/{{bridge}}", live.notifications_base()),
+            "live status on (Graph's meeting call events, beta)"
+        );
+        background.spawn(live.subscriptions.clone().keep());
+    }
     let by_proxy = config.discord.ratelimit == RateLimiting::Proxy;
-    let bot = Arc::new(Bot::new(graph, access, config.pin).with_rate_limits_by_proxy(by_proxy));
+    let bot = Arc::new(Bot::new(graph, access, config.pin).with_rate_limits_by_proxy(by_proxy).with_live_status(live));
     let guild_id = config.discord.guild_id.map(GuildId::new);
     let stopping = Stopping { bot: bot.clone(), metrics: metrics.clone(), drain_limit };
-    let ran = match (config.discord.interactions, interactions_listener) {
+    let ran = match (config.discord.interactions, listener) {
         (Some(endpoint), Some(listener)) => {
             let serving = Serving { listener, grace: config.shutdown_grace };
             run_endpoint(endpoint, serving, http, bot, guild_id, &metrics, stopping, shutdown).await
         }
-        (Some(endpoint), None) => Err(RunError::Interactions {
+        (Some(endpoint), None) => Err(RunError::Listen {
             addr: endpoint.addr,
             source: std::io::Error::new(std::io::ErrorKind::NotFound, "no listener was bound for it"),
         }),
-        (None, _) => {
+        (None, listener) => {
             let events = Events { bot, guild_id, auto_channels: config.auto_channels.clone() };
-            run_gateway(http, events, &metrics, &mut background, stopping, shutdown).await
+            let inbound = listener.map(|listener| Inbound { listener, stop: stop_listeners.clone(), drain_limit });
+            run_gateway(http, events, inbound, &metrics, &mut background, stopping, shutdown).await
         }
     };
     stop_listeners.cancel();
@@ -245,10 +256,18 @@ impl Stopping {
     }
 }
 
-/// Commands over the gateway websocket.
+/// The inbound listener in gateway mode, where only Graph's notifications arrive.
+struct Inbound {
+    listener: TcpListener,
+    stop: CancellationToken,
+    drain_limit: Duration,
+}
+
+/// Commands over the gateway websocket (and, with live status, Graph's notifications at the listener).
 async fn run_gateway(
     http: Http,
     events: Events,
+    inbound: Option<Inbound>,
     metrics: &Arc<Metrics>,
     background: &mut JoinSet<()>,
     stopping: Stopping,
@@ -267,7 +286,21 @@ async fn run_gateway(
     }
     // Slash commands need no gateway intents; new channels need GUILDS (not privileged), asked only when used.
     let intents = if events.auto_channels.is_empty() { GatewayIntents::empty() } else { GatewayIntents::GUILDS };
+    let bot = events.bot.clone();
     let mut client = ClientBuilder::new_with_http(http, intents).event_handler(events).await?;
+    if let (Some(inbound), Some(live)) = (inbound, bot.live.clone()) {
+        if let Ok(bound) = inbound.listener.local_addr() {
+            tracing::info!(%bound, "serving Graph's notifications at /graph/notifications");
+        }
+        let router = live.router(Arc::new(LiveSink { bot, http: client.http.clone() }));
+        background.spawn(crate::server::serve(
+            inbound.listener,
+            router,
+            inbound.stop,
+            inbound.drain_limit,
+            Limits::default(),
+        ));
+    }
     let shard_manager = client.shard_manager.clone();
     background.spawn(watch_gateway(shard_manager.clone(), metrics.clone()));
     background.spawn(async move {
@@ -348,6 +381,8 @@ async fn run_endpoint(
     http.set_application_id(application.id);
     bot.set_own_id(http.get_current_user().await?.id);
     register(&http, guild_id).await;
+    let live_router =
+        bot.live.clone().map(|live| live.router(Arc::new(LiveSink { bot: bot.clone(), http: http.clone() })));
     let endpoint = endpoint::Endpoint::new(config.public_key, bot, http).map_err(|weakness| {
         RunError::Config(ConfigError {
             variable: "DISCORD_PUBLIC_KEY",
@@ -363,7 +398,11 @@ async fn run_endpoint(
     }
     metrics.set_mode(Mode::Endpoint);
     let stop = CancellationToken::new();
-    let router = Arc::new(endpoint).router();
+    let mut router = Arc::new(endpoint).router();
+    if let Some(live) = live_router {
+        tracing::info!("serving Graph's notifications at /graph/notifications");
+        router = router.merge(live);
+    }
     let serving =
         tokio::spawn(crate::server::serve(listener, router, stop.clone(), stopping.drain_limit, Limits::default()));
     shutdown.await;

@@ -202,6 +202,18 @@ impl GraphError {
         }
     }
 
+    /// Graph's error answer, when there was one.
+    pub fn api(&self) -> Option<&ApiError> {
+        match self {
+            Self::AccessPolicyMissing { api, .. } | Self::OrganizerNotFound { api, .. } => Some(api),
+            Self::Forbidden(api) | Self::Unauthorized(api) | Self::Refused(api) => Some(api),
+            Self::AttendancePermissionMissing(api) => Some(api),
+            Self::Throttled { last, .. } => Some(last),
+            Self::Unavailable { api: Some(api), .. } => Some(api),
+            _ => None,
+        }
+    }
+
     /// Graph's request id, when there is one, for the log and the audit line.
     pub fn request_id(&self) -> Option<&str> {
         match self {

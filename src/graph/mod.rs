@@ -18,12 +18,14 @@ mod attendance;
 mod auth;
 mod error;
 mod retry;
+mod subscriptions;
 mod wire;
 
 pub(crate) use auth::is_untrusted_certificate;
 pub(crate) use error::untrusted_certificate_message;
 pub use error::{ApiError, GraphError, TokenError, ATTENDANCE_ROLE};
 pub use retry::{RetryPolicy, MAX_RETRY_AFTER};
+pub use subscriptions::{call_events_resource, NewSubscription, Subscribed, Subscription};
 pub use wire::MeetingShapeError;
 
 use std::sync::Arc;
@@ -67,6 +69,8 @@ struct Inner {
     policy: RetryPolicy,
     /// `{GRAPH_ENDPOINT}/v1.0/users/{organizer}/onlineMeetings`
     meetings_url: Url,
+    /// `GRAPH_ENDPOINT`, for the beta subscriptions.
+    graph_endpoint: Url,
     client_id: String,
     organizer_id: String,
     lobby: (&'static str, bool),
@@ -110,6 +114,7 @@ impl GraphClient {
                 tokens: Arc::new(TokenCache::new(http, config, policy.attempt_timeout, metrics.clone())),
                 policy,
                 meetings_url,
+                graph_endpoint: config.graph_endpoint.clone(),
                 client_id: config.client_id.clone(),
                 organizer_id: config.organizer_id.clone(),
                 lobby: (config.lobby_bypass.as_graph_str(), config.dial_in_bypass),

@@ -84,6 +84,7 @@ impl Bot {
                 Ok(posted) => {
                     tracing::info!(meeting_id = %meeting.id, origin = ?meeting.origin, automatic = true, "bridge announced");
                     self.metrics.meeting_announced(true);
+                    self.watch_bridge(Some(channel.guild_id), channel.id, &meeting.join_url);
                     if self.pin {
                         self.pin_once(http, super::PinJob { posted, join_url: meeting.join_url }).await;
                     }

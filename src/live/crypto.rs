@@ -1,0 +1,195 @@
+//! The certificate Graph encrypts call events with, the decryption, and the `clientState` that ties a
+//! notification to the bridge it is for.
+//!
+//! Graph's scheme (<https://learn.microsoft.com/graph/change-notifications-with-resource-data>): a fresh
+//! AES-256 key per notification, encrypted with RSA-OAEP (SHA-1, MGF1-SHA-1) under our certificate's public
+//! key (`dataKey`); the data encrypted with AES-256-CBC, PKCS7 padding, IV = the key's first 16 bytes (`data`);
+//! and `dataSignature`, HMAC-SHA256 of the encrypted data keyed with the AES key. The HMAC is checked, in
+//! constant time, before anything is decrypted.
+//!
+//! `clientState` is an HMAC of the bridge's address (guild, channel, join link) under a key derived from
+//! the certificate's private key: every process holds the same file, so any of them can check a
+//! notification without shared state, and nobody without the key can make one that passes.
+
+use std::path::{Path, PathBuf};
+
+use aes::cipher::{block_padding::Pkcs7, BlockDecryptMut as _, KeyIvInit as _};
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::Engine as _;
+use hmac::{Hmac, Mac as _};
+use rsa::pkcs1::DecodeRsaPrivateKey as _;
+use rsa::traits::PublicKeyParts as _;
+use sha2::{Digest as _, Sha256};
+use time::OffsetDateTime;
+
+use crate::credential::CertificateFile;
+
+/// The smallest RSA key accepted: Graph's own requirement for the encryption certificate.
+pub const MIN_KEY_BITS: usize = 2048;
+
+/// The longest encrypted payload decrypted: call events are a few KB; a roster of hundreds, tens of KB.
+const MAX_DATA_BYTES: usize = 192 * 1024;
+
+/// The certificate from `MEETNOW_NOTIFICATION_CERTIFICATE_PATH`, ready to decrypt.
+pub struct NotificationCertificate {
+    pub path: PathBuf,
+    /// The certificate, base64 DER, as a subscription's `encryptionCertificate`.
+    pub certificate_base64: String,
+    /// The subscription's `encryptionCertificateId`: `meetnow-` and the start of the SHA-256 thumbprint.
+    pub id: String,
+    pub not_after: OffsetDateTime,
+    pub key_bits: usize,
+    key: rsa::RsaPrivateKey,
+    client_state_key: [u8; 32],
+}
+
+impl std::fmt::Debug for NotificationCertificate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NotificationCertificate")
+            .field("path", &self.path)
+            .field("id", &self.id)
+            .field("not_after", &self.not_after)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why an encrypted notification was not decrypted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Undecryptable {
+    #[error("encrypted with another certificate")]
+    OtherCertificate,
+    #[error("not base64, or too long")]
+    Malformed,
+    #[error("the data key does not decrypt with our key")]
+    DataKey,
+    #[error("the signature over the data does not verify")]
+    DataSignature,
+    #[error("the data does not decrypt")]
+    Data,
+}
+
+impl Undecryptable {
+    /// The metric label.
+    pub fn reason(self) -> &'static str {
+        match self {
+            Self::OtherCertificate => "other_certificate",
+            Self::Malformed => "malformed",
+            Self::DataKey => "data_key",
+            Self::DataSignature => "data_signature",
+            Self::Data => "data",
+        }
+    }
+}
+
+/// `encryptedContent` of a notification.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct EncryptedContent {
+    pub data: String,
+    pub data_signature: String,
+    pub data_key: String,
+    pub encryption_certificate_id: Option<String>,
+}
+
+impl NotificationCertificate {
+    /// Reads and checks the PEM file at `path` (named `variable` in the fixes).
+    ///
+    /// # Errors
+    /// A sentence saying what is wrong and how to fix it.
+    pub fn load(path: &Path, variable: &str) -> Result<Self, String> {
+        let bytes = std::fs::read(path).map_err(|e| {
+            format!(
+                "{} can't be read ({e}); point it at a PEM file holding a certificate and its RSA private key",
+                path.display()
+            )
+        })?;
+        Self::from_pem(path, &bytes, variable)
+    }
+
+    /// As [`NotificationCertificate::load`], from the file's bytes.
+    ///
+    /// # Errors
+    /// As [`NotificationCertificate::load`].
+    pub fn from_pem(path: &Path, bytes: &[u8], variable: &str) -> Result<Self, String> {
+        let file = CertificateFile::from_pem(path, bytes, OffsetDateTime::now_utc(), variable)?;
+        let key = rsa::RsaPrivateKey::from_pkcs1_der(&file.pkcs1)
+            .map_err(|e| format!("{} holds an RSA key that can't be read ({e})", path.display()))?;
+        let key_bits = key.size() * 8;
+        if key_bits < MIN_KEY_BITS {
+            return Err(format!(
+                "{} holds a {key_bits}-bit RSA key; Graph needs {MIN_KEY_BITS} bits or more. Make a new one: \
+                 `openssl req -x509 -newkey rsa:2048 -nodes -days 365 -subj /CN=meetnow-notifications -keyout \
+                 key.pem -out cert.pem && cat cert.pem key.pem > notifications.pem`",
+                path.display()
+            ));
+        }
+        let thumbprint = Sha256::digest(&file.certificate);
+        let hex: String = thumbprint.iter().take(12).map(|b| format!("{b:02x}")).collect();
+        let mut derive = Sha256::new();
+        derive.update(b"meetnow clientState key v1\0");
+        derive.update(&file.pkcs1);
+        Ok(Self {
+            path: path.to_owned(),
+            certificate_base64: STANDARD.encode(&file.certificate),
+            id: format!("meetnow-{hex}"),
+            not_after: file.not_after,
+            key_bits,
+            key,
+            client_state_key: derive.finalize().into(),
+        })
+    }
+
+    /// The expiry date, e.g. `2027-11-23`.
+    pub fn expires_on(&self) -> String {
+        let date = self.not_after.date();
+        format!("{}-{:02}-{:02}", date.year(), u8::from(date.month()), date.day())
+    }
+
+    /// The `clientState` for notifications about the bridge at `address` (43 characters).
+    pub fn client_state(&self, address: &str) -> String {
+        URL_SAFE_NO_PAD.encode(self.client_state_mac(address).finalize().into_bytes())
+    }
+
+    /// Whether `given` is the `clientState` for `address`, compared in constant time.
+    pub fn is_client_state(&self, address: &str, given: &str) -> bool {
+        let Ok(given) = URL_SAFE_NO_PAD.decode(given.trim()) else { return false };
+        self.client_state_mac(address).verify_slice(&given).is_ok()
+    }
+
+    fn client_state_mac(&self, address: &str) -> Hmac<Sha256> {
+        // HMAC takes keys of any length; 32 bytes can't be refused.
+        let mut mac = <Hmac<Sha256> as hmac::Mac>::new_from_slice(&self.client_state_key)
+            .unwrap_or_else(|_| unreachable!("HMAC accepts any key length"));
+        mac.update(b"meetnow clientState v1\0");
+        mac.update(address.as_bytes());
+        mac
+    }
+
+    /// The plaintext of `content`: the data key decrypted, the HMAC over the data checked, then the data
+    /// decrypted.
+    ///
+    /// # Errors
+    /// [`Undecryptable`]: which step failed.
+    pub fn decrypt(&self, content: &EncryptedContent) -> Result<Vec<u8>, Undecryptable> {
+        if content.encryption_certificate_id.as_deref().is_some_and(|id| id != self.id) {
+            return Err(Undecryptable::OtherCertificate);
+        }
+        if content.data.len() > MAX_DATA_BYTES * 4 / 3 + 4 || content.data_key.len() > 2048 {
+            return Err(Undecryptable::Malformed);
+        }
+        let decode = |text: &str| STANDARD.decode(text.trim()).map_err(|_| Undecryptable::Malformed);
+        let (data_key, data, signature) =
+            (decode(&content.data_key)?, decode(&content.data)?, decode(&content.data_signature)?);
+        let key = self.key.decrypt(rsa::Oaep::new::<sha1::Sha1>(), &data_key).map_err(|_| Undecryptable::DataKey)?;
+        if key.len() != 32 {
+            return Err(Undecryptable::DataKey);
+        }
+        let mut mac = <Hmac<Sha256> as hmac::Mac>::new_from_slice(&key).map_err(|_| Undecryptable::DataKey)?;
+        mac.update(&data);
+        mac.verify_slice(&signature).map_err(|_| Undecryptable::DataSignature)?;
+        cbc::Decryptor::<aes::Aes256>::new_from_slices(&key, &key[..16])
+            .map_err(|_| Undecryptable::DataKey)?
+            .decrypt_padded_vec_mut::<Pkcs7>(&data)
+            .map_err(|_| Undecryptable::Data)
+    }
+}

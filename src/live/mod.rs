@@ -1,0 +1,142 @@
+//! Live status: Graph's meeting call events (beta), from subscription to verified, decrypted events.
+//!
+//! This module owns the Graph side of live status and knows nothing of Discord:
+//! - [`BridgeAddress`]: which channel and bridge a notification is about, carried in the notification URL
+//!   (`/graph/notifications/{guild}/{channel}/{tag}`, the tag a hash of the join link) and bound to it by
+//!   `clientState` ([`crypto`]), so any process can check it without shared state;
+//! - [`subscriptions`]: one subscription per bridge, made when the bridge is announced, adopted when another
+//!   process made it, renewed while the bridge is in use, made again when it is gone;
+//! - [`endpoint`]: the validation handshake and the notifications, checked (client state, validation
+//!   tokens, the HMAC over the data) before anything is decrypted or parsed, answered at once;
+//! - [`events`] and [`state`]: the payloads read into call events, and the mergeable state of the call that
+//!   the announcement carries.
+//!
+//! What the channel sees is `discord`'s: it implements [`CallEventSink`] and keeps the announcement current.
+
+pub mod crypto;
+pub mod endpoint;
+pub mod events;
+pub mod state;
+pub mod subscriptions;
+pub mod tokens;
+
+use std::sync::Arc;
+
+use base64::Engine as _;
+use reqwest::Url;
+use sha2::Digest as _;
+
+pub use crypto::NotificationCertificate;
+pub use state::{CallEvent, CallState};
+
+use crate::config::{GraphConfig, LiveConfig};
+use crate::graph::GraphClient;
+use crate::metrics::Metrics;
+
+/// The path below `MEETNOW_PUBLIC_URL` where Graph posts notifications.
+pub const NOTIFICATIONS_PATH: &str = "/graph/notifications";
+/// The path the live-status part of an announcement links to; what follows `#` is the state.
+pub const CARRIER_PATH: &str = "/graph/live";
+
+/// The longest link Discord takes in an embed.
+const CARRIER_URL_MAX: usize = 2048;
+
+/// Which bridge in which channel a notification is about.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct BridgeAddress {
+    pub guild: u64,
+    pub channel: u64,
+    /// [`tag_of`] the join link.
+    pub tag: String,
+}
+
+/// A short, URL-safe hash of a join link (96 bits): how a notification names its bridge without the link.
+pub fn tag_of(join_url: &str) -> String {
+    let digest = sha2::Sha256::digest(join_url.as_bytes());
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&digest[..12])
+}
+
+impl BridgeAddress {
+    pub fn new(guild: u64, channel: u64, join_url: &str) -> Self {
+        Self { guild, channel, tag: tag_of(join_url) }
+    }
+
+    /// `{guild}/{channel}/{tag}`: the notification URL's last segments, and what `clientState` signs.
+    pub fn segments(&self) -> String {
+        format!("{}/{}/{}", self.guild, self.channel, self.tag)
+    }
+
+    /// Reads [`BridgeAddress::segments`] back; `None` for anything else.
+    pub fn parse(guild: &str, channel: &str, tag: &str) -> Option<Self> {
+        let tag_ok = tag.len() == 16 && tag.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        let snowflake = |s: &str| (s.len() <= 20).then(|| s.parse::<u64>().ok()).flatten().filter(|&v| v > 0);
+        Some(Self { guild: snowflake(guild)?, channel: snowflake(channel)?, tag: tag_ok.then(|| tag.to_owned())? })
+    }
+}
+
+/// Where verified call events go: `discord`'s handler, which keeps the announcement current.
+pub trait CallEventSink: Send + Sync + 'static {
+    /// Whether the bot serves this Discord server (`MEETNOW_ALLOWED_GUILD_IDS`).
+    fn serves(&self, guild: u64) -> bool;
+    /// Events for the bridge at `bridge`, in any order, already verified and decrypted.
+    fn call_events(&self, bridge: BridgeAddress, events: Vec<CallEvent>);
+}
+
+/// Live status, when `MEETNOW_PUBLIC_URL` turns it on.
+pub struct LiveStatus {
+    public_url: Url,
+    pub certificate: Arc<NotificationCertificate>,
+    pub tokens: tokens::TokenChecker,
+    pub subscriptions: Arc<subscriptions::Subscriptions>,
+    metrics: Arc<Metrics>,
+}
+
+impl LiveStatus {
+    pub fn new(live: &LiveConfig, graph_config: &GraphConfig, graph: GraphClient, http: reqwest::Client) -> Self {
+        let metrics = graph.metrics();
+        let tokens = tokens::TokenChecker::new(
+            http,
+            &graph_config.authority_host,
+            &graph_config.tenant_id,
+            &graph_config.client_id,
+        );
+        let public_url = live.public_url.clone();
+        let subscriptions =
+            Arc::new(subscriptions::Subscriptions::new(graph, live.certificate.clone(), public_url.clone()));
+        Self { public_url, certificate: live.certificate.clone(), tokens, subscriptions, metrics }
+    }
+
+    /// `{MEETNOW_PUBLIC_URL}/graph/notifications/{guild}/{channel}/{tag}`.
+    pub fn notification_url(&self, bridge: &BridgeAddress) -> String {
+        notification_url(&self.public_url, bridge)
+    }
+
+    /// `{MEETNOW_PUBLIC_URL}/graph/notifications`.
+    pub fn notifications_base(&self) -> String {
+        format!("{}{NOTIFICATIONS_PATH}", self.public_url.as_str().trim_end_matches('/'))
+    }
+
+    /// The link of the announcement's live-status part: `{MEETNOW_PUBLIC_URL}/graph/live#{state}`. The state
+    /// is in the fragment, which browsers never send, so opening the link tells the bot nothing.
+    pub fn carrier_url(&self, encoded_state: &str) -> String {
+        format!("{}{CARRIER_PATH}#{encoded_state}", self.public_url.as_str().trim_end_matches('/'))
+    }
+
+    /// How long the state may be in [`LiveStatus::carrier_url`] (Discord takes embed links of 2,048).
+    pub fn state_budget(&self) -> usize {
+        CARRIER_URL_MAX.saturating_sub(self.public_url.as_str().len() + CARRIER_PATH.len() + 1)
+    }
+
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
+    }
+
+    /// The routes Graph posts to, handing what passes to `sink`.
+    pub fn router(self: &Arc<Self>, sink: Arc<dyn CallEventSink>) -> axum::Router {
+        endpoint::router(self.clone(), sink)
+    }
+}
+
+pub fn notification_url(public_url: &Url, bridge: &BridgeAddress) -> String {
+    format!("{}{NOTIFICATIONS_PATH}/{}", public_url.as_str().trim_end_matches('/'), bridge.segments())
+}

@@ -1,0 +1,192 @@
+//! Graph's validation tokens: the proof that a notification with resource data comes from Microsoft Graph
+//! for this app.
+//!
+//! Each token is an RS256 JWT that must be signed by a key Microsoft publishes at
+//! `{AZURE_AUTHORITY_HOST}/common/discovery/v2.0/keys`, be within its lifetime, be for this app (`aud` =
+//! `AZURE_CLIENT_ID`), be issued by this tenant's authority, and be obtained by Microsoft Graph Change
+//! Tracking (`azp` in v2 tokens, `appid` in v1). The keys are cached for a day and read again when a token
+//! names a key not among them (Microsoft rolls its keys), at most once a minute, so a stream of tokens
+//! naming made-up keys can't make the bot hammer Entra.
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use jsonwebtoken::jwk::JwkSet;
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use reqwest::Url;
+use tokio::time::Instant;
+
+use crate::http::{read_capped, TooLong};
+
+/// Microsoft Graph Change Tracking, the application that obtains every validation token.
+pub const CHANGE_TRACKING_APP_ID: &str = "0bf30f3b-4a52-48df-9a82-234910c4a086";
+
+/// How long the published keys are used before being read again.
+const KEYS_LIFETIME: Duration = Duration::from_secs(24 * 60 * 60);
+/// The least time between two reads of the keys for an unknown key id.
+const KEYS_REREAD_GAP: Duration = Duration::from_secs(60);
+/// How long reading the keys may take: a notification must be answered within Graph's 3 s.
+const KEYS_TIMEOUT: Duration = Duration::from_secs(2);
+/// The published key set is a few KB.
+const MAX_KEYS_BYTES: usize = 256 * 1024;
+/// Clock difference allowed on `exp` and `nbf`.
+const LEEWAY_SECONDS: u64 = 60;
+
+/// Why the tokens of a notification were not accepted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TokenRefusal {
+    #[error("no validation token")]
+    Missing,
+    #[error("a validation token is not a JWT signed with RS256 by a known key: {0}")]
+    Signature(String),
+    #[error("a validation token has expired or is not yet valid")]
+    Expired,
+    #[error("a validation token is not for this app, tenant or Graph's change tracking: {0}")]
+    Claims(String),
+    /// The keys could not be read: nothing is known either way, so Graph should send it again later.
+    #[error("Microsoft's signing keys could not be read: {0}")]
+    KeysUnavailable(String),
+}
+
+impl TokenRefusal {
+    /// The metric label.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Self::Missing => "token_missing",
+            Self::Signature(_) => "token_signature",
+            Self::Expired => "token_expired",
+            Self::Claims(_) => "token_claims",
+            Self::KeysUnavailable(_) => "keys_unavailable",
+        }
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct Claims {
+    azp: Option<String>,
+    appid: Option<String>,
+}
+
+/// Checks validation tokens against the authority's published keys.
+pub struct TokenChecker {
+    http: reqwest::Client,
+    keys_url: Url,
+    client_id: String,
+    issuers: Vec<String>,
+    keys: tokio::sync::Mutex<Option<(JwkSet, Instant)>>,
+    last_read: Mutex<Option<Instant>>,
+}
+
+impl TokenChecker {
+    /// For the app `client_id` in `tenant_id`, signing in at `authority` (`AZURE_AUTHORITY_HOST`).
+    pub fn new(http: reqwest::Client, authority: &Url, tenant_id: &str, client_id: &str) -> Self {
+        let base = authority.as_str().trim_end_matches('/');
+        let keys_url = Url::parse(&format!("{base}/common/discovery/v2.0/keys")).unwrap_or_else(|_| authority.clone());
+        Self {
+            http,
+            keys_url,
+            client_id: client_id.to_owned(),
+            issuers: vec![format!("{base}/{tenant_id}/v2.0"), format!("https://sts.windows.net/{tenant_id}/")],
+            keys: tokio::sync::Mutex::new(None),
+            last_read: Mutex::new(None),
+        }
+    }
+
+    /// Where the keys are read from.
+    pub fn keys_url(&self) -> &Url {
+        &self.keys_url
+    }
+
+    /// Checks every token; all must pass, and there must be at least one.
+    ///
+    /// # Errors
+    /// The first [`TokenRefusal`].
+    pub async fn check_all(&self, tokens: &[String]) -> Result<(), TokenRefusal> {
+        if tokens.is_empty() {
+            return Err(TokenRefusal::Missing);
+        }
+        for token in tokens.iter().take(8) {
+            self.check(token).await?;
+        }
+        Ok(())
+    }
+
+    async fn check(&self, token: &str) -> Result<(), TokenRefusal> {
+        if token.len() > 16 * 1024 {
+            return Err(TokenRefusal::Signature("too long".into()));
+        }
+        let header = jsonwebtoken::decode_header(token).map_err(|e| TokenRefusal::Signature(e.to_string()))?;
+        if header.alg != Algorithm::RS256 {
+            return Err(TokenRefusal::Signature(format!("algorithm {:?}", header.alg)));
+        }
+        let kid = header.kid.ok_or_else(|| TokenRefusal::Signature("no key id".into()))?;
+        let key = self.key(&kid).await?;
+        let mut validation = Validation::new(Algorithm::RS256);
+        validation.set_audience(&[&self.client_id]);
+        validation.set_issuer(&self.issuers);
+        validation.set_required_spec_claims(&["exp", "aud", "iss"]);
+        validation.validate_nbf = true;
+        validation.leeway = LEEWAY_SECONDS;
+        let claims = jsonwebtoken::decode::<Claims>(token, &key, &validation).map_err(|e| {
+            use jsonwebtoken::errors::ErrorKind;
+            match e.kind() {
+                ErrorKind::ExpiredSignature | ErrorKind::ImmatureSignature => TokenRefusal::Expired,
+                ErrorKind::InvalidAudience => TokenRefusal::Claims("audience".into()),
+                ErrorKind::InvalidIssuer => TokenRefusal::Claims("issuer".into()),
+                ErrorKind::MissingRequiredClaim(claim) => TokenRefusal::Claims(format!("no {claim}")),
+                _ => TokenRefusal::Signature(e.to_string()),
+            }
+        })?;
+        let caller = claims.claims.azp.or(claims.claims.appid);
+        if caller.as_deref() != Some(CHANGE_TRACKING_APP_ID) {
+            return Err(TokenRefusal::Claims("not obtained by Microsoft Graph Change Tracking".into()));
+        }
+        Ok(())
+    }
+
+    /// The published key `kid`, reading the keys when they are old or (at most once a minute) when `kid` is
+    /// not among them.
+    async fn key(&self, kid: &str) -> Result<DecodingKey, TokenRefusal> {
+        let mut keys = self.keys.lock().await;
+        let fresh = keys.as_ref().is_some_and(|(_, read)| read.elapsed() < KEYS_LIFETIME);
+        let known = keys.as_ref().and_then(|(set, _)| set.find(kid).cloned());
+        let may_reread =
+            self.last_read.lock().map(|last| last.is_none_or(|at| at.elapsed() >= KEYS_REREAD_GAP)).unwrap_or(true);
+        let jwk = match known {
+            Some(jwk) if fresh => jwk,
+            _ if !may_reread => match known {
+                Some(jwk) => jwk,
+                None => return Err(TokenRefusal::Signature("a key Microsoft does not publish".into())),
+            },
+            _ => {
+                let set = self.read_keys().await?;
+                let found = set.find(kid).cloned();
+                *keys = Some((set, Instant::now()));
+                found.ok_or_else(|| TokenRefusal::Signature("a key Microsoft does not publish".into()))?
+            }
+        };
+        DecodingKey::from_jwk(&jwk).map_err(|e| TokenRefusal::Signature(e.to_string()))
+    }
+
+    async fn read_keys(&self) -> Result<JwkSet, TokenRefusal> {
+        if let Ok(mut last) = self.last_read.lock() {
+            *last = Some(Instant::now());
+        }
+        let unavailable = |detail: String| TokenRefusal::KeysUnavailable(detail);
+        let response = self
+            .http
+            .get(self.keys_url.clone())
+            .timeout(KEYS_TIMEOUT)
+            .send()
+            .await
+            .map_err(|e| unavailable(crate::http::describe_transport_error(&e)))?;
+        if !response.status().is_success() {
+            return Err(unavailable(format!("HTTP {}", response.status().as_u16())));
+        }
+        let body = read_capped(response, MAX_KEYS_BYTES).await.map_err(|e| match e {
+            TooLong::Transport(e) => unavailable(crate::http::describe_transport_error(&e)),
+            TooLong::Over(cap) => unavailable(format!("longer than {cap} bytes")),
+        })?;
+        serde_json::from_slice(&body).map_err(|e| unavailable(format!("not a key set: {e}")))
+    }
+}
