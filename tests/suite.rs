@@ -13,6 +13,7 @@ mod discord;
 mod edge;
 mod graph;
 mod limits;
+mod live;
 mod network;
 mod operations;
 mod reliability;

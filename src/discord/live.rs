@@ -14,7 +14,7 @@ const LIVE_GREEN: u32 = 0x002D_7D46;
 const ENDED_GREY: u32 = 0x0074_7F8D;
 
 /// The longest name shown.
-const NAME_SHOWN: usize = 32;
+const NAME_SHOWN: usize = 40;
 
 /// The footer of an announcement that is not the one keeping the live status.
 pub const POINTER: &str = "Live status of this bridge: on its pinned announcement.";

@@ -151,6 +151,7 @@ impl Subscriptions {
                 continue;
             }
             if now < entry.renew_at {
+                tracing::trace!(tag = %tag, due_in_s = (entry.renew_at - now).as_secs(), "live-status subscription not due");
                 continue;
             }
             match entry.id.clone() {

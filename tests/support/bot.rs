@@ -18,7 +18,7 @@ pub struct RunningBot {
     pub graph: GraphStandIn,
     /// Where `/metrics` and the health paths are served, when `METRICS_ADDR` was given.
     pub metrics_addr: Option<SocketAddr>,
-    /// Where `/interactions` is served, in HTTP mode.
+    /// Where `MEETNOW_LISTEN_ADDR` is served (`/interactions` in HTTP mode, Graph's notifications).
     pub interactions_addr: Option<SocketAddr>,
     shutdown: Option<oneshot::Sender<()>>,
     task: JoinHandle<Result<(), RunError>>,
@@ -86,7 +86,7 @@ impl RunningBot {
         let mut deps = Deps::bind(&config, http, options.policy).await.expect("listeners bound");
         deps.drain_limit = options.drain_limit;
         let local = |listener: &Option<tokio::net::TcpListener>| listener.as_ref().map(|l| l.local_addr().unwrap());
-        let (metrics_addr, interactions_addr) = (local(&deps.metrics_listener), local(&deps.interactions_listener));
+        let (metrics_addr, interactions_addr) = (local(&deps.metrics_listener), local(&deps.listener));
         let (shutdown, stop) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             meetnow::discord::run(&config, deps, async {

@@ -25,6 +25,7 @@ use super::schema;
 
 pub mod attendance;
 pub mod credentials;
+pub mod subscriptions;
 
 pub const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
 pub const CLIENT_ID: &str = "11111111-2222-3333-4444-555555555555";
@@ -146,6 +147,8 @@ struct Inner {
     /// The meeting list answers every meeting, whatever the filter asks, the wanted one last.
     list_ignores_filter: bool,
     credentials: credentials::Registered,
+    /// Change-notification subscriptions and what was delivered (`subscriptions.rs`).
+    subscriptions: subscriptions::Subscriptions,
 }
 
 /// The running stand-in. Dropping it leaves the server running until the test's runtime ends.
@@ -197,6 +200,7 @@ impl GraphStandIn {
             next_link: attendance::NextLink::Graph,
             list_ignores_filter: false,
             credentials: credentials::Registered::default(),
+            subscriptions: subscriptions::Subscriptions::default(),
         }));
         let changed = Arc::new(tokio::sync::Notify::new());
         let state = AppState { inner: inner.clone(), changed: changed.clone() };
@@ -211,6 +215,10 @@ impl GraphStandIn {
                 get(attendance::records),
             )
             .route("/v1.0/users/{organizer}/onlineMeetings/{action}", post(create_or_get).patch(patch_meeting))
+            .route("/beta/subscriptions", post(subscriptions::create).get(subscriptions::list))
+            .route("/beta/subscriptions/{id}", axum::routing::patch(subscriptions::renew).delete(subscriptions::delete))
+            .route("/v1.0/subscriptions", post(subscriptions::not_in_v1))
+            .route("/common/discovery/v2.0/keys", get(subscriptions::keys))
             .with_state(state);
         let connections = super::net::serve(listener, app, transport);
         Self { url, inner, changed, connections }
@@ -637,13 +645,17 @@ fn new_meeting(s: &mut Inner, body: &Value, external_id: Option<String>) -> Stor
     meeting
 }
 
+/// The join link of the meeting with this serial number.
+fn join_url(serial: u64) -> String {
+    format!(
+        "https://teams.microsoft.com/l/meetup-join/19%3ameeting_{serial:08}%40thread.v2/0?context=%7b%22Tid%22%3a%22{TENANT}%22%2c%22Oid%22%3a%22{ORGANIZER}%22%7d"
+    )
+}
+
 /// The meeting as Graph returns it.
 fn render(m: &StoredMeeting, audio: Audio, shape: Shape, base: &str) -> Value {
     let conference_id = format!("{:09}", 100_000_000 + m.serial);
-    let join = format!(
-        "https://teams.microsoft.com/l/meetup-join/19%3ameeting_{:08}%40thread.v2/0?context=%7b%22Tid%22%3a%22{TENANT}%22%2c%22Oid%22%3a%22{ORGANIZER}%22%7d",
-        m.serial
-    );
+    let join = join_url(m.serial);
     let dialin_url =
         format!("https://dialin.teams.microsoft.com/8bf6e654-57eb-4b85-aeaf-36c84429b2fe?id={conference_id}");
     let seed = match shape {

@@ -2,6 +2,7 @@
 //! Each test file includes this module (`mod support;`) and uses the parts it needs.
 #![allow(dead_code)]
 
+pub mod balancer;
 pub mod bot;
 pub mod discord;
 pub mod graph;

@@ -173,6 +173,14 @@ pub(super) struct Inner {
     pin_times: Vec<Instant>,
     /// `session_start_limit` of `GET /gateway/bot`: (remaining, reset_after in ms).
     session_starts: (u64, u64),
+    /// Edits of channel messages by the bot token: (message, the message after the edit, when).
+    message_edits: Vec<(u64, Value, Instant)>,
+    /// `GET /channels/{channel}/messages/{message}` calls.
+    message_reads: u32,
+    /// Each edited message as it was before its last edit.
+    previous_versions: HashMap<u64, Value>,
+    /// The next reads of an edited message (or of the pins) return it as it was before its last edit.
+    stale_reads: u32,
 }
 
 /// One connected gateway session: where its events go, and what it asked for.
@@ -189,6 +197,17 @@ pub const INTENT_GUILDS: u64 = 1;
 const DISCORD_EPOCH_MS: u64 = 1_420_070_400_000;
 
 impl Inner {
+    /// Message `id` as a read returns it now (see [`DiscordStandIn::serve_stale_reads`]).
+    pub(super) fn read_of(&mut self, id: u64) -> Option<Value> {
+        if self.stale_reads > 0 {
+            if let Some(before) = self.previous_versions.get(&id) {
+                self.stale_reads -= 1;
+                return Some(before.clone());
+            }
+        }
+        self.messages.get(&id).cloned()
+    }
+
     /// A new snowflake: the time now in its top bits, unique and increasing, as Discord's are.
     pub(super) fn snowflake(&mut self) -> u64 {
         let now_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64;
@@ -307,6 +326,10 @@ impl DiscordStandIn {
             calls: Vec::new(),
             pin_times: Vec::new(),
             session_starts: (999, 0),
+            message_edits: Vec::new(),
+            message_reads: 0,
+            previous_versions: HashMap::new(),
+            stale_reads: 0,
         }));
         let changed = Arc::new(Notify::new());
         let app = App { inner: inner.clone(), changed: changed.clone(), gateway_url: gateway_url.clone() };
@@ -324,7 +347,8 @@ impl DiscordStandIn {
                 "/api/v10/webhooks/{app}/{token}/messages/{message}",
                 get(get_original).patch(edit_original).delete(delete_original),
             )
-            .route("/api/v10/channels/{channel}/messages", post(channel_message))
+            .route("/api/v10/channels/{channel}/messages", post(channel_message).get(recent_messages))
+            .route("/api/v10/channels/{channel}/messages/{message}", get(read_message).patch(edit_message))
             .route("/api/v10/channels/{channel}/pins", get(pinned_messages))
             .route("/api/v10/channels/{channel}/pins/{message}", put(pin).delete(unpin))
             .route("/api/v10/channels/{channel}/messages/pins/{message}", put(pin).delete(unpin))
@@ -556,6 +580,34 @@ impl DiscordStandIn {
     /// The messages pinned now, as (channel, message).
     pub fn pins(&self) -> Vec<(u64, u64)> {
         self.with(|s| s.pins.clone())
+    }
+    /// The next `reads` reads of an edited message (alone or among the pins) return it as it was before its
+    /// last edit: what a process sees when it read just before another process's edit landed.
+    pub fn serve_stale_reads(&self, reads: u32) {
+        self.with(|s| s.stale_reads = reads);
+    }
+    /// A message as `GET` returns it now.
+    pub fn message(&self, id: u64) -> Option<Value> {
+        self.with(|s| s.messages.get(&id).cloned())
+    }
+    /// Edits of channel messages by the bot token, in order: (message, the message after it, when).
+    pub fn message_edits(&self) -> Vec<(u64, Value, Instant)> {
+        self.with(|s| s.message_edits.clone())
+    }
+    /// The live-status embed's description on message `id` now (`None` while it shows none).
+    pub fn live_status_of(&self, id: u64) -> Option<String> {
+        let message = self.message(id)?;
+        message["embeds"]
+            .as_array()?
+            .iter()
+            .find(|e| e["url"].as_str().is_some_and(|u| u.contains("#meetnow-live-1.")))
+            .map(|e| {
+                format!(
+                    "{}\n{}",
+                    e["title"].as_str().unwrap_or_default(),
+                    e["description"].as_str().unwrap_or_default()
+                )
+            })
     }
     /// Schema and limit violations in the bot's request bodies; every test expects none.
     pub fn violations(&self) -> Vec<String> {

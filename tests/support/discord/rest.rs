@@ -1,10 +1,10 @@
 //! Discord's REST routes as the bot uses them, under Discord's rules (deadline, once, limits, token).
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::time::Instant;
 
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
@@ -452,7 +452,10 @@ pub(super) async fn pinned_messages(State(app): State<App>, Path(channel): Path<
             .iter()
             .rev()
             .filter(|(c, _)| *c == channel)
-            .filter_map(|(_, m)| s.messages.get(m).cloned())
+            .copied()
+            .collect::<Vec<_>>()
+            .into_iter()
+            .filter_map(|(_, m)| s.read_of(m))
             .map(|mut m| {
                 m["pinned"] = json!(true);
                 m
@@ -460,4 +463,94 @@ pub(super) async fn pinned_messages(State(app): State<App>, Path(channel): Path<
             .collect()
     });
     axum::Json(pinned).into_response()
+}
+
+/// `GET /channels/{channel}/messages/{message}`: one message, as stored.
+pub(super) async fn read_message(
+    State(app): State<App>,
+    Path((channel, message)): Path<(u64, u64)>,
+    headers: HeaderMap,
+) -> Response {
+    if let Some(refused) = app.admit_bot_call(&headers, None).await {
+        return refused;
+    }
+    let found = app.with(|s| {
+        s.message_reads += 1;
+        s.read_of(message).filter(|m| in_channel(m, channel)).map(|mut m| {
+            m["pinned"] = json!(s.pins.contains(&(channel, message)));
+            m
+        })
+    });
+    match found {
+        Some(message) => axum::Json(message).into_response(),
+        None => discord_error(StatusCode::NOT_FOUND, 10008, "Unknown Message"),
+    }
+}
+
+/// `GET /channels/{channel}/messages?limit=`: the channel's latest messages, newest first.
+pub(super) async fn recent_messages(
+    State(app): State<App>,
+    Path(channel): Path<u64>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    if let Some(refused) = app.admit_bot_call(&headers, None).await {
+        return refused;
+    }
+    let limit = query.get("limit").and_then(|l| l.parse::<usize>().ok()).unwrap_or(50).clamp(1, 100);
+    let mut found: Vec<(u64, Value)> = app
+        .with(|s| s.messages.iter().filter(|(_, m)| in_channel(m, channel)).map(|(id, m)| (*id, m.clone())).collect());
+    found.sort_by_key(|(id, _)| std::cmp::Reverse(*id));
+    axum::Json(found.into_iter().take(limit).map(|(_, m)| m).collect::<Vec<_>>()).into_response()
+}
+
+/// `PATCH /channels/{channel}/messages/{message}`: the bot edits one of its own messages with its token (no
+/// interaction token, so it works at any age). The fields sent replace the stored ones; the rest stay.
+pub(super) async fn edit_message(
+    State(app): State<App>,
+    Path((channel, message)): Path<(u64, u64)>,
+    headers: HeaderMap,
+    raw: Bytes,
+) -> Response {
+    if let Some(refused) = app.admit_bot_call(&headers, None).await {
+        return refused;
+    }
+    // The channel route's own request schema is not in the copied OpenAPI document; the webhook message edit
+    // takes the same fields (embeds, components, allowed_mentions).
+    let body = match app.check_body(
+        "/webhooks/{webhook_id}/{webhook_token}/messages/{message_id}",
+        "patch",
+        &raw,
+        Some("message edit"),
+    ) {
+        Ok(body) => body,
+        Err(response) => return response,
+    };
+    let edited = app.with(|s| {
+        let stored = s.messages.get_mut(&message).filter(|m| in_channel(m, channel))?;
+        if stored["author"]["id"].as_str() != Some(APP_ID.to_string().as_str()) {
+            return Some(Err(()));
+        }
+        let before = stored.clone();
+        for field in ["content", "embeds", "components"] {
+            if let Some(value) = body.get(field) {
+                stored[field] = value.clone();
+            }
+        }
+        stored["edited_timestamp"] = json!("2026-11-22T18:05:00.000000+00:00");
+        let stored = stored.clone();
+        s.previous_versions.insert(message, before);
+        s.message_edits.push((message, stored.clone(), Instant::now()));
+        Some(Ok(stored))
+    });
+    match edited {
+        Some(Ok(message)) => axum::Json(message).into_response(),
+        Some(Err(())) => discord_error(StatusCode::FORBIDDEN, 50005, "Cannot edit a message authored by another user"),
+        None => discord_error(StatusCode::NOT_FOUND, 10008, "Unknown Message"),
+    }
+}
+
+/// Whether a stored message is in `channel` (ids are strings in Discord's JSON).
+fn in_channel(message: &Value, channel: u64) -> bool {
+    message["channel_id"].as_str().and_then(|id| id.parse::<u64>().ok()) == Some(channel)
 }

@@ -21,6 +21,12 @@ pub fn limit_violations(message: &Value) -> Vec<String> {
         check(&mut problems, format!("embeds[{i}].description"), &embed["description"], 4096);
         check(&mut problems, format!("embeds[{i}].footer.text"), &embed["footer"]["text"], 2048);
         check(&mut problems, format!("embeds[{i}].author.name"), &embed["author"]["name"], 256);
+        check(&mut problems, format!("embeds[{i}].url"), &embed["url"], 2048);
+        if let Some(url) = embed["url"].as_str() {
+            if !(url.starts_with("https://") || url.starts_with("http://")) {
+                problems.push(format!("embeds[{i}].url is not an http(s) URL"));
+            }
+        }
         total += chars(&embed["title"])
             + chars(&embed["description"])
             + chars(&embed["footer"]["text"])

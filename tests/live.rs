@@ -1,0 +1,405 @@
+//! Live status: Graph's meeting call events, delivered encrypted to the bot behind a load balancer, shown
+//! on the bridge's pinned announcement; against the real bot, the real binary and the stand-ins' real
+//! protocols (subscriptions with the handshake, RSA-OAEP/AES/HMAC, validation tokens signed by the Entra
+//! stand-in's published key).
+
+use std::time::Duration;
+
+use crate::support::balancer::Balancer;
+use crate::support::bot::RunningBot;
+use crate::support::discord::{DiscordStandIn, Invocation};
+use crate::support::graph::credentials::{AppCertificate, OTHER_KEY};
+use crate::support::graph::subscriptions::{payload, Forgery, PayloadShape, Where};
+use crate::support::graph::GraphStandIn;
+use crate::support::interactions::InteractionsClient;
+use crate::support::process::BotProcess;
+
+/// The notification certificate, in a file as `MEETNOW_NOTIFICATION_CERTIFICATE_PATH` names it.
+fn certificate_file() -> tempfile::NamedTempFile {
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(file.path(), AppCertificate::valid(OTHER_KEY).pem).unwrap();
+    file
+}
+
+/// Live status on, behind `balancer`.
+fn live_vars(balancer: &Balancer, certificate: &tempfile::NamedTempFile) -> Vec<(&'static str, String)> {
+    vec![
+        ("MEETNOW_PUBLIC_URL", balancer.url.clone()),
+        ("MEETNOW_NOTIFICATION_CERTIFICATE_PATH", certificate.path().display().to_string()),
+        ("MEETNOW_LISTEN_ADDR", "127.0.0.1:0".into()),
+    ]
+}
+
+/// One bot in gateway mode with live status, behind a balancer.
+struct LiveBot {
+    bot: RunningBot,
+    balancer: Balancer,
+    _certificate: tempfile::NamedTempFile,
+}
+
+impl LiveBot {
+    async fn start(extra: &[(&'static str, &str)]) -> Self {
+        let balancer = Balancer::start().await;
+        let certificate = certificate_file();
+        let vars = live_vars(&balancer, &certificate);
+        let mut env: Vec<(&'static str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        env.extend_from_slice(extra);
+        let bot = RunningBot::start(&env).await;
+        balancer.add(bot.interactions_addr.expect("the listener"));
+        Self { bot, balancer, _certificate: certificate }
+    }
+
+    /// `/meetnow` in `channel`: the announcement's message id and the bridge's join link, once Graph has a
+    /// subscription for it and the announcement is pinned.
+    async fn announce(&self, channel: u64) -> (u64, String) {
+        let token = self.bot.discord.invoke(Invocation::in_channel(channel)).await;
+        let record = self.bot.discord.settled(&token).await;
+        let message = record.original_id.expect("announced");
+        let join = record.original.as_ref().unwrap()["embeds"][0]["url"].as_str().unwrap().to_owned();
+        subscribed(&self.bot.graph, &join).await;
+        self.bot.discord.wait_for("the pin", |d| d.pins().contains(&(channel, message)).then_some(())).await;
+        (message, join)
+    }
+}
+
+async fn subscribed(graph: &GraphStandIn, join: &str) {
+    graph
+        .wait_for("the bridge's subscription", |g| g.subscriptions().iter().any(|s| s.join_url == join).then_some(()))
+        .await;
+}
+
+/// Waits until the live status of `message` contains every one of `wanted`.
+async fn shows(discord: &DiscordStandIn, message: u64, wanted: &[&str]) -> String {
+    let what = format!("the live status to show {wanted:?}");
+    discord
+        .wait_for(&what, |d| d.live_status_of(message).filter(|status| wanted.iter().all(|w| status.contains(w))))
+        .await
+}
+
+/// The call every test plays: started, three join (one through the lobby), one leaves, ended.
+struct Call<'a> {
+    graph: &'a GraphStandIn,
+    join: &'a str,
+    shape: PayloadShape,
+}
+
+impl Call<'_> {
+    async fn send(&self, kind: &str, at: &str, who: &[(&str, &str, Where)]) -> u16 {
+        self.graph.deliver(self.join, &payload(self.shape, kind, at, who), Forgery::None).await
+    }
+}
+
+#[tokio::test]
+async fn a_call_in_each_payload_shape_shows_live_on_the_pinned_announcement_then_how_it_ended() {
+    let live = LiveBot::start(&[]).await;
+    let (discord, graph) = (&live.bot.discord, &live.bot.graph);
+    for (channel, shape) in [(7101, PayloadShape::Newest), (7102, PayloadShape::Sample), (7103, PayloadShape::Earlier)]
+    {
+        let (message, join) = live.announce(channel).await;
+        assert!(discord.live_status_of(message).is_none(), "before any call, nothing extra");
+        let call = Call { graph, join: &join, shape };
+        assert_eq!(call.send("started", "2026-12-01T03:00:00Z", &[]).await, 202);
+        shows(discord, message, &["Call in progress", "Started <t:1796094000:t>", "Nobody is on the call"]).await;
+        let lobby = if shape == PayloadShape::Newest { Where::Lobby } else { Where::Joined };
+        call.send(
+            "roster",
+            "2026-12-01T03:00:10Z",
+            &[("u-ana", "Ana Lima", Where::Joined), ("u-bo", "Bo Chen", lobby)],
+        )
+        .await;
+        call.send("roster", "2026-12-01T03:00:20Z", &[("u-cy", "Cy Okafor", Where::Joined)]).await;
+        if shape == PayloadShape::Newest {
+            let status = shows(
+                discord,
+                message,
+                &["Waiting in the lobby (1):** Bo Chen", "2 on the call:** Ana Lima, Cy Okafor"],
+            )
+            .await;
+            assert!(!status.contains("3 on the call"), "someone waiting in the lobby is not on the call: {status}");
+            call.send("roster", "2026-12-01T03:00:30Z", &[("u-bo", "Bo Chen", Where::Joined)]).await;
+        }
+        shows(discord, message, &["Call in progress: 3 people", "Ana Lima", "Bo Chen", "Cy Okafor"]).await;
+        call.send("roster", "2026-12-01T03:20:00Z", &[("u-bo", "Bo Chen", Where::Left)]).await;
+        let status = shows(discord, message, &["2 on the call:** Ana Lima, Cy Okafor"]).await;
+        assert!(!status.contains("Bo Chen"), "{status}");
+        call.send("ended", "2026-12-01T03:42:00Z", &[]).await;
+        let status =
+            shows(discord, message, &["Call ended", "Ended <t:1796096520:t>", "after 42 min", "3 people joined"]).await;
+        println!("{shape:?}: {status}");
+
+        // The bridge stays usable: the buttons are still there, and the embed is still the announcement.
+        let now = discord.message(message).unwrap();
+        let labels: Vec<&str> =
+            now["components"][0]["components"].as_array().unwrap().iter().filter_map(|b| b["label"].as_str()).collect();
+        assert_eq!(labels, ["Join meeting", "Local numbers", "Attendance"], "{now:#}");
+        assert_eq!(now["embeds"][0]["url"], join.as_str());
+    }
+    // Every edit went by the bot token to the channel (it works when the interaction token has expired), and
+    // each was a valid body that pings nobody.
+    let announcements: Vec<u64> = discord.pins().iter().map(|(_, m)| *m).collect();
+    assert!(!discord.message_edits().is_empty());
+    assert!(discord.message_edits().iter().all(|(m, _, _)| announcements.contains(m)), "only the pinned announcements");
+    assert!(discord.violations().is_empty(), "{:?}", discord.violations());
+    assert!(discord.pings().is_empty(), "{:?}", discord.pings());
+    assert_eq!(graph.subscriptions().len(), 3, "one subscription per bridge");
+    let metrics = reqwest::get(format!("http://{}/metrics", live.bot.interactions_addr.unwrap())).await.unwrap();
+    assert_eq!(metrics.status(), 404, "metrics are not on the public listener");
+}
+
+#[tokio::test]
+async fn a_busy_roster_is_one_edit_not_a_burst_and_the_last_state_is_kept() {
+    let live = LiveBot::start(&[]).await;
+    let (discord, graph) = (&live.bot.discord, &live.bot.graph);
+    let (message, join) = live.announce(7201).await;
+    let call = Call { graph, join: &join, shape: PayloadShape::Newest };
+    call.send("started", "2026-12-01T03:00:00Z", &[]).await;
+    shows(discord, message, &["Call in progress"]).await;
+    let edits_before = discord.message_edits().len();
+    // Forty people join within a moment, each their own notification, half of them at once.
+    let names: Vec<(String, String)> = (0..40).map(|i| (format!("u-{i}"), format!("Person {i:02}"))).collect();
+    let sends = names.iter().enumerate().map(|(i, (id, name))| {
+        let at = format!("2026-12-01T03:01:{i:02}Z");
+        let call = &call;
+        async move { call.send("roster", &at, &[(id.as_str(), name.as_str(), Where::Joined)]).await }
+    });
+    let statuses = futures_util::future::join_all(sends).await;
+    assert!(statuses.iter().all(|&s| s == 202), "{statuses:?}");
+    let status = shows(discord, message, &["Call in progress: 40 people", "and 25 more"]).await;
+    assert!(status.contains("Person 00") && status.contains("Person 14"), "{status}");
+    let edits = discord.message_edits().len() - edits_before;
+    println!("40 roster notifications → {edits} edits");
+    assert!(edits <= 4, "coalesced: {edits} edits for 40 notifications");
+    assert_eq!(discord.rate_limited_total(), 0);
+}
+
+#[tokio::test]
+async fn forged_and_altered_notifications_change_nothing_and_are_counted() {
+    let live = LiveBot::start(&[("METRICS_ADDR", "127.0.0.1:0")]).await;
+    let (discord, graph) = (&live.bot.discord, &live.bot.graph);
+    let (message, join) = live.announce(7301).await;
+    let started = payload(PayloadShape::Newest, "started", "2026-12-01T03:00:00Z", &[]);
+    for (forgery, status) in [
+        (Forgery::WrongClientState, 403),
+        (Forgery::TokenByOtherKey, 403),
+        (Forgery::TokenForOtherApp, 403),
+        (Forgery::TokenNotFromGraph, 403),
+        (Forgery::ExpiredToken, 403),
+        (Forgery::NoToken, 403),
+        // The HMAC is checked after the answer, before decrypting: accepted, then dropped.
+        (Forgery::AlteredData, 202),
+    ] {
+        assert_eq!(graph.deliver(&join, &started, forgery).await, status, "{forgery:?}");
+    }
+    // A made-up address, and a real address with another server's id, are refused before anything is read.
+    let client = reqwest::Client::new();
+    let subscription = graph.subscriptions().remove(0);
+    let other_server = subscription
+        .notification_url
+        .replace("/graph/notifications/800000000000000001/", "/graph/notifications/800000000000000002/");
+    assert_eq!(client.post(other_server).body("{}").send().await.unwrap().status(), 403);
+    let bogus = format!("{}/graph/notifications/1/2/not-a-tag", live.balancer.url);
+    assert_eq!(client.post(bogus).body("{}").send().await.unwrap().status(), 404);
+
+    let wait_metrics = || async {
+        for _ in 0..50 {
+            let text = reqwest::get(live.bot.metrics_url("/metrics")).await.unwrap().text().await.unwrap();
+            if text.contains("reason=\"data_signature\"") {
+                return text;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("the altered notification was not counted");
+    };
+    let metrics_after = wait_metrics().await;
+    for reason in
+        ["client_state", "token_signature", "token_claims", "token_expired", "token_missing", "other_server", "address"]
+    {
+        assert!(metrics_after.contains(&format!("reason=\"{reason}\"")), "{reason}:\n{metrics_after}");
+    }
+    assert!(discord.live_status_of(message).is_none(), "nothing changed");
+    assert!(discord.message_edits().is_empty(), "no edit at all");
+
+    // The genuine one still goes through.
+    assert_eq!(graph.deliver(&join, &started, Forgery::None).await, 202);
+    shows(discord, message, &["Call in progress"]).await;
+}
+
+#[tokio::test]
+async fn a_notification_that_arrives_before_the_create_has_returned_is_taken() {
+    let live = LiveBot::start(&[]).await;
+    let (discord, graph) = (&live.bot.discord, &live.bot.graph);
+    graph.deliver_during_next_create(payload(PayloadShape::Newest, "started", "2026-12-01T03:00:00Z", &[]));
+    let (message, _join) = live.announce(7401).await;
+    shows(discord, message, &["Call in progress"]).await;
+    let (creates, _, handshakes) = graph.subscription_counts();
+    assert_eq!((creates, handshakes), (1, vec![true]));
+}
+
+#[tokio::test]
+async fn hostile_display_names_are_shown_inert() {
+    let live = LiveBot::start(&[]).await;
+    let (discord, graph) = (&live.bot.discord, &live.bot.graph);
+    let (message, join) = live.announce(7501).await;
+    let call = Call { graph, join: &join, shape: PayloadShape::Newest };
+    call.send("started", "2026-12-01T03:00:00Z", &[]).await;
+    let hostile = "@everyone [x](https://e.v) <@&1> **b**\u{202E}\n# big";
+    call.send(
+        "roster",
+        "2026-12-01T03:00:05Z",
+        &[("u-evil", hostile, Where::Joined), ("u-long", &"W".repeat(300), Where::Joined)],
+    )
+    .await;
+    let status = shows(discord, message, &["2 on the call"]).await;
+    assert!(status.contains("\\@everyone \\[x\\](https\\://e.v) \\<\\@&1\\> \\*\\*b\\*\\*"), "{status}");
+    assert!(!status.contains('\u{202E}') && !status.contains("\n# big"), "{status}");
+    assert!(!status.contains(&"W".repeat(41)), "names are cut short: {status}");
+    assert!(discord.pings().is_empty() && discord.violations().is_empty());
+}
+
+/// Days of subscription life on a paused clock: the keeper renews ahead of expiry, makes a new one when
+/// Graph has none (deleted, or expired while nobody renewed), and lets an unused bridge's lapse.
+#[tokio::test]
+async fn subscriptions_are_renewed_before_they_lapse_and_made_again_when_gone() {
+    let live = LiveBot::start(&[("METRICS_ADDR", "127.0.0.1:0")]).await;
+    let graph = &live.bot.graph;
+    let (_, join) = live.announce(7601).await;
+    // The bot has read Graph's answer (not only Graph made it), so its clock for the renewal has started.
+    metric(&live.bot, "meetnow_live_subscriptions_total{outcome=\"created\"} 1").await;
+    let first = graph.subscriptions().remove(0);
+    let day = Duration::from_secs(24 * 60 * 60);
+
+    // Two and a half days on: nothing due yet. 2.8 days on (past six and a half hours before the expiry at
+    // 2.94 days, the latest a process renews): renewed.
+    advance(day * 5 / 2).await;
+    assert_eq!(graph.subscription_counts().1, 0, "renewed too early");
+    advance(day * 3 / 10).await;
+    graph.wait_for("the renewal", |g| (g.subscription_counts().1 == 1).then_some(())).await;
+    assert_eq!(graph.subscriptions().remove(0).id, first.id, "renewed, not replaced");
+
+    // Someone types /meetnow there again: with plenty of time left, Graph is asked for nothing, and the bridge
+    // counts as in use from now.
+    let creates = graph.subscription_counts().0;
+    let token = live.bot.discord.invoke(Invocation::in_channel(7601)).await;
+    live.bot.discord.settled(&token).await;
+    assert_eq!(graph.subscription_counts().0, creates);
+
+    // Graph loses it (an admin deleted it): the next renewal, 2.8 days on, gets 404 and makes a new one.
+    graph.delete_subscription(&join);
+    advance(day * 28 / 10).await;
+    graph
+        .wait_for("a new subscription", |g| {
+            g.subscriptions().iter().any(|s| s.join_url == join && s.id != first.id).then_some(())
+        })
+        .await;
+    assert_eq!(graph.subscription_counts().0, 2, "one create at the announcement, one after the loss");
+
+    // Unused for longer than a subscription lives: let lapse, and nothing more is asked.
+    advance(day * 4).await;
+    let after_lapse = graph.subscription_counts();
+    advance(day * 4).await;
+    assert_eq!(graph.subscription_counts(), after_lapse, "a bridge nobody used is let lapse");
+}
+
+/// Waits until the bot's `/metrics` has `line`.
+async fn metric(bot: &RunningBot, line: &str) {
+    for _ in 0..100 {
+        let text = reqwest::get(bot.metrics_url("/metrics")).await.unwrap().text().await.unwrap();
+        if text.lines().any(|l| l == line) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("no {line} in /metrics");
+}
+
+/// Moves `tokio`'s clock on by `by` at once, then lets real time run again, so the HTTP the keeper then does
+/// is not timed out by the jump.
+async fn advance(by: Duration) {
+    tokio::time::pause();
+    tokio::time::advance(by).await;
+    tokio::time::resume();
+    // Let the keeper's tick run.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+}
+
+/// Two real processes in HTTP mode behind one balancer: each announces the bridge once (one subscription,
+/// the second adopted, not fought over), and the call's notifications are split between them, some at the
+/// same moment and out of order. The channel ends in the right state.
+#[tokio::test]
+async fn a_whole_call_through_two_processes_converges_on_the_right_state() {
+    let (graph, discord, vars) = crate::support::stand_ins().await;
+    let balancer = Balancer::start().await;
+    let certificate = certificate_file();
+    let mut client = InteractionsClient::new(&discord);
+    let mut vars = vars.clone();
+    vars.extend(live_vars(&balancer, &certificate));
+    vars.push(("DISCORD_PUBLIC_KEY", client.public_key()));
+    let processes = [BotProcess::start(&vars), BotProcess::start(&vars)];
+    let mut endpoints = Vec::new();
+    for process in &processes {
+        let addr = process.bound("interactions").await;
+        balancer.add(addr);
+        endpoints.push(format!("http://{addr}/interactions"));
+    }
+    client.set_endpoints(endpoints);
+    let channel = 7701;
+    // The first /meetnow reaches process 0, the second process 1: both ensure the subscription.
+    let (first, _) = client.invoke(Invocation::in_channel(channel)).await;
+    let record = discord.settled(&first).await;
+    let message = record.original_id.unwrap();
+    let join = record.original.as_ref().unwrap()["embeds"][0]["url"].as_str().unwrap().to_owned();
+    subscribed(&graph, &join).await;
+    let (second, _) = client.invoke(Invocation::in_channel(channel)).await;
+    discord.settled(&second).await;
+    discord.wait_for("the pin", |d| d.pins().contains(&(channel, message)).then_some(())).await;
+    graph.wait_for("both processes asked", |g| (g.subscription_counts().0 == 2).then_some(())).await;
+    assert_eq!(graph.subscriptions().len(), 1, "one subscription for the bridge, whoever asked");
+
+    let call = Call { graph: &graph, join: &join, shape: PayloadShape::Newest };
+    balancer.route_next(&[0]);
+    call.send("started", "2026-12-01T03:00:00Z", &[]).await;
+    // Three join and one leaves, split between the processes, all at once, the leave sent first.
+    balancer.route_next(&[1, 0, 1, 0]);
+    let (a, b, c, d) = tokio::join!(
+        call.send("roster", "2026-12-01T03:30:00Z", &[("u-bo", "Bo Chen", Where::Left)]),
+        call.send("roster", "2026-12-01T03:00:10Z", &[("u-ana", "Ana Lima", Where::Joined)]),
+        call.send("roster", "2026-12-01T03:00:11Z", &[("u-bo", "Bo Chen", Where::Joined)]),
+        call.send("roster", "2026-12-01T03:00:12Z", &[("u-cy", "Cy Okafor", Where::Joined)]),
+    );
+    assert_eq!([a, b, c, d], [202; 4]);
+    let status = shows(&discord, message, &["2 on the call:** Ana Lima, Cy Okafor"]).await;
+    assert!(!status.contains("Bo Chen"), "the leave (sent first, dated last) wins: {status}");
+    // The end reaches process 1. Then a late join from before the end reaches process 0, which reads the
+    // announcement as it was just before process 1's edit landed (its read and process 1's write crossed), so
+    // its edit drops the end: only process 1 reading again afterwards, and folding the end back in, puts it
+    // right. The late join must not bring the call back to life either way.
+    balancer.route_next(&[1]);
+    call.send("ended", "2026-12-01T03:45:00Z", &[]).await;
+    shows(&discord, message, &["Call ended", "3 people joined"]).await;
+    discord.serve_stale_reads(1);
+    balancer.route_next(&[0]);
+    call.send("roster", "2026-12-01T03:44:59Z", &[("u-dee", "Dee Park", Where::Joined)]).await;
+    discord
+        .wait_for("the crossed edit", |d| {
+            d.message_edits()
+                .iter()
+                .any(|(_, m, _)| m["embeds"][1]["title"] == "Call in progress: 3 people")
+                .then_some(())
+        })
+        .await;
+    let status = shows(&discord, message, &["Call ended", "after 45 min", "4 people joined"]).await;
+    // Both processes' verification rounds have passed: the state has settled, and stays.
+    tokio::time::sleep(Duration::from_secs(12)).await;
+    let settled = discord.live_status_of(message).unwrap();
+    assert_eq!(settled, status, "the state stays as converged");
+    assert!(!settled.contains("Call in progress"), "the late event did not bring the call back");
+    let routed: Vec<usize> =
+        balancer.routed().iter().filter(|(_, p)| p.starts_with("/graph/notifications")).map(|(b, _)| *b).collect();
+    assert!(routed.contains(&0) && routed.contains(&1), "both processes took notifications: {routed:?}");
+    assert!(discord.violations().is_empty(), "{:?}", discord.violations());
+    for process in processes {
+        let (status, output) = process.terminate().await;
+        assert!(status.success(), "{output}");
+        assert!(!output.contains("panicked"), "{output}");
+    }
+}
