@@ -219,6 +219,8 @@ pub async fn check(config: &Config, graph: &GraphClient, http_client: reqwest::C
         }
     }
 
+    check_live(&mut report, config, &http_client).await;
+
     if config.discord.token.is_none() {
         report.skip("discord token", "DISCORD_TOKEN is not set; set it to check the bot token and get the invite URL");
     } else {
@@ -228,6 +230,73 @@ pub async fn check(config: &Config, graph: &GraphClient, http_client: reqwest::C
     match report.failures {
         0 => Ok(()),
         failed => Err(ChecksFailed(failed)),
+    }
+}
+
+/// Live status: the certificate and its expiry, the listener, and whether the public URL answers Graph's
+/// validation handshake from here (a bot must be running behind it; from here is not from the internet).
+async fn check_live(report: &mut Report, config: &Config, http: &reqwest::Client) {
+    let Some(live) = &config.live else {
+        return report.missing(
+            "live status",
+            "MEETNOW_PUBLIC_URL and a notification certificate show on the announcement who is on the call and when              it ended (README, \"Live status\")",
+        );
+    };
+    let base = live.public_url.as_str().trim_end_matches('/');
+    report.ok(
+        "live status",
+        format!("on (Graph's meeting call events, a beta API): Graph posts to {base}/graph/notifications/…"),
+    );
+    let certificate = &live.certificate;
+    let left = certificate.not_after - time::OffsetDateTime::now_utc();
+    let shown = format!(
+        "{} (RSA {} bits, id {}), expires {}",
+        certificate.path.display(),
+        certificate.key_bits,
+        certificate.id,
+        certificate.expires_on()
+    );
+    if left < time::Duration::days(30) {
+        report.warn(
+            "notification cert",
+            format!(
+                "{shown}, in {} days: after that Graph can't send call events. Make a new one, put the same file on \
+                 every process and restart them; subscriptions made from then on use it",
+                left.whole_days().max(0)
+            ),
+        );
+    } else {
+        report.ok("notification cert", shown);
+    }
+    if let Some(addr) = config.listen_addr {
+        report.ok("listener", format!("MEETNOW_LISTEN_ADDR {addr}; route {base} to it"));
+    }
+    let token = format!("meetnow-check-{}", rand::random::<u64>());
+    let probe = format!("{base}{}/1/1/meetnow-check-0000?validationToken={token}", crate::live::NOTIFICATIONS_PATH);
+    let answer = http.post(&probe).header("content-type", "text/plain").timeout(std::time::Duration::from_secs(10)).send().await;
+    match answer {
+        Ok(response) if response.status() == reqwest::StatusCode::OK => match response.text().await {
+            Ok(body) if body == token => {
+                report.ok("public url", format!("{base} answers Graph's validation handshake (from this host)"))
+            }
+            _ => report.warn("public url", format!("{base} answered the handshake with something else: is it meetnow?")),
+        },
+        Ok(response) => report.warn(
+            "public url",
+            format!(
+                "{base} answered HTTP {} to Graph's validation handshake; Graph needs 200 with the token back. Route \
+                 {base}/graph/notifications to a running meetnow's MEETNOW_LISTEN_ADDR",
+                response.status().as_u16()
+            ),
+        ),
+        Err(error) => report.warn(
+            "public url",
+            format!(
+                "{base} could not be reached from here ({}). Graph must reach it from the internet over HTTPS with a \
+                 publicly trusted certificate, with meetnow running behind it",
+                crate::http::describe_transport_error(&error)
+            ),
+        ),
     }
 }
 

@@ -403,3 +403,34 @@ async fn a_whole_call_through_two_processes_converges_on_the_right_state() {
         assert!(!output.contains("panicked"), "{output}");
     }
 }
+
+/// `meetnow check` reports the live-status setup: the URL, the certificate and its expiry, and whether the
+/// public URL answers Graph's handshake (a bot running behind it does; nothing there is a warning, not a
+/// failure, since check may run before the bot).
+#[tokio::test]
+async fn check_reports_the_live_status_setup() {
+    let live = LiveBot::start(&[]).await;
+    let mut vars = live.bot.graph.env();
+    vars.extend(live_vars(&live.balancer, &live._certificate));
+    let out = crate::support::process::command(&["check"], &vars, None).await;
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("ok    live status        on (Graph's meeting call events, a beta API)"), "{stdout}");
+    let expires = (time::OffsetDateTime::now_utc() + time::Duration::days(365)).date();
+    let expiry = format!("expires {}-{:02}-{:02}", expires.year(), u8::from(expires.month()), expires.day());
+    assert!(stdout.contains("ok    notification cert") && stdout.contains(&expiry), "{stdout}");
+    assert!(stdout.contains("ok    public url") && stdout.contains("answers Graph's validation handshake"), "{stdout}");
+
+    // Nothing behind the URL: said, with the fix, and not a failure.
+    let nobody = Balancer::start().await;
+    let mut vars = live.bot.graph.env();
+    vars.extend(live_vars(&nobody, &live._certificate));
+    let out = crate::support::process::command(&["check"], &vars, None).await;
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("WARN  public url") && stdout.contains("HTTP 502"), "{stdout}");
+
+    // Without live status, check says what it would give.
+    let out = crate::support::process::command(&["check"], &live.bot.graph.env(), None).await;
+    assert!(String::from_utf8_lossy(&out.stdout).contains("--    live status        optional, missing"));
+}

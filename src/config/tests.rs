@@ -285,3 +285,95 @@ fn rate_limiting_is_the_bots_own_unless_a_proxy_at_discord_api_url_owns_it() {
     assert!(err.problem.contains("DISCORD_API_URL"), "{err}");
     assert_eq!(error_for("DISCORD_RATELIMIT", "off").variable, "DISCORD_RATELIMIT");
 }
+
+/// A PEM file with a self-signed certificate of `key_pem` (and the key, unless `with_key` is false).
+fn certificate_file(key_pem: &str, with_key: bool) -> tempfile::NamedTempFile {
+    let key = rcgen::KeyPair::from_pem(key_pem).unwrap();
+    let mut params = rcgen::CertificateParams::new(vec!["meetnow".to_owned()]).unwrap();
+    params.not_before = time::OffsetDateTime::now_utc() - time::Duration::days(1);
+    params.not_after = time::OffsetDateTime::now_utc() + time::Duration::days(90);
+    let certificate = params.self_signed(&key).unwrap();
+    let file = tempfile::NamedTempFile::new().unwrap();
+    let pem = if with_key { format!("{}{}", certificate.pem(), key.serialize_pem()) } else { certificate.pem() };
+    std::fs::write(file.path(), pem).unwrap();
+    file
+}
+
+const RSA_2048: &str = include_str!("../../tests/fixtures/other-rsa-key.pem");
+
+fn live(extra: &[(&'static str, &str)]) -> Result<Config, ConfigError> {
+    let mut vars = valid();
+    vars.insert("MEETNOW_PUBLIC_URL", "https://meetnow.example.com/".into());
+    vars.insert("MEETNOW_LISTEN_ADDR", "0.0.0.0:8080".into());
+    for (name, value) in extra {
+        if value.is_empty() {
+            vars.remove(name);
+        } else {
+            vars.insert(name, (*value).to_owned());
+        }
+    }
+    load(&vars)
+}
+
+#[test]
+fn live_status_needs_a_public_https_url_a_listener_and_an_rsa_certificate_with_its_key() {
+    let good = certificate_file(RSA_2048, true);
+    let path = good.path().to_str().unwrap();
+    let config = live(&[("MEETNOW_NOTIFICATION_CERTIFICATE_PATH", path)]).unwrap();
+    let on = config.live.expect("live status on");
+    assert_eq!(on.public_url.as_str(), "https://meetnow.example.com/");
+    assert_eq!(on.certificate.key_bits, 2048);
+    assert_eq!(config.listen_addr, Some("0.0.0.0:8080".parse().unwrap()));
+    assert!(config.discord.interactions.is_none(), "a listener for Graph alone is not HTTP mode");
+
+    let no_listener = live(&[("MEETNOW_NOTIFICATION_CERTIFICATE_PATH", path), ("MEETNOW_LISTEN_ADDR", "")]).unwrap_err();
+    assert_eq!(no_listener.variable, "MEETNOW_LISTEN_ADDR");
+    assert!(no_listener.problem.contains("MEETNOW_PUBLIC_URL"), "{no_listener}");
+
+    let no_certificate = live(&[]).unwrap_err();
+    assert_eq!(no_certificate.variable, "MEETNOW_NOTIFICATION_CERTIFICATE_PATH");
+    assert!(no_certificate.problem.contains("openssl req -x509 -newkey rsa:2048"), "{no_certificate}");
+
+    let small = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/small-rsa-certificate.pem");
+    let weak = live(&[("MEETNOW_NOTIFICATION_CERTIFICATE_PATH", small)]).unwrap_err();
+    assert_eq!(weak.variable, "MEETNOW_NOTIFICATION_CERTIFICATE_PATH");
+    assert!(weak.problem.contains("2048-bit or larger"), "{weak}");
+
+    let keyless = certificate_file(RSA_2048, false);
+    let no_key = live(&[("MEETNOW_NOTIFICATION_CERTIFICATE_PATH", keyless.path().to_str().unwrap())]).unwrap_err();
+    assert_eq!(no_key.variable, "MEETNOW_NOTIFICATION_CERTIFICATE_PATH");
+    assert!(no_key.problem.contains("no private key"), "{no_key}");
+
+    let missing = live(&[("MEETNOW_NOTIFICATION_CERTIFICATE_PATH", "/nonexistent/notifications.pem")]).unwrap_err();
+    assert_eq!(missing.variable, "MEETNOW_NOTIFICATION_CERTIFICATE_PATH");
+
+    let clear = live(&[("MEETNOW_NOTIFICATION_CERTIFICATE_PATH", path), ("MEETNOW_PUBLIC_URL", "http://meetnow.example.com")])
+        .unwrap_err();
+    assert_eq!(clear.variable, "MEETNOW_PUBLIC_URL");
+    let local = live(&[("MEETNOW_NOTIFICATION_CERTIFICATE_PATH", path), ("MEETNOW_PUBLIC_URL", "http://127.0.0.1:8080")]);
+    assert!(local.is_ok(), "http:// on loopback is for tests and a local tunnel");
+    let with_query =
+        live(&[("MEETNOW_NOTIFICATION_CERTIFICATE_PATH", path), ("MEETNOW_PUBLIC_URL", "https://x.example/?a=1")]);
+    assert_eq!(with_query.unwrap_err().variable, "MEETNOW_PUBLIC_URL");
+
+    let orphan = error_for("MEETNOW_NOTIFICATION_CERTIFICATE_PATH", path);
+    assert!(orphan.problem.contains("MEETNOW_PUBLIC_URL"), "{orphan}");
+}
+
+#[test]
+fn the_sign_in_certificate_serves_for_notifications_and_the_former_listener_name_is_read() {
+    let good = certificate_file(RSA_2048, true);
+    let path = good.path().to_str().unwrap();
+    let config = live(&[("AZURE_CLIENT_SECRET", ""), ("AZURE_CLIENT_CERTIFICATE_PATH", path)]).unwrap();
+    assert_eq!(config.live.unwrap().certificate.path, good.path());
+
+    let former =
+        live(&[("MEETNOW_NOTIFICATION_CERTIFICATE_PATH", path), ("MEETNOW_LISTEN_ADDR", ""), ("MEETNOW_INTERACTIONS_ADDR", "0.0.0.0:9000")])
+            .unwrap();
+    assert_eq!(former.listen_addr, Some("0.0.0.0:9000".parse().unwrap()));
+    let both = live(&[("MEETNOW_NOTIFICATION_CERTIFICATE_PATH", path), ("MEETNOW_INTERACTIONS_ADDR", "0.0.0.0:9000")])
+        .unwrap_err();
+    assert_eq!(both.variable, "MEETNOW_LISTEN_ADDR");
+    let nothing_to_serve = error_for("MEETNOW_LISTEN_ADDR", "0.0.0.0:8080");
+    assert_eq!(nothing_to_serve.variable, "DISCORD_PUBLIC_KEY");
+}
