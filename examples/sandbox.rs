@@ -5,7 +5,9 @@
 //! Graph module), types `/meetnow` in a channel called #inc-2041, prints the announcement the way Discord
 //! shows it, types `/meetnow` again as someone else to show the standing bridge, clicks **Attendance** after
 //! a call on it has ended, creates #inc-2042 to show a bridge posted with nobody typing
-//! (`MEETNOW_AUTO_CHANNELS=inc-*`), and exits.
+//! (`MEETNOW_AUTO_CHANNELS=inc-*`), plays a call on #inc-2041's bridge through Graph's call events (started,
+//! three join, one of them through the lobby, one leaves, ended: encrypted notifications through a load
+//! balancer stand-in, as in production), printing the pinned announcement after each change, and exits.
 //!
 //! ```text
 //! cargo run --example sandbox
@@ -43,6 +45,14 @@ async fn sandbox(ca_file: Option<std::path::PathBuf>) -> ExitCode {
     }
     vars.push(("RUST_LOG", "warn".into()));
     vars.push(("MEETNOW_AUTO_CHANNELS", "inc-*".into()));
+    // Live status: Graph reaches the bot at the balancer's URL (in production, your load balancer's https://).
+    let balancer = support::balancer::Balancer::start().await;
+    let certificate = tempfile::NamedTempFile::new().expect("temporary file");
+    let pem = support::graph::credentials::AppCertificate::valid(support::graph::credentials::OTHER_KEY).pem;
+    std::fs::write(certificate.path(), pem).expect("certificate written");
+    vars.push(("MEETNOW_PUBLIC_URL", balancer.url.clone()));
+    vars.push(("MEETNOW_NOTIFICATION_CERTIFICATE_PATH", certificate.path().display().to_string()));
+    vars.push(("MEETNOW_LISTEN_ADDR", "127.0.0.1:0".into()));
     println!("Local Discord stand-in: {} (gateway {})", discord.url, discord.gateway_url);
     println!("Local Microsoft Entra + Graph stand-in: {}", graph.url);
     println!("Configuration, as a real deployment would set it:");
@@ -55,9 +65,18 @@ async fn sandbox(ca_file: Option<std::path::PathBuf>) -> ExitCode {
     let config = support::config(&vars);
     meetnow::telemetry::init(config.log_format, &config.log_filter);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let http = meetnow::http_client().expect("TLS set-up");
+    let deps = match meetnow::discord::Deps::bind(&config, http, Default::default()).await {
+        Ok(deps) => deps,
+        Err(error) => {
+            eprintln!("{error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if let Some(addr) = deps.listener.as_ref().and_then(|l| l.local_addr().ok()) {
+        balancer.add(addr);
+    }
     let bot = tokio::spawn(async move {
-        let http = meetnow::http_client().expect("TLS set-up");
-        let deps = meetnow::discord::Deps::bind(&config, http, Default::default()).await?;
         meetnow::discord::run(&config, deps, async {
             let _ = stopped.await;
         })
@@ -108,6 +127,10 @@ async fn sandbox(ca_file: Option<std::path::PathBuf>) -> ExitCode {
         .await;
     print_announcement(&automatic.body, None);
 
+    if let Some(announcement) = &first.original {
+        play_a_call(&graph, &discord, announcement).await;
+    }
+
     let _ = stop.send(());
     let stopped_cleanly = matches!(bot.await, Ok(Ok(())));
     let problems: Vec<String> =
@@ -127,20 +150,87 @@ async fn sandbox(ca_file: Option<std::path::PathBuf>) -> ExitCode {
     }
 }
 
+/// Plays a call on the bridge `announcement` shows, as Graph's call events, and prints the pinned
+/// announcement after each change.
+async fn play_a_call(
+    graph: &support::graph::GraphStandIn,
+    discord: &support::discord::DiscordStandIn,
+    announcement: &Value,
+) {
+    use support::graph::subscriptions::{payload, Forgery, PayloadShape, Where};
+    let (Some(join), Some(message)) =
+        (announcement["embeds"][0]["url"].as_str(), announcement["id"].as_str().and_then(|id| id.parse::<u64>().ok()))
+    else {
+        return;
+    };
+    graph
+        .wait_for("the bridge's live-status subscription", |g| {
+            g.subscriptions().iter().any(|s| s.join_url == join).then_some(())
+        })
+        .await;
+    let start = time::OffsetDateTime::now_utc() - time::Duration::minutes(50);
+    let at = |minutes: i64| {
+        (start + time::Duration::minutes(minutes))
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default()
+    };
+    let steps: [(&str, &str, i64, Vec<(&str, &str, Where)>, &str); 6] = [
+        ("someone joins the bridge: the call starts", "started", 0, vec![], "Call in progress"),
+        (
+            "Olga Okafor and Sam Rivera join; Priya N waits in the lobby",
+            "roster",
+            1,
+            vec![
+                ("olga", "Olga Okafor", Where::Joined),
+                ("sam", "Sam Rivera", Where::Joined),
+                ("priya", "Priya N", Where::Lobby),
+            ],
+            "lobby",
+        ),
+        ("Priya N is admitted", "roster", 3, vec![("priya", "Priya N", Where::Joined)], "3 on the call"),
+        ("Sam Rivera leaves", "roster", 30, vec![("sam", "Sam Rivera", Where::Left)], "2 on the call"),
+        ("everyone hangs up: the call ends", "ended", 42, vec![], "Call ended"),
+        ("", "", 0, vec![], ""),
+    ];
+    for (what, kind, minute, who, shows) in steps.into_iter().filter(|step| !step.0.is_empty()) {
+        println!("\n> (on Teams: {what}; Graph tells the bot)\n");
+        let sent = graph.deliver(join, &payload(PayloadShape::Newest, kind, &at(minute), &who), Forgery::None).await;
+        if sent != 202 {
+            println!("(the bot answered Graph {sent})");
+            return;
+        }
+        let status =
+            discord.wait_for("the live status", |d| d.live_status_of(message).filter(|s| s.contains(shows))).await;
+        // The live part, under the announcement it belongs to (printed whole at the end).
+        println!("│ meetnow (bot), the pinned announcement of #inc-2041, its last part now:");
+        for line in shown(&Value::String(status)).lines() {
+            println!("│ ┃ {line}");
+        }
+    }
+    if let Some(now) = discord.message(message) {
+        println!("\n> (the pinned announcement once the call is over)\n");
+        print_announcement(&now, None);
+    }
+}
+
 /// The message as a Discord client renders it: markdown escapes resolved, timestamps in words, buttons.
 fn print_announcement(message: &Value, acknowledged_after: Option<std::time::Duration>) {
-    let embed = &message["embeds"][0];
     let bar = "│";
     println!("{bar} meetnow (bot)");
-    println!("{bar} ┃ {}", shown(&embed["title"]));
-    for line in shown(&embed["description"]).lines() {
-        println!("{bar} ┃ {line}");
-    }
-    for field in embed["fields"].as_array().into_iter().flatten() {
-        println!("{bar} ┃");
-        println!("{bar} ┃ {}", shown(&field["name"]));
-        for line in shown(&field["value"]).lines() {
-            println!("{bar} ┃   {line}");
+    for embed in message["embeds"].as_array().into_iter().flatten() {
+        println!("{bar} ┃ {}", shown(&embed["title"]));
+        for line in shown(&embed["description"]).lines() {
+            println!("{bar} ┃ {line}");
+        }
+        for field in embed["fields"].as_array().into_iter().flatten() {
+            println!("{bar} ┃");
+            println!("{bar} ┃ {}", shown(&field["name"]));
+            for line in shown(&field["value"]).lines() {
+                println!("{bar} ┃   {line}");
+            }
+        }
+        if let Some(footer) = embed["footer"]["text"].as_str() {
+            println!("{bar} ┃ {footer}");
         }
     }
     for button in message["components"][0]["components"].as_array().into_iter().flatten() {
@@ -151,6 +241,16 @@ fn print_announcement(message: &Value, acknowledged_after: Option<std::time::Dur
     }
     if let Some(after) = acknowledged_after {
         println!("(acknowledged {} ms after the command arrived)", after.as_millis());
+    }
+}
+
+/// `<t:…:R>` as Discord writes it: "just now", "12 minutes ago".
+fn relative(at: time::OffsetDateTime) -> String {
+    match (time::OffsetDateTime::now_utc() - at).whole_minutes() {
+        minutes if minutes < 1 => "just now".to_owned(),
+        1 => "a minute ago".to_owned(),
+        minutes if minutes < 60 => format!("{minutes} minutes ago"),
+        minutes => format!("{} hours ago", minutes / 60),
     }
 }
 
@@ -176,7 +276,8 @@ fn shown(value: &Value) -> String {
         let at = seconds.parse().ok().and_then(|s| time::OffsetDateTime::from_unix_timestamp(s).ok());
         rendered.push_str(&rest[..start]);
         rendered.push_str(&match (at, style) {
-            (_, "R") => "just now".to_owned(),
+            (Some(at), "R") => relative(at),
+            (None, "R") => "just now".to_owned(),
             (Some(at), "t") => format!("{:02}:{:02}", at.hour(), at.minute()),
             (Some(at), _) => format!("{} {} {:02}:{:02} UTC", at.day(), at.month(), at.hour(), at.minute()),
             (None, _) => inner.to_owned(),

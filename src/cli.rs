@@ -273,13 +273,16 @@ async fn check_live(report: &mut Report, config: &Config, http: &reqwest::Client
     }
     let token = format!("meetnow-check-{}", rand::random::<u64>());
     let probe = format!("{base}{}/1/1/meetnow-check-0000?validationToken={token}", crate::live::NOTIFICATIONS_PATH);
-    let answer = http.post(&probe).header("content-type", "text/plain").timeout(std::time::Duration::from_secs(10)).send().await;
+    let answer =
+        http.post(&probe).header("content-type", "text/plain").timeout(std::time::Duration::from_secs(10)).send().await;
     match answer {
         Ok(response) if response.status() == reqwest::StatusCode::OK => match response.text().await {
             Ok(body) if body == token => {
                 report.ok("public url", format!("{base} answers Graph's validation handshake (from this host)"))
             }
-            _ => report.warn("public url", format!("{base} answered the handshake with something else: is it meetnow?")),
+            _ => {
+                report.warn("public url", format!("{base} answered the handshake with something else: is it meetnow?"))
+            }
         },
         Ok(response) => report.warn(
             "public url",

@@ -326,7 +326,8 @@ fn live_status_needs_a_public_https_url_a_listener_and_an_rsa_certificate_with_i
     assert_eq!(config.listen_addr, Some("0.0.0.0:8080".parse().unwrap()));
     assert!(config.discord.interactions.is_none(), "a listener for Graph alone is not HTTP mode");
 
-    let no_listener = live(&[("MEETNOW_NOTIFICATION_CERTIFICATE_PATH", path), ("MEETNOW_LISTEN_ADDR", "")]).unwrap_err();
+    let no_listener =
+        live(&[("MEETNOW_NOTIFICATION_CERTIFICATE_PATH", path), ("MEETNOW_LISTEN_ADDR", "")]).unwrap_err();
     assert_eq!(no_listener.variable, "MEETNOW_LISTEN_ADDR");
     assert!(no_listener.problem.contains("MEETNOW_PUBLIC_URL"), "{no_listener}");
 
@@ -347,10 +348,12 @@ fn live_status_needs_a_public_https_url_a_listener_and_an_rsa_certificate_with_i
     let missing = live(&[("MEETNOW_NOTIFICATION_CERTIFICATE_PATH", "/nonexistent/notifications.pem")]).unwrap_err();
     assert_eq!(missing.variable, "MEETNOW_NOTIFICATION_CERTIFICATE_PATH");
 
-    let clear = live(&[("MEETNOW_NOTIFICATION_CERTIFICATE_PATH", path), ("MEETNOW_PUBLIC_URL", "http://meetnow.example.com")])
-        .unwrap_err();
+    let clear =
+        live(&[("MEETNOW_NOTIFICATION_CERTIFICATE_PATH", path), ("MEETNOW_PUBLIC_URL", "http://meetnow.example.com")])
+            .unwrap_err();
     assert_eq!(clear.variable, "MEETNOW_PUBLIC_URL");
-    let local = live(&[("MEETNOW_NOTIFICATION_CERTIFICATE_PATH", path), ("MEETNOW_PUBLIC_URL", "http://127.0.0.1:8080")]);
+    let local =
+        live(&[("MEETNOW_NOTIFICATION_CERTIFICATE_PATH", path), ("MEETNOW_PUBLIC_URL", "http://127.0.0.1:8080")]);
     assert!(local.is_ok(), "http:// on loopback is for tests and a local tunnel");
     let with_query =
         live(&[("MEETNOW_NOTIFICATION_CERTIFICATE_PATH", path), ("MEETNOW_PUBLIC_URL", "https://x.example/?a=1")]);
@@ -367,9 +370,12 @@ fn the_sign_in_certificate_serves_for_notifications_and_the_former_listener_name
     let config = live(&[("AZURE_CLIENT_SECRET", ""), ("AZURE_CLIENT_CERTIFICATE_PATH", path)]).unwrap();
     assert_eq!(config.live.unwrap().certificate.path, good.path());
 
-    let former =
-        live(&[("MEETNOW_NOTIFICATION_CERTIFICATE_PATH", path), ("MEETNOW_LISTEN_ADDR", ""), ("MEETNOW_INTERACTIONS_ADDR", "0.0.0.0:9000")])
-            .unwrap();
+    let former = live(&[
+        ("MEETNOW_NOTIFICATION_CERTIFICATE_PATH", path),
+        ("MEETNOW_LISTEN_ADDR", ""),
+        ("MEETNOW_INTERACTIONS_ADDR", "0.0.0.0:9000"),
+    ])
+    .unwrap();
     assert_eq!(former.listen_addr, Some("0.0.0.0:9000".parse().unwrap()));
     let both = live(&[("MEETNOW_NOTIFICATION_CERTIFICATE_PATH", path), ("MEETNOW_INTERACTIONS_ADDR", "0.0.0.0:9000")])
         .unwrap_err();

@@ -101,7 +101,10 @@ impl Bot {
         let Some(live) = self.live.clone() else { return };
         let mut held: Vec<CallEvent> = Vec::new();
         'collect: loop {
-            tokio::time::sleep(COALESCE).await;
+            tokio::select! {
+                () = tokio::time::sleep(COALESCE) => {}
+                () = self.stopping.cancelled() => {}
+            }
             let fresh = std::mem::take(&mut *desk.pending.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
             for event in fresh {
                 if !held.contains(&event) {
@@ -111,11 +114,17 @@ impl Bot {
             held.sort_by_key(|event| event.at);
             self.fold_into_announcement(http, &live, &bridge, &desk, &held).await;
             for wait in VERIFY_AFTER {
+                let stopping = self.stopping.is_cancelled();
                 tokio::select! {
                     () = desk.wake.notified() => continue 'collect,
                     () = tokio::time::sleep(wait) => {}
+                    // Shutting down: one last check now, not a wait the drain limit would cut short.
+                    () = self.stopping.cancelled(), if !stopping => {}
                 }
                 self.fold_into_announcement(http, &live, &bridge, &desk, &held).await;
+                if self.stopping.is_cancelled() {
+                    break;
+                }
             }
             let mut desks = self.desks.desks.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
             if desk.pending.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).is_empty() {
