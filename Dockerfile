@@ -17,7 +17,7 @@ RUN --mount=type=cache,target=/usr/local/cargo/registry \
 FROM gcr.io/distroless/cc-debian12:nonroot
 COPY --from=build /meetnow /usr/local/bin/meetnow
 USER 65532:65532
-# The interactions endpoint (MEETNOW_INTERACTIONS_ADDR) and metrics/health (METRICS_ADDR), when configured.
+# The interactions endpoint (MEETNOW_LISTEN_ADDR) and metrics/health (METRICS_ADDR), when configured.
 EXPOSE 8080 9464
 ENTRYPOINT ["/usr/local/bin/meetnow"]
 CMD ["run"]
