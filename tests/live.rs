@@ -52,13 +52,19 @@ impl LiveBot {
     /// `/meetnow` in `channel`: the announcement's message id and the bridge's join link, once Graph has a
     /// subscription for it and the announcement is pinned.
     async fn announce(&self, channel: u64) -> (u64, String) {
+        let (message, join, _) = self.announce_by_command(channel).await;
+        (message, join)
+    }
+
+    /// As [`LiveBot::announce`], with the command's interaction token.
+    async fn announce_by_command(&self, channel: u64) -> (u64, String, String) {
         let token = self.bot.discord.invoke(Invocation::in_channel(channel)).await;
         let record = self.bot.discord.settled(&token).await;
         let message = record.original_id.expect("announced");
         let join = record.original.as_ref().unwrap()["embeds"][0]["url"].as_str().unwrap().to_owned();
         subscribed(&self.bot.graph, &join).await;
         self.bot.discord.wait_for("the pin", |d| d.pins().contains(&(channel, message)).then_some(())).await;
-        (message, join)
+        (message, join, token)
     }
 }
 
@@ -95,7 +101,7 @@ async fn a_call_in_each_payload_shape_shows_live_on_the_pinned_announcement_then
     let (discord, graph) = (&live.bot.discord, &live.bot.graph);
     for (channel, shape) in [(7101, PayloadShape::Newest), (7102, PayloadShape::Sample), (7103, PayloadShape::Earlier)]
     {
-        let (message, join) = live.announce(channel).await;
+        let (message, join, token) = live.announce_by_command(channel).await;
         assert!(discord.live_status_of(message).is_none(), "before any call, nothing extra");
         let call = Call { graph, join: &join, shape };
         assert_eq!(call.send("started", "2026-12-01T03:00:00Z", &[]).await, 202);
@@ -133,6 +139,9 @@ async fn a_call_in_each_payload_shape_shows_live_on_the_pinned_announcement_then
             now["components"][0]["components"].as_array().unwrap().iter().filter_map(|b| b["label"].as_str()).collect();
         assert_eq!(labels, ["Join meeting", "Local numbers", "Attendance"], "{now:#}");
         assert_eq!(now["embeds"][0]["url"], join.as_str());
+        // Never by the interaction token (it dies after 15 minutes; a call can last hours): one edit, the
+        // announcement itself.
+        assert_eq!(discord.interaction(&token).edits, 1);
     }
     // Every edit went by the bot token to the channel (it works when the interaction token has expired), and
     // each was a valid body that pings nobody.
