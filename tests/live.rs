@@ -443,3 +443,14 @@ async fn check_reports_the_live_status_setup() {
     let out = crate::support::process::command(&["check"], &live.bot.graph.env(), None).await;
     assert!(String::from_utf8_lossy(&out.stdout).contains("--    live status        optional, missing"));
 }
+
+/// `AZURE_TENANT_ID` may be the tenant's domain; validation tokens name its GUID as issuer, which the bot then
+/// takes from its own token's `tid`.
+#[tokio::test]
+async fn a_tenant_named_by_its_domain_still_accepts_graphs_tokens() {
+    let live = LiveBot::start(&[("AZURE_TENANT_ID", crate::support::graph::TENANT_DOMAIN)]).await;
+    let (message, join) = live.announce(7801).await;
+    let started = payload(PayloadShape::Newest, "started", "2026-12-01T03:00:00Z", &[]);
+    assert_eq!(live.bot.graph.deliver(&join, &started, Forgery::None).await, 202);
+    shows(&live.bot.discord, message, &["Call in progress"]).await;
+}

@@ -60,6 +60,19 @@ impl CachedToken {
     /// The app roles (`roles` claim) the token carries, e.g. `OnlineMeetings.ReadWrite.All`.
     /// Empty when the token is not a readable JWT.
     pub(crate) fn roles(&self) -> Vec<String> {
+        self.claim("roles")
+            .and_then(|r| r.as_array().cloned())
+            .map(|roles| roles.iter().filter_map(|r| r.as_str().map(str::to_owned)).collect())
+            .unwrap_or_default()
+    }
+
+    /// The tenant's id (`tid` claim), a GUID even when `AZURE_TENANT_ID` is a domain.
+    pub(crate) fn tenant_id(&self) -> Option<String> {
+        self.claim("tid").and_then(|t| t.as_str().map(str::to_owned))
+    }
+
+    /// One claim of the token, when it is a readable JWT.
+    fn claim(&self, name: &str) -> Option<serde_json::Value> {
         let claims = self
             .value
             .expose_secret()
@@ -69,12 +82,7 @@ impl CachedToken {
                 base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')).ok()
             })
             .and_then(|json| serde_json::from_slice::<serde_json::Value>(&json).ok());
-        claims
-            .as_ref()
-            .and_then(|c| c.get("roles"))
-            .and_then(|r| r.as_array())
-            .map(|roles| roles.iter().filter_map(|r| r.as_str().map(str::to_owned)).collect())
-            .unwrap_or_default()
+        claims.and_then(|mut c| c.get_mut(name).map(serde_json::Value::take))
     }
 }
 

@@ -55,6 +55,8 @@ pub const MAX_REQUESTS_IN_FLIGHT: usize = 256;
 pub struct TokenInfo {
     /// The app roles in the token, e.g. `OnlineMeetings.ReadWrite.All`.
     pub roles: Vec<String>,
+    /// The tenant's id (a GUID), from the token.
+    pub tenant_id: Option<String>,
 }
 
 /// A cheap-to-clone handle on the Graph client; clones share the token cache and connections.
@@ -145,7 +147,7 @@ impl GraphClient {
     /// [`GraphError::Token`] when sign-in fails.
     pub async fn token_info(&self) -> Result<TokenInfo, GraphError> {
         let token = self.inner.tokens.get().await?;
-        Ok(TokenInfo { roles: token.roles() })
+        Ok(TokenInfo { roles: token.roles(), tenant_id: token.tenant_id() })
     }
 
     /// The time limits Graph calls keep to.

@@ -99,6 +99,7 @@ impl LiveStatus {
             &graph_config.authority_host,
             &graph_config.tenant_id,
             &graph_config.client_id,
+            graph.clone(),
         );
         let public_url = live.public_url.clone();
         let subscriptions =

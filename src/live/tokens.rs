@@ -72,21 +72,33 @@ pub struct TokenChecker {
     http: reqwest::Client,
     keys_url: Url,
     client_id: String,
-    issuers: Vec<String>,
+    authority: String,
+    /// `AZURE_TENANT_ID`: a GUID, or a domain, when the GUID comes from the app's own token.
+    tenant: String,
+    graph: crate::graph::GraphClient,
     keys: tokio::sync::Mutex<Option<(JwkSet, Instant)>>,
     last_read: Mutex<Option<Instant>>,
 }
 
 impl TokenChecker {
-    /// For the app `client_id` in `tenant_id`, signing in at `authority` (`AZURE_AUTHORITY_HOST`).
-    pub fn new(http: reqwest::Client, authority: &Url, tenant_id: &str, client_id: &str) -> Self {
+    /// For the app `client_id` in `tenant_id`, signing in at `authority` (`AZURE_AUTHORITY_HOST`); `graph` gives
+    /// the tenant's GUID when `tenant_id` is a domain (issuers name the GUID).
+    pub fn new(
+        http: reqwest::Client,
+        authority: &Url,
+        tenant_id: &str,
+        client_id: &str,
+        graph: crate::graph::GraphClient,
+    ) -> Self {
         let base = authority.as_str().trim_end_matches('/');
         let keys_url = Url::parse(&format!("{base}/common/discovery/v2.0/keys")).unwrap_or_else(|_| authority.clone());
         Self {
             http,
             keys_url,
             client_id: client_id.to_owned(),
-            issuers: vec![format!("{base}/{tenant_id}/v2.0"), format!("https://sts.windows.net/{tenant_id}/")],
+            authority: base.to_owned(),
+            tenant: tenant_id.to_owned(),
+            graph,
             keys: tokio::sync::Mutex::new(None),
             last_read: Mutex::new(None),
         }
@@ -121,9 +133,11 @@ impl TokenChecker {
         }
         let kid = header.kid.ok_or_else(|| TokenRefusal::Signature("no key id".into()))?;
         let key = self.key(&kid).await?;
+        let tenant = self.tenant_guid().await?;
+        let issuers = [format!("{}/{tenant}/v2.0", self.authority), format!("https://sts.windows.net/{tenant}/")];
         let mut validation = Validation::new(Algorithm::RS256);
         validation.set_audience(&[&self.client_id]);
-        validation.set_issuer(&self.issuers);
+        validation.set_issuer(&issuers);
         validation.set_required_spec_claims(&["exp", "aud", "iss"]);
         validation.validate_nbf = true;
         validation.leeway = LEEWAY_SECONDS;
@@ -142,6 +156,15 @@ impl TokenChecker {
             return Err(TokenRefusal::Claims("not obtained by Microsoft Graph Change Tracking".into()));
         }
         Ok(())
+    }
+
+    /// The tenant's GUID: `AZURE_TENANT_ID` itself, or, when that is a domain, the `tid` of the app's token.
+    async fn tenant_guid(&self) -> Result<String, TokenRefusal> {
+        if crate::config::parse::is_guid(&self.tenant) {
+            return Ok(self.tenant.to_ascii_lowercase());
+        }
+        let info = self.graph.token_info().await.map_err(|e| TokenRefusal::KeysUnavailable(e.to_string()))?;
+        info.tenant_id.ok_or_else(|| TokenRefusal::KeysUnavailable("the app's token names no tenant".into()))
     }
 
     /// The published key `kid`, reading the keys when they are old or (at most once a minute) when `kid` is

@@ -28,6 +28,8 @@ pub mod credentials;
 pub mod subscriptions;
 
 pub const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+/// The tenant's domain, which `AZURE_TENANT_ID` may name instead of its GUID.
+pub const TENANT_DOMAIN: &str = "contoso-stand-in.onmicrosoft.com";
 pub const CLIENT_ID: &str = "11111111-2222-3333-4444-555555555555";
 pub const CLIENT_SECRET: &str = "Xy8Q~stand-in-secret-value.Abc123";
 pub const ORGANIZER: &str = "0f0e0d0c-0b0a-4908-8706-050403020100";
@@ -356,7 +358,7 @@ async fn token(
         }
         Some(TokenFault::Hang) => return std::future::pending().await,
         Some(TokenFault::Aadsts(code)) => Some(code),
-        None if tenant != TENANT => Some(90_002),
+        None if tenant != TENANT && tenant != TENANT_DOMAIN => Some(90_002),
         None if field("client_id") != CLIENT_ID => Some(700_016),
         None if form.get("client_secret").is_some_and(|secret| secret != CLIENT_SECRET) => Some(7_000_215),
         None if !scope_is_valid(field("scope"), &base) || field("grant_type") != "client_credentials" => Some(70_011),
