@@ -61,7 +61,7 @@ pub async fn attendance(graph: &GraphClient, key: MeetingKey, output: Output) ->
 /// Attendance for a terminal: a heading per call, a line per attendee, times in UTC.
 pub fn render_attendance(calls: &[crate::meeting::CallAttendance]) -> String {
     if calls.is_empty() {
-        return crate::discord::attendance::NO_CALL_YET.to_owned();
+        return crate::l10n::Lang::En.text("attendance-none");
     }
     let time = |at: Option<time::OffsetDateTime>| at.map_or_else(|| "?".to_owned(), rfc3339_utc);
     let mut out = Vec::new();

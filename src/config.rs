@@ -59,6 +59,8 @@ pub struct Config {
     pub listen_addr: Option<std::net::SocketAddr>,
     /// `MEETNOW_PUBLIC_URL` and the notification certificate: live status, when on.
     pub live: Option<LiveConfig>,
+    /// `MEETNOW_LOCALE`: the one language of everything posted in channels; `None`: each server's.
+    pub channel_locale: Option<crate::l10n::Lang>,
 }
 
 /// Live status's settings (`MEETNOW_PUBLIC_URL`, `MEETNOW_NOTIFICATION_CERTIFICATE_PATH`).
@@ -288,6 +290,7 @@ impl Config {
             metrics_addr: get("METRICS_ADDR").map(|v| parse_metrics_addr(&v)).transpose()?,
             auto_channels,
             listen_addr: listen.map(|(addr, _)| addr),
+            channel_locale: get("MEETNOW_LOCALE").map(|v| parse_locale(&v)).transpose()?,
             live: parse_live(public_url, get("MEETNOW_NOTIFICATION_CERTIFICATE_PATH"), listen, &graph.credential)?,
             graph,
         })

@@ -11,6 +11,7 @@
 //! - [`credential`]: the one way the app signs in (secret, certificate, federated token, managed identity).
 //! - [`meeting`]: the domain (what was asked for, what came back) that the CLI and Discord both render.
 //! - [`graph`]: the only code that talks to Microsoft: token cache, onlineMeeting calls, typed errors, retries.
+//! - [`l10n`]: what the bot says in Discord, in the reader's language (Fluent files under `locales/`).
 //! - [`live`]: live status: Graph's meeting call events, subscribed, verified, decrypted and merged.
 //! - [`discord`]: the serenity client, `/meetnow` registration, the handler and the announcement.
 //! - [`cli`]: `meetnow create` and `meetnow check`.
@@ -29,6 +30,7 @@ pub mod credential;
 pub mod discord;
 pub mod graph;
 pub(crate) mod http;
+pub mod l10n;
 pub mod live;
 pub mod meeting;
 pub mod metrics;

@@ -454,3 +454,32 @@ async fn a_tenant_named_by_its_domain_still_accepts_graphs_tokens() {
     assert_eq!(live.bot.graph.deliver(&join, &started, Forgery::None).await, 202);
     shows(&live.bot.discord, message, &["Call in progress"]).await;
 }
+
+/// The live status is edited into the announcement in the server's language, like the announcement itself.
+#[tokio::test]
+async fn the_live_status_is_in_the_servers_language() {
+    let live = LiveBot::start(&[]).await;
+    let (discord, graph) = (&live.bot.discord, &live.bot.graph);
+    discord.set_preferred_locale(crate::support::discord::GUILD_ID, "ru");
+    let token = discord.invoke(Invocation::in_channel(7901).locales("en-US", "ru")).await;
+    let record = discord.settled(&token).await;
+    let message = record.original_id.unwrap();
+    let join = record.original.as_ref().unwrap()["embeds"][0]["url"].as_str().unwrap().to_owned();
+    subscribed(graph, &join).await;
+    let call = Call { graph, join: &join, shape: PayloadShape::Newest };
+    call.send("started", "2026-12-01T03:00:00Z", &[]).await;
+    call.send(
+        "roster",
+        "2026-12-01T03:00:10Z",
+        &[("u-ana", "Ana Lima", Where::Joined), ("u-bo", "Bo Chen", Where::Lobby)],
+    )
+    .await;
+    shows(
+        discord,
+        message,
+        &["Идёт звонок: 1 участник", "**На звонке (1):** Ana Lima", "Ждут в зале ожидания (1):** Bo Chen"],
+    )
+    .await;
+    call.send("ended", "2026-12-01T04:12:00Z", &[]).await;
+    shows(discord, message, &["Звонок завершён", "длился 1 ч 12 мин", "Присоединился 1 человек."]).await;
+}

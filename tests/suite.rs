@@ -12,6 +12,7 @@ mod deploy;
 mod discord;
 mod edge;
 mod graph;
+mod languages;
 mod limits;
 mod live;
 mod network;

@@ -476,6 +476,22 @@ pub(super) fn parse_live(
     Ok(Some(LiveConfig { public_url: url, certificate: std::sync::Arc::new(certificate) }))
 }
 
+/// `MEETNOW_LOCALE`: a Discord locale code meetnow speaks.
+pub(super) fn parse_locale(value: &str) -> Result<crate::l10n::Lang, ConfigError> {
+    crate::l10n::Lang::from_discord(value).ok_or_else(|| {
+        let spoken: Vec<&str> =
+            crate::l10n::LANGS.iter().flat_map(|lang| lang.discord_codes().iter().copied()).collect();
+        ConfigError::new(
+            "MEETNOW_LOCALE",
+            format!(
+                "{value:?} is not a language meetnow speaks; use one of {} (Discord's locale codes), or leave it \
+                 empty to post in each server's language",
+                spoken.join(", ")
+            ),
+        )
+    })
+}
+
 pub(super) fn parse_hex_key(value: &str) -> Option<[u8; 32]> {
     if value.len() != 64 || !value.is_ascii() {
         return None;

@@ -38,16 +38,13 @@ impl Refusal {
         }
     }
 
-    /// What the person refused reads, privately.
-    pub fn sentence(self) -> &'static str {
-        match self {
-            Self::NoServer => "meetnow works in server channels, not in direct messages.",
-            Self::OtherServer => {
-                "meetnow is not set up for this server, so it can't start a bridge here. \
-                 Ask the admins who run it to add this server to MEETNOW_ALLOWED_GUILD_IDS."
-            }
-            Self::NoRole => "You need one of the roles this server allows to use meetnow here. Ask a server admin.",
-        }
+    /// What the person refused reads, privately, in their `lang`.
+    pub fn sentence(self, lang: crate::l10n::Lang) -> String {
+        lang.text(match self {
+            Self::NoServer => "refused-no-server",
+            Self::OtherServer => "refused-other-server",
+            Self::NoRole => "refused-no-role",
+        })
     }
 }
 

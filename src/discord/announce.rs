@@ -7,7 +7,8 @@
 use serenity::all::{CreateActionRow, CreateButton, CreateEmbed, Timestamp};
 
 use super::text::{clean_text, code, escape_markdown, fit_lines, limits, truncate};
-use crate::meeting::{Meeting, Origin, NO_DIAL_IN_REASON};
+use crate::l10n::Lang;
+use crate::meeting::{Meeting, NumberKind, Origin};
 
 /// Teams' brand purple, so the announcement is recognisable at a glance.
 const TEAMS_PURPLE: u32 = 0x0062_64A7;
@@ -25,19 +26,20 @@ pub struct Announcement {
     pub buttons: Option<CreateActionRow>,
 }
 
-/// Renders `meeting`. `fallback_subject` is used when Graph returned none.
-pub fn announcement(meeting: &Meeting, kind: Kind, fallback_subject: &str) -> Announcement {
+/// Renders `meeting` in `lang` (the channel's). `fallback_subject` is used when Graph returned none.
+pub fn announcement(meeting: &Meeting, kind: Kind, fallback_subject: &str, lang: Lang) -> Announcement {
     let subject = meeting.subject.as_deref().map(clean_text).filter(|s| !s.is_empty());
     let title = truncate(&escape_markdown(subject.as_deref().unwrap_or(fallback_subject)), limits::EMBED_TITLE);
 
-    let mut description = status_line(meeting, kind);
+    let mut description = status_line(meeting, kind, lang);
     let join_fits_a_button = meeting.join_url.len() <= limits::BUTTON_URL;
     if !join_fits_a_button {
-        description.push_str("\nClick the title to join the meeting.");
+        description.push('\n');
+        description.push_str(&lang.text("announce-click-title"));
     }
     if meeting.dial_in.is_none() {
         description.push('\n');
-        description.push_str(NO_DIAL_IN_REASON);
+        description.push_str(&lang.text("no-dial-in"));
     }
 
     let mut embed = CreateEmbed::new()
@@ -52,26 +54,45 @@ pub fn announcement(meeting: &Meeting, kind: Kind, fallback_subject: &str) -> An
         let lines: Vec<String> = dial_in
             .numbers()
             .map(|(kind, number)| {
+                let label = lang.text(match kind {
+                    NumberKind::Toll => "number-toll",
+                    NumberKind::TollFree => "number-toll-free",
+                });
                 let shown = code(number);
                 match dial_in.one_tap(number) {
-                    Some(tap) => format!("{}: {shown} · one tap {}", kind.label(), code(&tap)),
-                    None => format!("{}: {shown}", kind.label()),
+                    Some(tap) => lang.format(
+                        "dial-line-one-tap",
+                        &[
+                            ("kind", label.as_str().into()),
+                            ("number", shown.as_str().into()),
+                            ("tap", code(&tap).as_str().into()),
+                        ],
+                    ),
+                    None => {
+                        lang.format("dial-line", &[("kind", label.as_str().into()), ("number", shown.as_str().into())])
+                    }
                 }
             })
             .collect();
         if !lines.is_empty() {
-            embed = embed.field("Dial in", fit_lines(&lines, limits::FIELD_VALUE), false);
+            let more = |count: usize| lang.format("dial-more", &[("count", count.into())]);
+            embed = embed.field(lang.text("field-dial-in"), fit_lines(&lines, limits::FIELD_VALUE, more), false);
         }
         if let Some(id) = &dial_in.conference_id {
-            embed = embed.field("Conference ID", truncate(&code(&format!("{id}#")), limits::FIELD_VALUE), true);
+            let value = truncate(&code(&format!("{id}#")), limits::FIELD_VALUE);
+            embed = embed.field(lang.text("field-conference-id"), value, true);
         }
     }
     if let Some(by_id) = &meeting.join_by_id {
-        let mut value = format!("Meeting ID {}", code(&by_id.meeting_id));
-        if let Some(passcode) = &by_id.passcode {
-            value.push_str(&format!(" · passcode {}", code(passcode)));
-        }
-        embed = embed.field("Join by ID", truncate(&value, limits::FIELD_VALUE), true);
+        let id = code(&by_id.meeting_id);
+        let value = match &by_id.passcode {
+            Some(passcode) => lang.format(
+                "join-by-id-passcode",
+                &[("id", id.as_str().into()), ("passcode", code(passcode).as_str().into())],
+            ),
+            None => lang.format("join-by-id", &[("id", id.as_str().into())]),
+        };
+        embed = embed.field(lang.text("field-join-by-id"), truncate(&value, limits::FIELD_VALUE), true);
     }
     if let Some(created) = meeting.created_at.and_then(|t| Timestamp::from_unix_timestamp(t.unix_timestamp()).ok()) {
         embed = embed.timestamp(created);
@@ -79,35 +100,32 @@ pub fn announcement(meeting: &Meeting, kind: Kind, fallback_subject: &str) -> An
 
     let mut buttons = Vec::new();
     if join_fits_a_button {
-        buttons.push(CreateButton::new_link(&meeting.join_url).label("Join meeting"));
+        buttons.push(CreateButton::new_link(&meeting.join_url).label(truncate(&lang.text("button-join"), 80)));
     }
     if let Some(url) = meeting.dial_in.as_ref().and_then(|d| d.local_numbers_url.as_ref()) {
         if url.len() <= limits::BUTTON_URL {
-            buttons.push(CreateButton::new_link(url).label("Local numbers"));
+            buttons.push(CreateButton::new_link(url).label(truncate(&lang.text("button-local-numbers"), 80)));
         }
     }
-    buttons.push(super::attendance::button());
+    buttons.push(super::attendance::button(lang));
     Announcement { embed, buttons: Some(CreateActionRow::Buttons(buttons)) }
 }
 
-fn status_line(meeting: &Meeting, kind: Kind) -> String {
-    let since = meeting
-        .created_at
-        .or(meeting.starts_at)
-        .map(|t| format!(", since <t:{}:R>", t.unix_timestamp()))
-        .unwrap_or_default();
-    match (meeting.origin, kind) {
-        (Origin::Created, Kind::Standing) => "New bridge: this channel's standing Teams meeting.".to_owned(),
-        (Origin::Created, Kind::Separate) => "New separate Teams meeting.".to_owned(),
-        (Origin::Reused, _) => format!("This channel's standing bridge{since}."),
+fn status_line(meeting: &Meeting, kind: Kind, lang: Lang) -> String {
+    let since = meeting.created_at.or(meeting.starts_at).map(|t| format!("<t:{}:R>", t.unix_timestamp()));
+    match (meeting.origin, kind, since) {
+        (Origin::Created, Kind::Standing, _) => lang.text("announce-new-standing"),
+        (Origin::Created, Kind::Separate, _) => lang.text("announce-new-separate"),
+        (Origin::Reused, _, Some(since)) => lang.format("announce-standing-since", &[("since", since.as_str().into())]),
+        (Origin::Reused, _, None) => lang.text("announce-standing"),
     }
 }
 
-/// The default subject for a channel: `#inc-2041 bridge`.
-pub fn default_subject(channel_name: Option<&str>) -> String {
+/// The default subject for a channel, in `lang`: `#inc-2041 bridge`.
+pub fn default_subject(channel_name: Option<&str>, lang: Lang) -> String {
     match channel_name.map(clean_text).filter(|n| !n.is_empty()) {
-        Some(name) => truncate(&format!("#{name} bridge"), limits::SUBJECT),
-        None => "Incident bridge".to_owned(),
+        Some(name) => truncate(&lang.format("default-subject", &[("channel", name.as_str().into())]), limits::SUBJECT),
+        None => lang.text("default-subject-unnamed"),
     }
 }
 
@@ -144,7 +162,7 @@ mod tests {
 
     #[test]
     fn full_meeting_has_numbers_one_tap_and_both_buttons() {
-        let (embed, buttons) = json(&announcement(&meeting(Origin::Created), Kind::Standing, "x"));
+        let (embed, buttons) = json(&announcement(&meeting(Origin::Created), Kind::Standing, "x", Lang::En));
         assert_eq!(embed["title"], "\\#inc-2041 bridge");
         let dial = embed["fields"][0]["value"].as_str().unwrap();
         assert!(dial.contains("Toll: `+1 206-555-0100` · one tap `+12065550100,,123456789#`"), "{dial}");
@@ -158,7 +176,7 @@ mod tests {
 
     #[test]
     fn reused_bridge_says_since_when() {
-        let (embed, _) = json(&announcement(&meeting(Origin::Reused), Kind::Standing, "x"));
+        let (embed, _) = json(&announcement(&meeting(Origin::Reused), Kind::Standing, "x", Lang::En));
         assert_eq!(embed["description"], "This channel's standing bridge, since <t:1763802000:R>.");
     }
 
@@ -166,7 +184,7 @@ mod tests {
     fn no_dial_in_says_why_and_keeps_the_join_button() {
         let mut m = meeting(Origin::Created);
         m.dial_in = None;
-        let (embed, buttons) = json(&announcement(&m, Kind::Separate, "x"));
+        let (embed, buttons) = json(&announcement(&m, Kind::Separate, "x", Lang::En));
         assert!(embed["description"].as_str().unwrap().contains("Audio Conferencing licence"));
         let labels: Vec<&str> =
             buttons["components"].as_array().unwrap().iter().map(|b| b["label"].as_str().unwrap()).collect();
@@ -177,7 +195,7 @@ mod tests {
     fn long_join_url_moves_from_button_to_title_link() {
         let mut m = meeting(Origin::Created);
         m.join_url = format!("https://teams.microsoft.com/l/{}", "a".repeat(600));
-        let (embed, buttons) = json(&announcement(&m, Kind::Standing, "x"));
+        let (embed, buttons) = json(&announcement(&m, Kind::Standing, "x", Lang::En));
         assert_eq!(embed["url"], Value::String(m.join_url.clone()));
         assert_eq!(buttons["components"][0]["label"], "Local numbers");
     }
@@ -186,7 +204,7 @@ mod tests {
     fn hostile_subject_cannot_link_ping_or_overflow() {
         let mut m = meeting(Origin::Created);
         m.subject = Some(format!("[Join](https://evil.example) @everyone <@123>\u{202E}\n# big {}", "x".repeat(500)));
-        let (embed, _) = json(&announcement(&m, Kind::Standing, "x"));
+        let (embed, _) = json(&announcement(&m, Kind::Standing, "x", Lang::En));
         let title = embed["title"].as_str().unwrap();
         assert!(title.chars().count() <= limits::EMBED_TITLE);
         assert!(title.starts_with("\\[Join\\](https\\://evil.example)"), "{title}");
@@ -198,7 +216,7 @@ mod tests {
     fn many_numbers_stay_inside_a_field() {
         let mut m = meeting(Origin::Created);
         m.dial_in.as_mut().unwrap().toll_numbers = (0..100).map(|i| format!("+1 206-555-{i:04}")).collect();
-        let (embed, _) = json(&announcement(&m, Kind::Standing, "x"));
+        let (embed, _) = json(&announcement(&m, Kind::Standing, "x", Lang::En));
         let dial = embed["fields"][0]["value"].as_str().unwrap();
         assert!(dial.chars().count() <= limits::FIELD_VALUE);
         assert!(dial.ends_with("more on the Local numbers page"), "{dial}");
@@ -206,9 +224,9 @@ mod tests {
 
     #[test]
     fn default_subject_from_channel_name() {
-        assert_eq!(default_subject(Some("inc-2041")), "#inc-2041 bridge");
-        assert_eq!(default_subject(Some("\u{200B}")), "Incident bridge");
-        assert_eq!(default_subject(None), "Incident bridge");
+        assert_eq!(default_subject(Some("inc-2041"), Lang::En), "#inc-2041 bridge");
+        assert_eq!(default_subject(Some("\u{200B}"), Lang::En), "Incident bridge");
+        assert_eq!(default_subject(None, Lang::En), "Incident bridge");
     }
 }
 
@@ -269,10 +287,15 @@ mod properties {
         #![proptest_config(ProptestConfig::with_cases(256))]
 
         #[test]
-        fn every_announcement_fits_discords_limits(meeting in meeting(), fallback in text(300), separate in any::<bool>()) {
+        fn every_announcement_fits_discords_limits(
+            meeting in meeting(),
+            fallback in text(300),
+            separate in any::<bool>(),
+            lang in prop::sample::select(crate::l10n::LANGS.to_vec()),
+        ) {
             let kind = if separate { Kind::Separate } else { Kind::Standing };
-            let fallback = default_subject(Some(&fallback));
-            let a = announcement(&meeting, kind, &fallback);
+            let fallback = default_subject(Some(&fallback), lang);
+            let a = announcement(&meeting, kind, &fallback, lang);
             let embed = serde_json::to_value(&a.embed).unwrap();
             prop_assert!(chars(&embed["title"]) <= limits::EMBED_TITLE);
             prop_assert!(chars(&embed["description"]) <= limits::EMBED_DESCRIPTION);

@@ -8,6 +8,7 @@ use serenity::all::{CreateButton, CreateEmbed};
 use time::OffsetDateTime;
 
 use super::text::{clean_text, escape_markdown, limits, truncate};
+use crate::l10n::Lang;
 use crate::meeting::{Attendee, CallAttendance};
 
 /// The button's `custom_id`: the bridge is the one the clicked message announces (its embed's join link).
@@ -16,25 +17,24 @@ pub const BUTTON_ID: &str = "meetnow:attendance";
 /// The longest name shown.
 const NAME_MAX: usize = 64;
 
-/// The button under every announcement.
-pub fn button() -> CreateButton {
-    CreateButton::new(BUTTON_ID).label("Attendance").style(serenity::all::ButtonStyle::Secondary)
+/// The button under every announcement, labelled in the channel's `lang`.
+pub fn button(lang: Lang) -> CreateButton {
+    CreateButton::new(BUTTON_ID)
+        .label(truncate(&lang.text("button-attendance"), 80))
+        .style(serenity::all::ButtonStyle::Secondary)
 }
 
-/// What is said before any call on the bridge has ended.
-pub const NO_CALL_YET: &str =
-    "No call on this bridge has ended yet. Teams publishes who attended a few minutes after a call ends.";
-
-/// The ephemeral answer: one section per call, oldest first, each within its share of the embed.
-pub fn answer(calls: &[CallAttendance]) -> CreateEmbed {
-    let embed = CreateEmbed::new().title("Who was on the bridge").colour(0x0062_64A7);
+/// The ephemeral answer in `lang` (the clicker's): one section per call, oldest first, each within its share
+/// of the embed.
+pub fn answer(calls: &[CallAttendance], lang: Lang) -> CreateEmbed {
+    let embed = CreateEmbed::new().title(lang.text("attendance-title")).colour(0x0062_64A7);
     if calls.is_empty() {
-        return embed.description(NO_CALL_YET);
+        return embed.description(lang.text("attendance-none"));
     }
     let share = (limits::EMBED_DESCRIPTION / calls.len()).max(200);
     let mut text = String::new();
     for (n, call) in calls.iter().enumerate() {
-        let section = section(n + 1, call, share.min(limits::EMBED_DESCRIPTION - text.chars().count()));
+        let section = section(n + 1, call, share.min(limits::EMBED_DESCRIPTION - text.chars().count()), lang);
         if section.is_empty() {
             break;
         }
@@ -44,18 +44,24 @@ pub fn answer(calls: &[CallAttendance]) -> CreateEmbed {
 }
 
 /// One call: a heading and a line per attendee, within `room` characters, the rest counted.
-fn section(number: usize, call: &CallAttendance, room: usize) -> String {
-    let people = call.participant_count.map(|n| format!(" · {n} joined")).unwrap_or_default();
-    let heading =
-        format!("**Call {number}** · {} – {}{people}\n", stamp(call.started_at, 'f'), stamp(call.ended_at, 't'));
+fn section(number: usize, call: &CallAttendance, room: usize, lang: Lang) -> String {
+    let (start, end) = (stamp(call.started_at, 'f'), stamp(call.ended_at, 't'));
+    let times = [("number", number.into()), ("start", start.as_str().into()), ("end", end.as_str().into())];
+    let heading = match call.participant_count {
+        Some(count) => {
+            let [number, start, end] = times;
+            lang.format("attendance-call-joined", &[number, start, end, ("count", u64::from(count).into())])
+        }
+        None => lang.format("attendance-call", &times),
+    } + "\n";
     if heading.chars().count() > room {
         return String::new();
     }
     let mut out = heading;
     for (shown, attendee) in call.attendees.iter().enumerate() {
-        let line = format!("{}\n", attendee_line(attendee));
+        let line = format!("{}\n", attendee_line(attendee, lang));
         let left = call.attendees.len() - shown;
-        let more = format!("… and {left} more\n");
+        let more = format!("{}\n", lang.format("attendance-more", &[("count", left.into())]));
         let needed = out.chars().count() + line.chars().count() + if left > 1 { more.chars().count() } else { 0 };
         if needed > room {
             out.push_str(&more);
@@ -66,28 +72,39 @@ fn section(number: usize, call: &CallAttendance, room: usize) -> String {
     out + "\n"
 }
 
-/// Shown for an attendee Teams gives no display name (a dial-in caller, say).
-const NO_NAME: &str = "(no display name)";
-
-fn attendee_line(attendee: &Attendee) -> String {
-    // Never the e-mail address (see `Attendee::email`).
+fn attendee_line(attendee: &Attendee, lang: Lang) -> String {
+    // Never the e-mail address (see `Attendee::email`). An attendee Teams gives no display name (a dial-in
+    // caller, say) is said to have none.
     let name = match attendee.name.as_deref().map(clean_text).filter(|n| !n.is_empty()) {
         Some(name) => escape_markdown(&truncate(&name, NAME_MAX)),
-        None => NO_NAME.to_owned(),
+        None => lang.text("no-display-name"),
     };
     let role = attendee
         .role
         .as_deref()
         .map(clean_text)
         .filter(|r| !r.is_empty() && !r.eq_ignore_ascii_case("none"))
-        .map(|r| format!(" ({})", escape_markdown(&truncate(&r, 20))))
+        .map(|r| format!(" ({})", role_in(&r, lang)))
         .unwrap_or_default();
     format!(
         "{name}{role} · {} – {} · {}",
         stamp(attendee.first_join, 't'),
         stamp(attendee.last_leave, 't'),
-        duration(attendee.total_seconds)
+        duration_in(attendee.total_seconds, lang)
     )
+}
+
+/// Graph's meeting roles in `lang`; one it has not documented, as Graph wrote it (escaped).
+fn role_in(role: &str, lang: Lang) -> String {
+    let id = match role.to_ascii_lowercase().as_str() {
+        "organizer" => "role-organizer",
+        "presenter" => "role-presenter",
+        "attendee" => "role-attendee",
+        "producer" => "role-producer",
+        "coorganizer" => "role-coorganizer",
+        _ => return escape_markdown(&truncate(role, 20)),
+    };
+    lang.text(id)
 }
 
 /// A Discord timestamp (`<t:…:f>` date and time, `<t:…:t>` time), which each reader sees in their time zone.
@@ -95,12 +112,20 @@ fn stamp(at: Option<OffsetDateTime>, style: char) -> String {
     at.map_or_else(|| "?".to_owned(), |t| format!("<t:{}:{style}>", t.unix_timestamp()))
 }
 
-/// `1 h 05 min`, `42 min`, `35 s`.
+/// `1 h 05 min`, `42 min`, `35 s` (the terminal's).
 pub fn duration(seconds: u64) -> String {
+    duration_in(seconds, Lang::En)
+}
+
+/// [`duration`] in `lang`.
+pub fn duration_in(seconds: u64, lang: Lang) -> String {
     match seconds {
-        0..=59 => format!("{seconds} s"),
-        60..=3599 => format!("{} min", seconds / 60),
-        _ => format!("{} h {:02} min", seconds / 3600, seconds % 3600 / 60),
+        0..=59 => lang.format("seconds", &[("seconds", seconds.into())]),
+        60..=3599 => lang.format("duration-minutes", &[("minutes", (seconds / 60).into())]),
+        _ => lang.format(
+            "hours-minutes-padded",
+            &[("hours", (seconds / 3600).into()), ("minutes", format!("{:02}", seconds % 3600 / 60).as_str().into())],
+        ),
     }
 }
 
@@ -142,7 +167,7 @@ mod tests {
 
     #[test]
     fn a_call_lists_each_attendee_with_timestamps_and_time() {
-        let text = description(answer(&[call(vec![attendee("Alice Example", 2, 3480)])]));
+        let text = description(answer(&[call(vec![attendee("Alice Example", 2, 3480)])], Lang::En));
         let (start, end) =
             (datetime!(2026-11-23 03:00 UTC).unix_timestamp(), datetime!(2026-11-23 04:00 UTC).unix_timestamp());
         assert!(text.starts_with(&format!("**Call 1** · <t:{start}:f> – <t:{end}:t> · 1 joined\n")), "{text}");
@@ -153,7 +178,7 @@ mod tests {
     #[test]
     fn hundreds_of_attendees_are_cut_within_the_limit_with_a_count() {
         let many: Vec<Attendee> = (0..600).map(|i| attendee(&format!("Person {i:03}"), (i % 60) as u8, 600)).collect();
-        let text = description(answer(&[call(many.clone()), call(many)]));
+        let text = description(answer(&[call(many.clone()), call(many)], Lang::En));
         assert!(text.chars().count() <= limits::EMBED_DESCRIPTION);
         assert_eq!(text.matches("**Call").count(), 2, "both calls shown");
         assert!(text.contains(" more\n"), "the rest is counted");
@@ -161,7 +186,10 @@ mod tests {
 
     #[test]
     fn hostile_names_cannot_ping_link_or_format() {
-        let text = description(answer(&[call(vec![attendee("@everyone [x](https://evil) **bold** <@123>", 1, 60)])]));
+        let text = description(answer(
+            &[call(vec![attendee("@everyone [x](https://evil) **bold** <@123>", 1, 60)])],
+            Lang::En,
+        ));
         assert!(text.contains(r"\@everyone \[x\](https\://evil) \*\*bold\*\* \<\@123\>"), "{text}");
     }
 
@@ -169,13 +197,13 @@ mod tests {
     fn an_attendee_without_a_display_name_is_not_shown_by_e_mail() {
         let mut caller = attendee("", 1, 60);
         caller.name = None;
-        let text = description(answer(&[call(vec![caller, attendee("  ", 2, 60)])]));
-        assert_eq!(text.matches(NO_NAME).count(), 2, "{text}");
+        let text = description(answer(&[call(vec![caller, attendee("  ", 2, 60)])], Lang::En));
+        assert_eq!(text.matches("(no display name)").count(), 2, "{text}");
         assert!(!text.contains('@') && !text.contains("contoso"), "{text}");
     }
 
     #[test]
     fn before_any_call_ended_it_says_so() {
-        assert_eq!(description(answer(&[])), NO_CALL_YET);
+        assert_eq!(description(answer(&[], Lang::En)), Lang::En.text("attendance-none"));
     }
 }

@@ -5,7 +5,8 @@ use serenity::all::{
     ResolvedValue,
 };
 
-use super::text::{clean_text, limits};
+use super::text::{clean_text, limits, truncate};
+use crate::l10n::{Lang, LANGS};
 
 pub const NAME: &str = "meetnow";
 /// The longest subject accepted.
@@ -21,28 +22,45 @@ pub fn bot_permissions() -> Permissions {
         | Permissions::MANAGE_MESSAGES
 }
 
+/// Discord's limit on command and option descriptions.
+const DESCRIPTION_MAX: usize = 100;
+
+/// Message `id` in every language but English, as (Discord locale, text): the description localizations.
+fn translations(id: &str) -> Vec<(&'static str, String)> {
+    LANGS
+        .into_iter()
+        .filter(|&lang| lang != Lang::En)
+        .flat_map(|lang| {
+            let text = truncate(&lang.text(id), DESCRIPTION_MAX);
+            lang.discord_codes().iter().map(move |&code| (code, text.clone()))
+        })
+        .collect()
+}
+
 /// The command as registered with Discord: guild-only, usable by members who can send messages
-/// (admins narrow it further under Server Settings → Integrations).
+/// (admins narrow it further under Server Settings → Integrations). Its name and its options' names stay
+/// `meetnow`, `subject` and `new` everywhere; their descriptions are in every language meetnow speaks, so
+/// each member's command picker shows their own.
 pub fn register() -> CreateCommand {
-    CreateCommand::new(NAME)
-        .description("Start or rejoin this channel's Microsoft Teams bridge")
-        .add_option(
-            CreateCommandOption::new(
-                CommandOptionType::String,
-                "subject",
-                "Meeting subject (default: #channel bridge)",
-            )
+    let mut subject =
+        CreateCommandOption::new(CommandOptionType::String, "subject", Lang::En.text("option-subject-description"))
             .max_length(SUBJECT_MAX as u16)
-            .required(false),
-        )
-        .add_option(
-            CreateCommandOption::new(
-                CommandOptionType::Boolean,
-                "new",
-                "Start a separate meeting instead of the channel's standing bridge",
-            )
-            .required(false),
-        )
+            .required(false);
+    for (code, text) in translations("option-subject-description") {
+        subject = subject.description_localized(code, text);
+    }
+    let mut new = CreateCommandOption::new(CommandOptionType::Boolean, "new", Lang::En.text("option-new-description"))
+        .required(false);
+    for (code, text) in translations("option-new-description") {
+        new = new.description_localized(code, text);
+    }
+    let mut command = CreateCommand::new(NAME).description(Lang::En.text("command-description"));
+    for (code, text) in translations("command-description") {
+        command = command.description_localized(code, text);
+    }
+    command
+        .add_option(subject)
+        .add_option(new)
         // Permissions::empty() would serialize as "0": administrators only.
         .default_member_permissions(Permissions::SEND_MESSAGES)
         .contexts(vec![InteractionContext::Guild])
@@ -61,6 +79,17 @@ pub struct Options {
 pub enum OptionsError {
     #[error("The subject is {0} characters long; keep it to {SUBJECT_MAX} or fewer.")]
     SubjectTooLong(usize),
+}
+
+impl OptionsError {
+    /// What the invoker reads, in their `lang`.
+    pub fn sentence(&self, lang: crate::l10n::Lang) -> String {
+        match self {
+            Self::SubjectTooLong(length) => {
+                lang.format("subject-too-long", &[("length", (*length).into()), ("max", SUBJECT_MAX.into())])
+            }
+        }
+    }
 }
 
 /// Reads the options. Discord enforces `max_length`, but a request can be crafted, so it is checked again.

@@ -36,6 +36,7 @@ use super::access::{Access, Asker};
 use super::announce::{self, Kind};
 use super::command;
 use crate::graph::{GraphClient, LobbyUpdate};
+use crate::l10n::Lang;
 use crate::meeting::{Meeting, MeetingKey, MeetingRequest, Origin};
 use crate::metrics::Metrics;
 
@@ -75,10 +76,17 @@ pub struct Bot {
     rate_limits_by_proxy: bool,
     /// Live status, when `MEETNOW_PUBLIC_URL` is set.
     pub(crate) live: Option<Arc<crate::live::LiveStatus>>,
+    /// `MEETNOW_LOCALE`: the language of everything posted in channels, whatever the server's.
+    channel_locale: Option<Lang>,
+    /// Servers' preferred languages, as read (for posts no interaction carries the language of).
+    server_langs: std::sync::Mutex<std::collections::HashMap<u64, (Lang, Instant)>>,
     /// The bridges whose live status this process is updating.
     desks: live::Desks,
     pub(crate) metrics: Arc<Metrics>,
 }
+
+/// How long a server's preferred language is remembered: admins rarely change it.
+const SERVER_LANG_MEMORY: Duration = Duration::from_secs(60 * 60);
 
 /// How long a shutting-down process waits before telling a new command it is restarting: long enough for
 /// another process on the same token to answer it first, well within Discord's three seconds.
@@ -86,6 +94,11 @@ const DRAINING_GRACE: Duration = Duration::from_millis(1500);
 
 /// Milliseconds from the Unix epoch to Discord's (2015-01-01), for the time inside a snowflake.
 const DISCORD_EPOCH_MS: i128 = 1_420_070_400_000;
+
+/// The language of what only the invoker sees: their Discord client's (`locale`).
+fn personal_lang(command: &CommandInteraction) -> Lang {
+    Lang::or_english(Some(&command.locale))
+}
 
 /// When the command was issued: the time inside its snowflake id, Discord's own clock.
 fn issued_at(command: &CommandInteraction) -> Option<OffsetDateTime> {
@@ -156,7 +169,48 @@ impl Bot {
             rate_limits_by_proxy: false,
             live: None,
             desks: live::Desks::default(),
+            channel_locale: None,
+            server_langs: std::sync::Mutex::new(std::collections::HashMap::new()),
         }
+    }
+
+    /// Posts every channel message in `lang`, whatever the server's language (`MEETNOW_LOCALE`).
+    pub fn with_channel_locale(mut self, lang: Option<Lang>) -> Self {
+        self.channel_locale = lang;
+        self
+    }
+
+    /// The language of what the whole channel sees for `command`: `MEETNOW_LOCALE`, else the server's
+    /// (`guild_locale`), else English.
+    fn channel_lang(&self, command: &CommandInteraction) -> Lang {
+        self.channel_locale.unwrap_or_else(|| Lang::or_english(command.guild_locale.as_deref()))
+    }
+
+    /// The language of a post no interaction asked for (a new channel's bridge, live status):
+    /// `MEETNOW_LOCALE`, else the server's preferred locale (`GET /guilds/{id}`, remembered for an hour), else
+    /// English.
+    pub(crate) async fn server_lang(&self, http: &Http, guild: serenity::all::GuildId) -> Lang {
+        if let Some(lang) = self.channel_locale {
+            return lang;
+        }
+        let remembered = {
+            let langs = self.server_langs.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            langs.get(&guild.get()).filter(|(_, at)| at.elapsed() < SERVER_LANG_MEMORY).map(|(lang, _)| *lang)
+        };
+        if let Some(lang) = remembered {
+            return lang;
+        }
+        let lang = match self.discord(|| async move { http.get_guild(guild).await.map(|g| g.preferred_locale) }).await {
+            Ok(locale) => Lang::or_english(Some(&locale)),
+            Err(error) => {
+                tracing::debug!(%error, "could not read the server's preferred locale; posting in English");
+                return Lang::En;
+            }
+        };
+        let mut langs = self.server_langs.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        langs.retain(|_, (_, at)| at.elapsed() < SERVER_LANG_MEMORY);
+        langs.insert(guild.get(), (lang, Instant::now()));
+        lang
     }
 
     /// Turns live status on.
@@ -273,8 +327,8 @@ impl Bot {
             // Another process on the same token may be up: give it the chance to answer first, so a rolling
             // restart shows nobody this note. Alone, this process still answers within Discord's deadline.
             tokio::time::sleep(DRAINING_GRACE).await;
-            let note = "meetnow is restarting. Run /meetnow again in a few seconds.";
-            self.reply_privately(http, command, first, note).await;
+            let note = personal_lang(command).text("restarting");
+            self.reply_privately(http, command, first, &note).await;
             return None;
         }
         let roles = command.member.as_ref().map(|m| m.roles.as_slice()).unwrap_or_default();
@@ -283,21 +337,21 @@ impl Bot {
             Err(refusal) => {
                 tracing::info!(reason = refusal.reason(), "refused a command");
                 self.metrics.command_failed(refusal.reason());
-                self.reply_privately(http, command, first, refusal.sentence()).await;
+                self.reply_privately(http, command, first, &refusal.sentence(personal_lang(command))).await;
                 return None;
             }
         };
         let options = match command::options(command) {
             Ok(options) => options,
             Err(problem) => {
-                self.reply_privately(http, command, first, &problem.to_string()).await;
+                self.reply_privately(http, command, first, &problem.sentence(personal_lang(command))).await;
                 return None;
             }
         };
 
         let kind = if options.new { Kind::Separate } else { Kind::Standing };
         let channel_name = command.channel.as_ref().and_then(|c| c.name.as_deref());
-        let fallback_subject = announce::default_subject(channel_name);
+        let fallback_subject = announce::default_subject(channel_name, self.channel_lang(command));
         let request = MeetingRequest {
             subject: options.subject.unwrap_or_else(|| fallback_subject.clone()),
             key: (kind == Kind::Standing).then(|| MeetingKey::for_channel(guild_id.get(), command.channel_id.get())),
@@ -351,7 +405,7 @@ impl Bot {
                     "could not get a meeting"
                 );
                 self.metrics.command_failed(error.kind());
-                self.fail_privately(http, command, &error.user_message()).await;
+                self.fail_privately(http, command, &error.user_message_in(personal_lang(command))).await;
                 return None;
             }
         };
@@ -377,10 +431,11 @@ impl Bot {
             meeting.origin = Origin::Created;
         }
         // Show the link now; the lobby settings, if they still need applying, are applied meanwhile.
-        let mut announcement = announce::announcement(&meeting, kind, fallback_subject);
+        let lang = self.channel_lang(command);
+        let mut announcement = announce::announcement(&meeting, kind, fallback_subject, lang);
         if self.live.is_some() && self.pin && !new_to_the_channel {
             // The bridge's first announcement is pinned and keeps its live status; this one points there.
-            announcement.embed = announcement.embed.footer(CreateEmbedFooter::new(super::live::POINTER));
+            announcement.embed = announcement.embed.footer(CreateEmbedFooter::new(super::live::pointer(lang)));
         }
         let (posted, ()) = tokio::join!(self.announce(http, command, announcement), apply(lobby));
         let Some(posted) = posted else {

@@ -7,6 +7,7 @@
 use serenity::all::{CreateEmbed, Embed};
 
 use super::text::{clean_text, escape_markdown, limits, truncate};
+use crate::l10n::Lang;
 use crate::live::state::{CallState, Presence, NAMES_SHOWN};
 
 /// Green while the call runs, grey once it ended.
@@ -16,54 +17,62 @@ const ENDED_GREY: u32 = 0x0074_7F8D;
 /// The longest name shown.
 const NAME_SHOWN: usize = 40;
 
-/// The footer of an announcement that is not the one keeping the live status.
-pub const POINTER: &str = "Live status of this bridge: on its pinned announcement.";
+/// The footer of an announcement that is not the one keeping the live status, in `lang`.
+pub fn pointer(lang: Lang) -> String {
+    lang.text("live-pointer")
+}
 
-/// The embed for `state`, linking `carrier_url` (which holds the state), or `None` before any call.
-pub fn embed(state: &CallState, carrier_url: Option<String>) -> Option<CreateEmbed> {
+/// Whether `footer` is [`pointer`] in any language.
+pub fn is_pointer(footer: &str) -> bool {
+    crate::l10n::LANGS.iter().any(|&lang| footer == pointer(lang))
+}
+
+/// `<t:…:t>` and `<t:…:R>` of `at` (milliseconds).
+fn stamps(at: i64) -> (String, String) {
+    let seconds = at.div_euclid(1000);
+    (format!("<t:{seconds}:t>"), format!("<t:{seconds}:R>"))
+}
+
+/// The embed for `state` in `lang`, linking `carrier_url` (which holds the state), or `None` before any call.
+pub fn embed(state: &CallState, carrier_url: Option<String>, lang: Lang) -> Option<CreateEmbed> {
     if state.is_empty() {
         return None;
     }
     let mut lines = Vec::new();
     let (title, colour) = if state.is_live() {
         if let Some(start) = state.started() {
-            lines.push(format!("Started <t:{0}:t>, <t:{0}:R>.", start.div_euclid(1000)));
+            let (time, ago) = stamps(start);
+            lines.push(lang.format("live-started", &[("time", time.as_str().into()), ("ago", ago.as_str().into())]));
         }
         let on_call = state.with_presence(Presence::OnCall);
         let lobby = state.with_presence(Presence::Lobby);
         lines.push(match on_call.len() {
-            0 => "Nobody is on the call right now.".to_owned(),
-            1 => format!("**1 on the call:** {}", names(&on_call)),
-            n => format!("**{n} on the call:** {}", names(&on_call)),
+            0 => lang.text("live-nobody"),
+            n => lang.format("live-on-call", &[("count", n.into()), ("names", names(&on_call, lang).as_str().into())]),
         });
         if !lobby.is_empty() {
-            lines.push(format!("**Waiting in the lobby ({}):** {}", lobby.len(), names(&lobby)));
+            let shown = names(&lobby, lang);
+            lines.push(lang.format("live-lobby", &[("count", lobby.len().into()), ("names", shown.as_str().into())]));
         }
-        let title = match on_call.len() {
-            1 => "Call in progress: 1 person".to_owned(),
-            n => format!("Call in progress: {n} people"),
-        };
-        (title, LIVE_GREEN)
+        (lang.format("live-title", &[("count", on_call.len().into())]), LIVE_GREEN)
     } else {
-        let mut ended = String::new();
         if let Some(end) = state.ended() {
-            ended.push_str(&format!("Ended <t:{0}:t>, <t:{0}:R>", end.div_euclid(1000)));
-            if let Some(start) = state.started() {
-                ended.push_str(&format!(", after {}", duration(end - start)));
-            }
-            ended.push('.');
-            lines.push(ended);
+            let (time, ago) = stamps(end);
+            let (time, ago) = (("time", time.as_str().into()), ("ago", ago.as_str().into()));
+            lines.push(match state.started() {
+                Some(start) => {
+                    let lasted = duration(end - start, lang);
+                    lang.format("ended-at-after", &[time, ago, ("duration", lasted.as_str().into())])
+                }
+                None => lang.format("ended-at", &[time, ago]),
+            });
         }
-        lines.push(match state.joined_count() {
-            0 => "Nobody joined.".to_owned(),
-            1 => "1 person joined.".to_owned(),
-            n => format!("{n} people joined."),
-        });
-        lines.push("The bridge stays open: Join meeting starts the next call.".to_owned());
-        ("Call ended".to_owned(), ENDED_GREY)
+        lines.push(lang.format("ended-joined", &[("count", state.joined_count().into())]));
+        lines.push(lang.text("ended-open"));
+        (lang.text("ended-title"), ENDED_GREY)
     };
     let mut embed = CreateEmbed::new()
-        .title(title)
+        .title(truncate(&title, limits::EMBED_TITLE))
         .description(truncate(&lines.join("\n"), limits::EMBED_DESCRIPTION))
         .colour(colour);
     if let Some(url) = carrier_url.filter(|url| url.len() <= limits::EMBED_URL) {
@@ -73,29 +82,29 @@ pub fn embed(state: &CallState, carrier_url: Option<String>) -> Option<CreateEmb
 }
 
 /// Up to [`NAMES_SHOWN`] names, inert, then "and N more".
-fn names(people: &[&crate::live::state::Person]) -> String {
+fn names(people: &[&crate::live::state::Person], lang: Lang) -> String {
     let mut shown: Vec<String> = people
         .iter()
         .take(NAMES_SHOWN)
         .map(|p| match p.name.as_deref().map(clean_text).filter(|n| !n.is_empty()) {
             Some(name) => escape_markdown(&truncate(&name, NAME_SHOWN)),
-            None => "(no display name)".to_owned(),
+            None => lang.text("no-display-name"),
         })
         .collect();
     if people.len() > NAMES_SHOWN {
-        shown.push(format!("and {} more", people.len() - NAMES_SHOWN));
+        shown.push(lang.format("live-more", &[("count", (people.len() - NAMES_SHOWN).into())]));
     }
     shown.join(", ")
 }
 
 /// `1 h 12 min`, `42 min`, `under a minute`.
-fn duration(millis: i64) -> String {
+fn duration(millis: i64, lang: Lang) -> String {
     let minutes = millis.max(0) / 60_000;
     match (minutes / 60, minutes % 60) {
-        (0, 0) => "under a minute".to_owned(),
-        (0, m) => format!("{m} min"),
-        (h, 0) => format!("{h} h"),
-        (h, m) => format!("{h} h {m} min"),
+        (0, 0) => lang.text("duration-under-a-minute"),
+        (0, m) => lang.format("duration-minutes", &[("minutes", m.into())]),
+        (h, 0) => lang.format("duration-hours", &[("hours", h.into())]),
+        (h, m) => lang.format("duration-hours-minutes", &[("hours", h.into()), ("minutes", m.into())]),
     }
 }
 
@@ -132,7 +141,7 @@ mod tests {
 
     #[test]
     fn nothing_before_the_first_call() {
-        assert!(embed(&CallState::default(), None).is_none());
+        assert!(embed(&CallState::default(), None, Lang::En).is_none());
     }
 
     #[test]
@@ -147,7 +156,7 @@ mod tests {
                 ("c", "Cy", Presence::Lobby),
             ],
         ));
-        let e = json(embed(&state, Some("https://bot.example/graph/live#meetnow-live-1.x".into())).unwrap());
+        let e = json(embed(&state, Some("https://bot.example/graph/live#meetnow-live-1.x".into()), Lang::En).unwrap());
         assert_eq!(e["title"], "Call in progress: 2 people");
         let text = e["description"].as_str().unwrap();
         assert!(text.starts_with("Started <t:1764558000:t>, <t:1764558000:R>."), "{text}");
@@ -165,7 +174,7 @@ mod tests {
         let refs: Vec<(&str, &str, Presence)> =
             who.iter().map(|(k, n)| (k.as_str(), n.as_str(), Presence::OnCall)).collect();
         state.apply(&roster(1_000, &refs));
-        let e = json(embed(&state, None).unwrap());
+        let e = json(embed(&state, None, Lang::En).unwrap());
         assert!(e["description"].as_str().unwrap().contains(", and 25 more"));
     }
 
@@ -175,7 +184,7 @@ mod tests {
         state.apply(&CallEvent { at: 0, change: Change::Started });
         state.apply(&roster(1_000, &[("a", "Ana", Presence::OnCall), ("b", "Bo", Presence::OnCall)]));
         state.apply(&CallEvent { at: 72 * 60_000, change: Change::Ended });
-        let e = json(embed(&state, None).unwrap());
+        let e = json(embed(&state, None, Lang::En).unwrap());
         assert_eq!(e["title"], "Call ended");
         let text = e["description"].as_str().unwrap();
         assert!(text.contains("Ended <t:4320:t>, <t:4320:R>, after 1 h 12 min."), "{text}");

@@ -214,7 +214,12 @@ pub async fn run(
         background.spawn(live.subscriptions.clone().keep());
     }
     let by_proxy = config.discord.ratelimit == RateLimiting::Proxy;
-    let bot = Arc::new(Bot::new(graph, access, config.pin).with_rate_limits_by_proxy(by_proxy).with_live_status(live));
+    let bot = Arc::new(
+        Bot::new(graph, access, config.pin)
+            .with_rate_limits_by_proxy(by_proxy)
+            .with_live_status(live)
+            .with_channel_locale(config.channel_locale),
+    );
     let guild_id = config.discord.guild_id.map(GuildId::new);
     let stopping = Stopping { bot: bot.clone(), metrics: metrics.clone(), drain_limit };
     let ran = match (config.discord.interactions, listener) {

@@ -68,11 +68,12 @@ pub fn truncate(text: &str, max: usize) -> String {
     cut
 }
 
-/// Joins `lines` with newlines, keeping whole lines, within `max` characters.
-pub fn fit_lines(lines: &[String], max: usize) -> String {
+/// Joins `lines` with newlines, keeping whole lines, within `max` characters; `more(n)` says how many were
+/// left out.
+pub fn fit_lines(lines: &[String], max: usize, more: impl Fn(usize) -> String) -> String {
     let mut out = String::new();
     for (shown, line) in lines.iter().enumerate() {
-        let more = format!("… and {} more on the Local numbers page", lines.len() - shown);
+        let more = more(lines.len() - shown);
         let needed = out.chars().count() + line.chars().count() + 1;
         let room_for_note = lines.len() - shown > 1;
         if needed > max || (room_for_note && needed + more.chars().count() + 1 > max) {

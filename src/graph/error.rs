@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::wire::MeetingShapeError;
+use crate::l10n::Lang;
 
 /// The error underneath a failure (a `reqwest::Error` without its URL, say), kept whole so the log can walk
 /// its `source()` chain; shared, so the errors that carry it stay `Clone`. Two causes are equal when they
@@ -227,161 +228,97 @@ impl GraphError {
         }
     }
 
-    /// What the person who asked for the meeting reads: what went wrong and how to fix it.
-    /// Contains no secret, token, request id or raw response body.
+    /// What the person who asked for the meeting reads, in English (the terminal and the logs): what went
+    /// wrong and how to fix it. Contains no secret, token, request id or raw response body.
     pub fn user_message(&self) -> String {
+        self.user_message_in(Lang::En)
+    }
+
+    /// [`GraphError::user_message`] in `lang` (Discord answers in the reader's language). Commands, variable
+    /// names and portal paths stay as they are in every language.
+    pub fn user_message_in(&self, lang: Lang) -> String {
         match self {
-            Self::Token(token) => token_message(token),
-            Self::AccessPolicyMissing { client_id, organizer_id, .. } => format!(
-                "Teams refused to create the meeting: no application access policy lets this app create meetings \
-                 for the organizer. A Teams administrator must run this once in PowerShell \
-                 (`Import-Module MicrosoftTeams; Connect-MicrosoftTeams` first):\n\
-                 `New-CsApplicationAccessPolicy -Identity MeetNow -AppIds \"{client_id}\" -Description \"Discord /meetnow\"`\n\
-                 `Grant-CsApplicationAccessPolicy -PolicyName MeetNow -Identity \"{organizer_id}\"`\n\
-                 The policy can take up to 30 minutes to apply."
-            ),
-            Self::Forbidden(_) => "Teams refused to create the meeting (403). Usually the app lacks admin consent for the \
-                 application permission OnlineMeetings.ReadWrite.All (Entra admin center → App registrations → \
-                 the app → API permissions → add it → Grant admin consent), or the organizer is a guest or has no \
-                 Teams licence. `meetnow check` shows which."
-                .to_owned(),
-            Self::OrganizerNotFound { organizer_id, .. } => format!(
-                "Graph has no user {organizer_id} in this tenant. MEETNOW_ORGANIZER_ID must be the Entra object id \
-                 of a licensed Teams user in the app's tenant (Entra admin center → Users → Object ID)."
-            ),
-            Self::Unauthorized(_) => "Graph did not accept the app's token, even a fresh one. Check that \
-                 AZURE_TENANT_ID is the tenant that granted consent and that GRAPH_ENDPOINT is in the same cloud as \
-                 AZURE_AUTHORITY_HOST."
-                .to_owned(),
+            Self::Token(token) => token_message(token, lang),
+            Self::AccessPolicyMissing { client_id, organizer_id, .. } => {
+                lang.format("error-access-policy", &[("client", client_id.into()), ("organizer", organizer_id.into())])
+            }
+            Self::Forbidden(_) => lang.text("error-forbidden"),
+            Self::OrganizerNotFound { organizer_id, .. } => {
+                lang.format("error-organizer-not-found", &[("organizer", organizer_id.into())])
+            }
+            Self::Unauthorized(_) => lang.text("error-unauthorized"),
             Self::Throttled { retry_after, .. } => {
                 let wait = retry_after.map_or(30, |d| d.as_secs().max(1));
-                format!("Teams is throttling meeting requests right now. Try again in {wait} seconds.")
+                lang.format("error-throttled", &[("seconds", wait.into())])
             }
-            Self::UntrustedCertificate { host, .. } => untrusted_certificate_message(host),
-            Self::Unavailable { .. } => "Microsoft Teams (Graph) is not answering right now, so no meeting was \
-                 created. Try again in a minute; `meetnow create` works from a terminal too."
-                .to_owned(),
+            Self::UntrustedCertificate { host, .. } => untrusted_certificate_in(host, lang),
+            Self::Unavailable { .. } => lang.text("error-unavailable"),
             Self::Refused(api) => {
-                let code = api.code.as_deref().unwrap_or("no code");
-                format!(
-                    "Graph refused the request (HTTP {}, {code}): {}. Run `meetnow check` to test the setup.",
-                    api.status,
-                    shorten(api.message.as_deref().unwrap_or("no message"), 300)
+                let message = shorten(api.message.as_deref().unwrap_or("-"), 300);
+                lang.format(
+                    "error-refused",
+                    &[
+                        ("status", api.status.into()),
+                        ("code", api.code.as_deref().unwrap_or("-").into()),
+                        ("message", message.as_str().into()),
+                    ],
                 )
             }
-            Self::AttendancePermissionMissing(_) => format!(
-                "Reading who attended needs the application permission {ATTENDANCE_ROLE}. In Entra admin center → \
-                 App registrations → the app → API permissions, add Microsoft Graph → Application permissions → \
-                 {ATTENDANCE_ROLE}, then click Grant admin consent (the application access policy already in place \
-                 covers it). `meetnow check` shows whether the token carries it."
-            ),
-            Self::MeetingNotFound => "This bridge is not one of the organizer's meetings any more (deleted, or made \
-                 by another organizer), so its attendance can't be read."
-                .to_owned(),
-            Self::UnexpectedResponse { status, .. } => format!(
-                "Microsoft Graph sent a response meetnow can't read (HTTP {status}), so no link was posted. \
-                 Try again in a moment."
-            ),
+            Self::AttendancePermissionMissing(_) => {
+                lang.format("error-attendance-permission", &[("role", ATTENDANCE_ROLE.into())])
+            }
+            Self::MeetingNotFound => lang.text("error-meeting-not-found"),
+            Self::UnexpectedResponse { status, .. } => {
+                lang.format("error-unexpected-response", &[("status", (*status).into())])
+            }
         }
     }
 }
 
-fn token_message(error: &TokenError) -> String {
+fn token_message(error: &TokenError, lang: Lang) -> String {
     match error {
-        TokenError::Refused { aadsts, error, tenant_id, client_id, credential, .. } => match aadsts {
-            Some(7_000_215) => {
-                "Microsoft sign-in rejected the client secret (AADSTS7000215). AZURE_CLIENT_SECRET must \
-                 be the secret's Value, not its Secret ID: in App registrations → Certificates & secrets create a \
-                 new client secret and copy its Value."
-                    .to_owned()
+        TokenError::Refused { aadsts, error, tenant_id, client_id, credential, .. } => {
+            let client = ("client", client_id.into());
+            let tenant = ("tenant", tenant_id.into());
+            let variable = ("variable", (*credential).into());
+            let name = ("error", error.as_deref().unwrap_or("-").into());
+            match aadsts {
+                Some(7_000_215) => lang.text("sign-in-secret-invalid"),
+                Some(7_000_222) => lang.text("sign-in-secret-expired"),
+                Some(700_016) => lang.format("sign-in-no-app", &[client, tenant]),
+                Some(90_002) => lang.format("sign-in-no-tenant", &[tenant]),
+                Some(900_023) => lang.format("sign-in-invalid-tenant", &[tenant]),
+                Some(70_011) => lang.text("sign-in-scope"),
+                Some(700_027) => lang.format("sign-in-certificate-unknown", &[client]),
+                Some(700_024) if *credential == "AZURE_FEDERATED_TOKEN_FILE" => lang.text("sign-in-federated-expired"),
+                Some(700_024) => lang.text("sign-in-clock"),
+                Some(code @ (70_021 | 700_211 | 700_212 | 700_213)) => {
+                    lang.format("sign-in-federated-mismatch", &[client, ("code", (*code).into())])
+                }
+                Some(700_021) => lang.format("sign-in-assertion-other-app", &[client]),
+                Some(50_027) => lang.format("sign-in-assertion-unreadable", &[variable]),
+                Some(code) => lang.format("sign-in-refused-code", &[("code", (*code).into()), name, variable]),
+                None => lang.format("sign-in-refused", &[name, variable]),
             }
-            Some(7_000_222) => "The app's client secret has expired (AADSTS7000222). Create a new one in App \
-                 registrations → Certificates & secrets and put its Value in AZURE_CLIENT_SECRET."
-                .to_owned(),
-            Some(700_016) => format!(
-                "Microsoft sign-in found no app {client_id} in tenant {tenant_id} (AADSTS700016). Check \
-                 AZURE_CLIENT_ID (the Application (client) ID) and that AZURE_TENANT_ID is the tenant the app \
-                 belongs to."
-            ),
-            Some(90_002) => format!(
-                "Microsoft sign-in found no tenant {tenant_id} (AADSTS90002). Check AZURE_TENANT_ID, and \
-                 AZURE_AUTHORITY_HOST for government clouds (https://login.microsoftonline.us)."
-            ),
-            Some(900_023) => format!(
-                "AZURE_TENANT_ID {tenant_id} is not a valid tenant (AADSTS900023): use the Directory (tenant) ID \
-                 GUID or the tenant's domain."
-            ),
-            Some(70_011) => "Microsoft sign-in refused the scope (AADSTS70011): GRAPH_ENDPOINT must be the Graph \
-                 root of your cloud, e.g. https://graph.microsoft.com."
-                .to_owned(),
-            Some(700_027) => format!(
-                "Microsoft sign-in could not verify the client assertion with a certificate of app {client_id} \
-                 (AADSTS700027): the certificate in AZURE_CLIENT_CERTIFICATE_PATH is not uploaded to the app \
-                 registration, or was removed. Upload it (the certificate only, never the key): App registrations → \
-                 the app → Certificates & secrets → Certificates → Upload certificate; its thumbprint must match the \
-                 one `meetnow check` prints."
-            ),
-            Some(700_024) if *credential == "AZURE_FEDERATED_TOKEN_FILE" => {
-                "Microsoft sign-in refused the federated token as expired (AADSTS700024). The file in \
-                 AZURE_FEDERATED_TOKEN_FILE is no longer being refreshed: on Kubernetes, check that the pod still \
-                 mounts the projected service account token (the workload identity webhook adds it) and restart it."
-                    .to_owned()
-            }
-            Some(700_024) => "Microsoft sign-in refused the client assertion as outside its valid time \
-                 (AADSTS700024): this host's clock is wrong. Synchronise it (NTP, e.g. `timedatectl \
-                 set-ntp true`)."
-                .to_owned(),
-            Some(70_021 | 700_211 | 700_212 | 700_213) => format!(
-                "No federated credential of app {client_id} matches the token in AZURE_FEDERATED_TOKEN_FILE \
-                 (AADSTS{}). In App registrations → the app → Certificates & secrets → Federated credentials, add \
-                 one whose issuer is the token's issuer (your cluster's OIDC issuer URL: `az aks show -n CLUSTER -g \
-                 GROUP --query oidcIssuerProfile.issuerUrl -o tsv`), whose subject is \
-                 system:serviceaccount:NAMESPACE:SERVICE-ACCOUNT, and whose audience is api://AzureADTokenExchange.",
-                aadsts.unwrap_or(70_021)
-            ),
-            Some(700_021) => format!(
-                "The client assertion names another app than AZURE_CLIENT_ID {client_id} (AADSTS700021): use the \
-                 client id of the app the certificate or federated credential belongs to."
-            ),
-            Some(50_027) => format!(
-                "Microsoft sign-in could not read the client assertion as a token (AADSTS50027): {credential} must \
-                 hold a JWT (for a federated token file, the token your platform wrote there)."
-            ),
-            Some(code) => format!(
-                "Microsoft sign-in refused the app (AADSTS{code}, {}). Check AZURE_TENANT_ID, AZURE_CLIENT_ID and \
-                 {credential}; `meetnow check` tests them.",
-                error.as_deref().unwrap_or("no error name")
-            ),
-            None => format!(
-                "Microsoft sign-in refused the app ({}). Check AZURE_TENANT_ID, AZURE_CLIENT_ID and \
-                 {credential}; `meetnow check` tests them.",
-                error.as_deref().unwrap_or("no error name")
-            ),
-        },
-        TokenError::Credential { detail } => format!("Signing in to Microsoft failed before it started: {detail}."),
-        TokenError::IdentityRefused { status, explanation } => format!(
-            "The managed identity endpoint refused to give a token (HTTP {status}: {}). Check that this host has a \
-             managed identity (system-assigned, or user-assigned with AZURE_CLIENT_ID as its client id) and that \
-             the identity has the OnlineMeetings.ReadWrite.All app role.",
-            explanation.as_deref().unwrap_or("no explanation")
+        }
+        TokenError::Credential { detail } => lang.format("sign-in-credential", &[("detail", detail.into())]),
+        TokenError::IdentityRefused { status, explanation } => lang.format(
+            "sign-in-identity-refused",
+            &[("status", (*status).into()), ("explanation", explanation.as_deref().unwrap_or("-").into())],
         ),
-        TokenError::UntrustedCertificate { host, .. } => untrusted_certificate_message(host),
-        TokenError::Unavailable { .. } => "Microsoft sign-in is not answering right now, so no meeting was created. \
-             Try again in a minute."
-            .to_owned(),
-        TokenError::Malformed { .. } => "Microsoft sign-in sent a token meetnow can't read. Check \
-             AZURE_AUTHORITY_HOST; it should be https://login.microsoftonline.com or your cloud's equivalent."
-            .to_owned(),
+        TokenError::UntrustedCertificate { host, .. } => untrusted_certificate_in(host, lang),
+        TokenError::Unavailable { .. } => lang.text("sign-in-unavailable"),
+        TokenError::Malformed { .. } => lang.text("sign-in-malformed"),
     }
 }
 
 /// The fix for a TLS certificate this host does not trust: usually a company proxy that inspects TLS.
 pub(crate) fn untrusted_certificate_message(host: &str) -> String {
-    format!(
-        "The TLS certificate of {host} is not signed by a certificate authority this host trusts. Behind a company \
-         proxy that inspects TLS, put its CA certificate (PEM) in a file and point SSL_CERT_FILE at it, or add it \
-         to the system's store (e.g. /usr/local/share/ca-certificates and `update-ca-certificates`)."
-    )
+    untrusted_certificate_in(host, Lang::En)
+}
+
+fn untrusted_certificate_in(host: &str, lang: Lang) -> String {
+    lang.format("error-untrusted-certificate", &[("host", host.into())])
 }
 
 /// At most `max` characters, with an ellipsis when cut.

@@ -10,18 +10,21 @@ use tracing::Instrument as _;
 use super::super::access::Asker;
 use super::super::{attendance, text};
 use super::{Bot, FirstResponse, Unacknowledged};
+use crate::l10n::Lang;
 
 impl Bot {
     /// Answers one click, privately (see the module docs). Any error becomes the answer's sentence.
     pub(crate) async fn answer_attendance(&self, http: &Http, click: &ComponentInteraction, first: FirstResponse) {
         let span = tracing::info_span!("attendance", interaction_id = %click.id, channel_id = %click.channel_id, user_id = %click.user.id);
         async {
+            // Private: in the clicker's language.
+            let lang = Lang::or_english(Some(&click.locale));
             let roles = click.member.as_ref().map(|m| m.roles.as_slice()).unwrap_or_default();
             if let Err(refusal) = self.access.decide(click.guild_id, Asker::Member(roles)) {
                 tracing::info!(reason = refusal.reason(), "refused an attendance click");
                 self.metrics.command_failed(refusal.reason());
                 let by_rest = |response| click.create_response(http, response);
-                return self.first_response_privately(first, refusal.sentence(), by_rest).await;
+                return self.first_response_privately(first, &refusal.sentence(lang), by_rest).await;
             }
             let defer = CreateInteractionResponse::Defer(CreateInteractionResponseMessage::new().ephemeral(true));
             match self.respond_first(first, defer, |response| click.create_response(http, response)).await {
@@ -34,8 +37,8 @@ impl Bot {
             }
             let join_url = click.message.embeds.first().and_then(|embed| embed.url.clone());
             let report = match join_url {
-                None => Err("This message announces no bridge, so there is no attendance to show.".to_owned()),
-                Some(join_url) => self.attendance_of(&join_url).await,
+                None => Err(lang.text("attendance-no-bridge")),
+                Some(join_url) => self.attendance_of(&join_url, lang).await,
             };
             let edit = match report {
                 Ok(embed) => EditInteractionResponse::new().embed(embed),
@@ -55,7 +58,7 @@ impl Bot {
     }
 
     /// The answer for the bridge with this join link, or the sentence that says what went wrong.
-    async fn attendance_of(&self, join_url: &str) -> Result<serenity::all::CreateEmbed, String> {
+    async fn attendance_of(&self, join_url: &str, lang: Lang) -> Result<serenity::all::CreateEmbed, String> {
         let calls = async {
             let id = Box::pin(self.graph.meeting_id_by_join_url(join_url)).await?;
             Box::pin(self.graph.attendance(&id)).await
@@ -63,12 +66,12 @@ impl Bot {
         match calls.await {
             Ok(calls) => {
                 tracing::info!(calls = calls.len(), "attendance shown");
-                Ok(attendance::answer(&calls))
+                Ok(attendance::answer(&calls, lang))
             }
             Err(error) => {
                 tracing::warn!(%error, kind = error.kind(), graph_request_id = error.request_id(), "could not read the attendance");
                 self.metrics.command_failed(error.kind());
-                Err(error.user_message())
+                Err(error.user_message_in(lang))
             }
         }
     }

@@ -63,7 +63,8 @@ impl Bot {
             if let Err(refusal) = self.may_have_a_bridge(http, channel).await {
                 return tracing::info!(reason = refusal.reason(), "not giving a new channel a bridge");
             }
-            let subject = announce::default_subject(Some(&channel.name));
+            let lang = self.server_lang(http, channel.guild_id).await;
+            let subject = announce::default_subject(Some(&channel.name), lang);
             let key = MeetingKey::for_channel(channel.guild_id.get(), channel.id.get());
             let request = MeetingRequest { subject: subject.clone(), key: Some(key) };
             let (meeting, lobby) = match Box::pin(self.graph.meeting_now(&request)).await {
@@ -78,7 +79,7 @@ impl Bot {
                 tracing::debug!("the new channel's bridge exists already; not announcing it again");
                 return apply(lobby).await;
             }
-            let announcement = announce::announcement(&meeting, Kind::Standing, &subject);
+            let announcement = announce::announcement(&meeting, Kind::Standing, &subject, lang);
             let (posted, ()) = tokio::join!(self.post_in_channel(http, channel.id, &announcement), apply(lobby));
             match posted {
                 Ok(posted) => {

@@ -169,14 +169,15 @@ impl Bot {
             .cloned()
             .map(|mut embed| {
                 // This one keeps the live status now: the pointer to "the pinned one" would send readers away.
-                if embed.footer.as_ref().is_some_and(|footer| footer.text == render::POINTER) {
+                if embed.footer.as_ref().is_some_and(|footer| render::is_pointer(&footer.text)) {
                     embed.footer = None;
                 }
                 CreateEmbed::from(embed)
             })
             .take(9)
             .collect();
-        embeds.extend(render::embed(&state, carrier_url));
+        let lang = self.server_lang(http, serenity::all::GuildId::new(bridge.guild)).await;
+        embeds.extend(render::embed(&state, carrier_url, lang));
         let edit = || {
             let edit = EditMessage::new().embeds(embeds.clone()).allowed_mentions(CreateAllowedMentions::new());
             async move { channel.edit_message(http, message.id, edit).await.map(drop) }

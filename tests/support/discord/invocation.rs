@@ -14,6 +14,10 @@ pub struct Invocation {
     pub roles: Vec<u64>,
     pub subject: Option<String>,
     pub new: Option<bool>,
+    /// The member's Discord client language (`locale`).
+    pub locale: String,
+    /// The server's language (`guild_locale`).
+    pub guild_locale: String,
 }
 
 impl Invocation {
@@ -27,7 +31,16 @@ impl Invocation {
             roles: Vec::new(),
             subject: None,
             new: None,
+            locale: "en-US".into(),
+            guild_locale: "en-US".into(),
         }
+    }
+
+    /// Typed by a member whose Discord is in `locale`, in a server whose language is `guild_locale`.
+    pub fn locales(mut self, locale: &str, guild_locale: &str) -> Self {
+        self.locale = locale.to_owned();
+        self.guild_locale = guild_locale.to_owned();
+        self
     }
 
     pub fn subject(mut self, subject: &str) -> Self {
@@ -61,7 +74,7 @@ impl Invocation {
             "channel": {"id": self.channel_id.to_string(), "name": self.channel_name, "type": 0, "permissions": "2248473465835073"},
             "token": token,
             "version": 1,
-            "locale": "en-US",
+            "locale": self.locale,
             "app_permissions": "2248473465835073",
             "entitlements": [],
             "authorizing_integration_owners": {"0": GUILD_ID.to_string()},
@@ -70,7 +83,7 @@ impl Invocation {
         match self.guild_id {
             Some(guild) => {
                 payload["guild_id"] = json!(guild.to_string());
-                payload["guild_locale"] = json!("en-US");
+                payload["guild_locale"] = json!(self.guild_locale);
                 payload["context"] = json!(0);
                 payload["member"] = json!({
                     "user": user,

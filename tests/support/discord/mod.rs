@@ -177,6 +177,8 @@ pub(super) struct Inner {
     message_edits: Vec<(u64, Value, Instant)>,
     /// `GET /channels/{channel}/messages/{message}` calls.
     message_reads: u32,
+    /// Servers' `preferred_locale`, by id (`en-US` when absent).
+    preferred_locales: HashMap<u64, String>,
     /// Each edited message as it was before its last edit.
     previous_versions: HashMap<u64, Value>,
     /// The next reads of an edited message (or of the pins) return it as it was before its last edit.
@@ -328,6 +330,7 @@ impl DiscordStandIn {
             session_starts: (999, 0),
             message_edits: Vec::new(),
             message_reads: 0,
+            preferred_locales: HashMap::new(),
             previous_versions: HashMap::new(),
             stale_reads: 0,
         }));
@@ -339,6 +342,7 @@ impl DiscordStandIn {
             .route("/api/v10/users/@me", get(current_user))
             .route("/api/v10/oauth2/applications/@me", get(current_application))
             .route("/api/v10/guilds/{guild}/members/{user}", get(member))
+            .route("/api/v10/guilds/{guild}", get(guild))
             .route("/api/v10/applications/{app}/commands", put(register_global))
             .route("/api/v10/applications/{app}/guilds/{guild}/commands", put(register_guild))
             .route("/api/v10/interactions/{id}/{token}/callback", post(callback))
@@ -581,6 +585,11 @@ impl DiscordStandIn {
     pub fn pins(&self) -> Vec<(u64, u64)> {
         self.with(|s| s.pins.clone())
     }
+    /// Server `guild`'s preferred locale, as `GET /guilds/{guild}` answers (Server Settings → Community).
+    pub fn set_preferred_locale(&self, guild: u64, locale: &str) {
+        self.with(|s| s.preferred_locales.insert(guild, locale.to_owned()));
+    }
+
     /// The next `reads` reads of an edited message (alone or among the pins) return it as it was before its
     /// last edit: what a process sees when it read just before another process's edit landed.
     pub fn serve_stale_reads(&self, reads: u32) {

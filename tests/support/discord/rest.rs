@@ -554,3 +554,21 @@ pub(super) async fn edit_message(
 fn in_channel(message: &Value, channel: u64) -> bool {
     message["channel_id"].as_str().and_then(|id| id.parse::<u64>().ok()) == Some(channel)
 }
+
+/// `GET /guilds/{guild}`: the server, with its `preferred_locale`.
+pub(super) async fn guild(State(app): State<App>, Path(guild): Path<u64>, headers: HeaderMap) -> Response {
+    if let Some(refused) = app.admit_bot_call(&headers, None).await {
+        return refused;
+    }
+    let locale = app.with(|s| s.preferred_locales.get(&guild).cloned()).unwrap_or_else(|| "en-US".into());
+    axum::Json(json!({
+        "id": guild.to_string(), "name": "Incidents", "icon": null, "splash": null, "discovery_splash": null,
+        "owner_id": "700000000000000009", "afk_channel_id": null, "afk_timeout": 300, "verification_level": 1,
+        "default_message_notifications": 1, "explicit_content_filter": 2, "roles": [], "emojis": [],
+        "features": ["COMMUNITY"], "mfa_level": 0, "application_id": null, "system_channel_id": null,
+        "system_channel_flags": 0, "rules_channel_id": null, "vanity_url_code": null, "description": null,
+        "banner": null, "premium_tier": 0, "preferred_locale": locale, "public_updates_channel_id": null,
+        "nsfw_level": 0, "premium_progress_bar_enabled": false, "stickers": [],
+    }))
+    .into_response()
+}
