@@ -41,6 +41,7 @@ live-title = { $count ->
     [one] Call in progress: 1 person
    *[other] Call in progress: { $count } people
 }
+live-title-empty = Call in progress
 live-started = Started { $time }, { $ago }.
 live-nobody = Nobody is on the call right now.
 live-on-call = **{ $count } on the call:** { $names }

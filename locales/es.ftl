@@ -40,6 +40,7 @@ live-title = { $count ->
     [one] Llamada en curso: 1 persona
    *[other] Llamada en curso: { $count } personas
 }
+live-title-empty = Llamada en curso
 live-started = Empezó { $time }, { $ago }.
 live-nobody = Ahora mismo no hay nadie en la llamada.
 live-on-call = **En la llamada ({ $count }):** { $names }

@@ -40,6 +40,7 @@ live-title = { $count ->
     [few] Идёт звонок: { $count } участника
    *[many] Идёт звонок: { $count } участников
 }
+live-title-empty = Идёт звонок
 live-started = Начался { $time }, { $ago }.
 live-nobody = Сейчас на звонке никого нет.
 live-on-call = **На звонке ({ $count }):** { $names }

@@ -35,10 +35,11 @@ live-pointer = 此会议桥的实时状态：见其置顶公告。
 ## 实时状态
 
 live-title = 通话进行中：{ $count } 人
+live-title-empty = 通话进行中
 live-started = 开始于 { $time }（{ $ago }）。
 live-nobody = 目前没有人在通话中。
-live-on-call = **通话中（{ $count } 人）：** { $names }
-live-lobby = **在大厅中等待（{ $count } 人）：** { $names }
+live-on-call = **通话中（{ $count } 人）：**{ $names }
+live-lobby = **在大厅中等待（{ $count } 人）：**{ $names }
 live-more = 等另外 { $count } 人
 no-display-name = （无显示名称）
 ended-title = 通话已结束

@@ -279,9 +279,12 @@ mod limits {
         match id {
             "command-description" | "option-subject-description" | "option-new-description" => 100,
             _ if id.starts_with("button-") => 80,
-            "live-title" | "ended-title" | "attendance-title" | "default-subject" | "default-subject-unnamed" => {
-                limits::SUBJECT.min(limits::EMBED_TITLE)
-            }
+            "live-title"
+            | "live-title-empty"
+            | "ended-title"
+            | "attendance-title"
+            | "default-subject"
+            | "default-subject-unnamed" => limits::SUBJECT.min(limits::EMBED_TITLE),
             _ if id.starts_with("field-") => 256,
             "live-pointer" => 2048,
             _ if id.starts_with("error-") || id.starts_with("sign-in-") || id.starts_with("refused-") => {

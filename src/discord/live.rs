@@ -54,7 +54,11 @@ pub fn embed(state: &CallState, carrier_url: Option<String>, lang: Lang) -> Opti
             let shown = names(&lobby, lang);
             lines.push(lang.format("live-lobby", &[("count", lobby.len().into()), ("names", shown.as_str().into())]));
         }
-        (lang.format("live-title", &[("count", on_call.len().into())]), LIVE_GREEN)
+        let title = match on_call.len() {
+            0 => lang.text("live-title-empty"),
+            n => lang.format("live-title", &[("count", n.into())]),
+        };
+        (title, LIVE_GREEN)
     } else {
         if let Some(end) = state.ended() {
             let (time, ago) = stamps(end);
