@@ -12,7 +12,7 @@
 //! ```text
 //! cargo run --example sandbox
 //! cargo run --example sandbox -- --tls   # the stand-ins over HTTPS (HTTP/2) from a CA the bot is told to trust
-//! cargo run --example sandbox -- --locale ru   # a server and its members in Russian (zh-CN, es-ES, es-419, …)
+//! cargo run --example sandbox -- --locale ru   # a server and its members in Russian (zh-CN, es-ES, de, fr, …)
 //! ```
 //! Exits 1 if anything the bot sent would have been rejected by Discord or Graph.
 
@@ -41,7 +41,7 @@ fn main() -> ExitCode {
     let locale = args.iter().position(|arg| arg == "--locale").and_then(|at| args.get(at + 1)).cloned();
     let locale = locale.unwrap_or_else(|| "en-US".to_owned());
     if meetnow::l10n::Lang::from_discord(&locale).is_none() {
-        eprintln!("meetnow speaks en-US, ru, zh-CN, es-ES and es-419; {locale:?} would be shown in English");
+        eprintln!("meetnow speaks en-US, ru, zh-CN, es-ES, es-419, de and fr; {locale:?} is shown in English");
     }
     LOCALE.set(locale).expect("set once");
     let ca_dir = tempfile::tempdir().expect("temporary directory");

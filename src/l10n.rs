@@ -1,9 +1,9 @@
 //! What meetnow says in Discord, in the reader's language: Project Fluent messages, one file per language
 //! under `locales/` (a translator edits text, not Rust), compiled into the binary.
 //!
-//! [`Lang`] is a language meetnow speaks; [`Lang::from_discord`] maps Discord's locale codes onto it (both
-//! Spanish locales, `es-ES` and `es-419`, read the one Spanish file, written to suit both), and anything else
-//! falls back to English. Messages are plain text with Discord markdown; arguments come already cleaned and
+//! [`Lang`] is a language meetnow speaks (English, Russian, Simplified Chinese, Spanish, German, French);
+//! [`Lang::from_discord`] maps Discord's locale codes onto it (both Spanish locales, `es-ES` and `es-419`, read
+//! the one Spanish file, written to suit both), and anything else falls back to English. Messages are plain text with Discord markdown; arguments come already cleaned and
 //! escaped, and Fluent's Unicode isolation marks are off (they are invisible characters, which meetnow
 //! removes from everything it shows). The terminal (`create`, `check`, `attendance`) and the logs always use
 //! [`Lang::En`].
@@ -20,16 +20,20 @@ pub enum Lang {
     Ru,
     ZhCn,
     Es,
+    De,
+    Fr,
 }
 
 /// Every language, English first.
-pub const LANGS: [Lang; 4] = [Lang::En, Lang::Ru, Lang::ZhCn, Lang::Es];
+pub const LANGS: [Lang; 6] = [Lang::En, Lang::Ru, Lang::ZhCn, Lang::Es, Lang::De, Lang::Fr];
 
-const SOURCES: [(Lang, &str, &str); 4] = [
+const SOURCES: [(Lang, &str, &str); 6] = [
     (Lang::En, "en-US", include_str!("../locales/en.ftl")),
     (Lang::Ru, "ru", include_str!("../locales/ru.ftl")),
     (Lang::ZhCn, "zh-CN", include_str!("../locales/zh-CN.ftl")),
     (Lang::Es, "es", include_str!("../locales/es.ftl")),
+    (Lang::De, "de", include_str!("../locales/de.ftl")),
+    (Lang::Fr, "fr", include_str!("../locales/fr.ftl")),
 ];
 
 /// One argument of a message.
@@ -61,8 +65,8 @@ macro_rules! number_arg {
 }
 number_arg!(i32, i64, u64, u32, u16, usize);
 
-fn bundles() -> &'static [FluentBundle<FluentResource>; 4] {
-    static BUNDLES: OnceLock<[FluentBundle<FluentResource>; 4]> = OnceLock::new();
+fn bundles() -> &'static [FluentBundle<FluentResource>; 6] {
+    static BUNDLES: OnceLock<[FluentBundle<FluentResource>; 6]> = OnceLock::new();
     BUNDLES.get_or_init(|| {
         SOURCES.map(|(_, tag, source)| {
             // The files are part of the crate and a test parses each; a broken one still loads what parses.
@@ -84,6 +88,8 @@ impl Lang {
             "ru" => Some(Self::Ru),
             "zh-CN" => Some(Self::ZhCn),
             "es-ES" | "es-419" | "es" => Some(Self::Es),
+            "de" => Some(Self::De),
+            "fr" => Some(Self::Fr),
             _ => None,
         }
     }
@@ -100,6 +106,8 @@ impl Lang {
             Self::Ru => &["ru"],
             Self::ZhCn => &["zh-CN"],
             Self::Es => &["es-ES", "es-419"],
+            Self::De => &["de"],
+            Self::Fr => &["fr"],
         }
     }
 
@@ -232,6 +240,8 @@ mod tests {
         assert_eq!(people(Lang::ZhCn, 2), "通话进行中：2 人");
         assert_eq!(people(Lang::Es, 1), "Llamada en curso: 1 persona");
         assert_eq!(Lang::Es.format("ended-joined", &[("count", 0.into())]), "No se unió nadie.");
+        assert_eq!(people(Lang::De, 1), "Anruf läuft: 1 Person");
+        assert_eq!(people(Lang::Fr, 2), "Appel en cours : 2 personnes");
     }
 
     #[test]
@@ -240,7 +250,7 @@ mod tests {
         assert_eq!(Lang::from_discord("es-ES"), Some(Lang::Es));
         assert_eq!(Lang::from_discord("zh-CN"), Some(Lang::ZhCn));
         assert_eq!(Lang::from_discord("zh-TW"), None);
-        assert_eq!(Lang::or_english(Some("fr")), Lang::En);
+        assert_eq!(Lang::or_english(Some("pt-BR")), Lang::En);
         assert_eq!(Lang::or_english(None), Lang::En);
         // No isolation marks around arguments: they are invisible characters.
         let text = Lang::Ru.format("join-by-id", &[("id", "250 123".into())]);

@@ -12,7 +12,7 @@ use crate::support::graph::Fault;
 
 /// What each server language must show in the announcement: (Discord locale, the dial-in field, the
 /// conference id field, the Join button, the Attendance button, the status line's start).
-const ANNOUNCED: [(&str, &str, &str, &str, &str, &str); 5] = [
+const ANNOUNCED: [(&str, &str, &str, &str, &str, &str); 7] = [
     (
         "ru",
         "Подключиться по телефону",
@@ -24,7 +24,9 @@ const ANNOUNCED: [(&str, &str, &str, &str, &str, &str); 5] = [
     ("zh-CN", "电话拨入", "电话会议 ID", "加入会议", "出席情况", "新会议桥"),
     ("es-ES", "Acceso telefónico", "Id. de conferencia", "Unirse a la reunión", "Asistencia", "Nuevo puente"),
     ("es-419", "Acceso telefónico", "Id. de conferencia", "Unirse a la reunión", "Asistencia", "Nuevo puente"),
-    ("fr", "Dial in", "Conference ID", "Join meeting", "Attendance", "New bridge"),
+    ("de", "Telefonische Einwahl", "Konferenz-ID", "An Besprechung teilnehmen", "Anwesenheit", "Neue Bridge"),
+    ("fr", "Accès par téléphone", "ID de conférence", "Rejoindre la réunion", "Présence", "Nouveau pont"),
+    ("pt-BR", "Dial in", "Conference ID", "Join meeting", "Attendance", "New bridge"),
 ];
 
 fn labels(message: &Value) -> Vec<String> {
@@ -67,6 +69,8 @@ async fn the_channel_sees_the_servers_language_and_each_person_their_own() {
             "ru" => "Кто был на бридже",
             "zh-CN" => "谁参加了会议桥",
             "es-ES" | "es-419" => "Quién estuvo en el puente",
+            "de" => "Wer in der Bridge war",
+            "fr" => "Qui était sur le pont",
             _ => "Who was on the bridge",
         };
         assert_eq!(title, expected, "{locale}");
@@ -150,11 +154,11 @@ async fn the_command_is_registered_with_its_descriptions_in_every_language_and_i
     let descriptions = command["description_localizations"].as_object().unwrap();
     let mut locales: Vec<&str> = descriptions.keys().map(String::as_str).collect();
     locales.sort();
-    assert_eq!(locales, ["es-419", "es-ES", "ru", "zh-CN"]);
+    assert_eq!(locales, ["de", "es-419", "es-ES", "fr", "ru", "zh-CN"]);
     assert_eq!(descriptions["ru"], "Начать или снова открыть бридж этого канала в Microsoft Teams");
     for option in command["options"].as_array().unwrap() {
         let localized = option["description_localizations"].as_object().unwrap();
-        assert_eq!(localized.len(), 4, "{option}");
+        assert_eq!(localized.len(), 6, "{option}");
         assert!(localized.values().all(|d| d.as_str().unwrap().chars().count() <= 100));
     }
     assert!(bot.discord.violations().is_empty(), "{:?}", bot.discord.violations());
