@@ -265,8 +265,8 @@ async fn hostile_display_names_are_shown_inert() {
     assert!(discord.pings().is_empty() && discord.violations().is_empty());
 }
 
-/// Days of subscription life on a paused clock: the keeper renews ahead of expiry, makes a new one when
-/// Graph has none (deleted, or expired while nobody renewed), and lets an unused bridge's lapse.
+/// Days of subscription life on a paused clock: the keeper renews every 12 hours (ahead of expiry), makes a
+/// new one when Graph has none (deleted, or expired while nobody renewed), and lets an unused bridge's lapse.
 #[tokio::test]
 async fn subscriptions_are_renewed_before_they_lapse_and_made_again_when_gone() {
     let live = LiveBot::start(&[("METRICS_ADDR", "127.0.0.1:0")]).await;
@@ -275,13 +275,13 @@ async fn subscriptions_are_renewed_before_they_lapse_and_made_again_when_gone() 
     // The bot has read Graph's answer (not only Graph made it), so its clock for the renewal has started.
     metric(&live.bot, "meetnow_live_subscriptions_total{outcome=\"created\"} 1").await;
     let first = graph.subscriptions().remove(0);
-    let day = Duration::from_secs(24 * 60 * 60);
+    let (hour, day) = (Duration::from_secs(60 * 60), Duration::from_secs(24 * 60 * 60));
 
-    // Two and a half days on: nothing due yet. 2.8 days on (past six and a half hours before the expiry at
-    // 2.94 days, the latest a process renews): renewed.
-    advance(day * 5 / 2).await;
+    // Eleven hours on: nothing due yet. Twelve and a half (the 12-hour recheck, less this process's jitter of
+    // up to 30 minutes): renewed, the same subscription.
+    advance(hour * 11).await;
     assert_eq!(graph.subscription_counts().1, 0, "renewed too early");
-    advance(day * 3 / 10).await;
+    advance(hour * 3 / 2).await;
     graph.wait_for("the renewal", |g| (g.subscription_counts().1 == 1).then_some(())).await;
     assert_eq!(graph.subscriptions().remove(0).id, first.id, "renewed, not replaced");
 
@@ -292,9 +292,9 @@ async fn subscriptions_are_renewed_before_they_lapse_and_made_again_when_gone() 
     live.bot.discord.settled(&token).await;
     assert_eq!(graph.subscription_counts().0, creates);
 
-    // Graph loses it (an admin deleted it): the next renewal, 2.8 days on, gets 404 and makes a new one.
+    // Graph loses it (an admin deleted it): the next renewal, within 12 hours, gets 404 and makes a new one.
     graph.delete_subscription(&join);
-    advance(day * 28 / 10).await;
+    advance(hour * 25 / 2).await;
     graph
         .wait_for("a new subscription", |g| {
             g.subscriptions().iter().any(|s| s.join_url == join && s.id != first.id).then_some(())

@@ -4,10 +4,10 @@
 //!   do when this process knows a subscription with time left; otherwise create one. Graph allows one per app
 //!   per meeting, so when several processes announce the same bridge one create succeeds and the others are
 //!   refused; they read the app's subscriptions and adopt that one. Nobody deletes, so nobody fights.
-//! - [`Subscriptions::keep`] renews, ahead of expiry (with a per-process jitter, so processes rarely renew
-//!   the same one twice), every subscription whose bridge was announced or had call events within a
-//!   subscription's lifetime; a renewal Graph answers 404 (expired, deleted, removed) makes a new one; a
-//!   failure is tried again in a few minutes. A bridge unused for a lifetime is let lapse.
+//! - [`Subscriptions::keep`] renews every 12 hours, and in any case ahead of expiry (with a per-process
+//!   jitter, so processes rarely renew the same one twice), every subscription whose bridge was announced or
+//!   had call events within a subscription's lifetime; a renewal Graph answers 404 (expired, deleted) makes a
+//!   new one; a failure is tried again in a few minutes. A bridge unused for a lifetime is let lapse.
 //! - A notification for a subscription this process does not know (it started after the announcement)
 //!   makes the bridge known here too ([`Subscriptions::saw`]), so any process can keep it alive.
 //!
@@ -30,6 +30,10 @@ use crate::graph::{GraphClient, GraphError, NewSubscription, Subscribed, Subscri
 pub const LIFETIME: Duration = Duration::from_secs(4229 * 60);
 /// Renewed this long before it lapses, plus up to [`RENEW_JITTER`].
 pub const RENEW_AHEAD: Duration = Duration::from_secs(6 * 60 * 60);
+/// Renewed at least this often (less up to [`RENEW_JITTER`]) while in use: a renewal answered 404 is how a
+/// deleted subscription is noticed, since Graph sends no `subscriptionRemoved` lifecycle notification for
+/// this resource (only for Outlook and chat messages).
+pub const RECHECK_EVERY: Duration = Duration::from_secs(12 * 60 * 60);
 const RENEW_JITTER: Duration = Duration::from_secs(30 * 60);
 /// `ensure` does nothing when the known subscription has at least this long left.
 const ENOUGH_LEFT: Duration = Duration::from_secs(60 * 60);
@@ -277,10 +281,14 @@ pub fn subscription_fix(error: &GraphError) -> String {
     }
 }
 
-/// When to renew a subscription that lapses at `expires_at`.
+/// When to renew a subscription that lapses at `expires_at`: [`RECHECK_EVERY`] from now, or
+/// [`RENEW_AHEAD`] before it lapses if that is sooner, less a jitter of this process's, so processes rarely
+/// renew the same one twice.
 fn renew_time(expires_at: Instant) -> Instant {
     let jitter = RENEW_JITTER.mul_f64(rand::thread_rng().gen::<f64>());
-    expires_at.checked_sub(RENEW_AHEAD + jitter).unwrap_or_else(Instant::now)
+    let before_it_lapses = expires_at.checked_sub(RENEW_AHEAD + jitter).unwrap_or_else(Instant::now);
+    let recheck = Instant::now() + RECHECK_EVERY - jitter;
+    before_it_lapses.min(recheck)
 }
 
 /// A wall-clock time as a `tokio` instant (now, if it has passed).
