@@ -145,7 +145,12 @@ impl Subscriptions {
         };
         for (tag, slot) in slots {
             let mut known = slot.lock().await;
-            let Some(entry) = known.as_mut() else { continue };
+            let Some(entry) = known.as_mut() else {
+                // A slot nobody filled (a notification whose join link could not be read): nothing to keep.
+                drop(known);
+                self.known.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).remove(&tag);
+                continue;
+            };
             let now = Instant::now();
             if now.saturating_duration_since(entry.used_at) > LIFETIME {
                 tracing::info!(tag = %tag, "bridge unused for three days; letting its live-status subscription lapse");
