@@ -219,9 +219,12 @@ impl CallState {
 /// The marker before the state in a carrier URL's fragment; a new encoding gets a new version.
 pub const MARKER: &str = "meetnow-live-1.";
 
-/// The state as written down: short keys, times in milliseconds.
+/// The state as written down: short keys, times in milliseconds after `base` (the earliest time in it), which
+/// keeps each of them a few digits instead of thirteen.
 #[derive(Serialize, Deserialize, Default)]
 struct Wire {
+    #[serde(rename = "b", default)]
+    base: Millis,
     #[serde(rename = "s", default)]
     starts: Vec<Millis>,
     #[serde(rename = "e", default)]
@@ -267,14 +270,20 @@ impl CallState {
     }
 
     fn encode_whole(&self) -> String {
+        let times = self.starts.iter().chain(&self.ends).copied();
+        let base = times.chain(self.people.values().map(|p| p.at)).min().unwrap_or_default();
+        let off = |t: Millis| t.saturating_sub(base);
         let wire = Wire {
-            starts: self.starts.iter().copied().collect(),
-            ends: self.ends.iter().copied().collect(),
+            base,
+            starts: self.starts.iter().copied().map(off).collect(),
+            ends: self.ends.iter().copied().map(off).collect(),
             departed_uncounted: (self.departed_uncounted.1 > 0).then_some(self.departed_uncounted),
             people: self
                 .people
                 .iter()
-                .map(|(key, p)| WirePerson(key.clone(), p.presence as u8, p.at, p.on_call_at, p.name.clone()))
+                .map(|(key, p)| {
+                    WirePerson(key.clone(), p.presence as u8, off(p.at), p.on_call_at.map(off), p.name.clone())
+                })
                 .collect(),
         };
         // Serialising plain data can't fail; an empty state is the safe fallback regardless.
@@ -327,11 +336,13 @@ impl CallState {
         let (_, encoded) = text.split_once(MARKER)?;
         let json = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(encoded.trim_end()).ok()?;
         let wire: Wire = serde_json::from_slice(&json).ok()?;
+        let base = wire.base;
+        let at = |offset: Millis| base.saturating_add(offset);
         let people = wire
             .people
             .into_iter()
             .take(MAX_PEOPLE_READ)
-            .filter_map(|WirePerson(key, presence, at, on_call_at, name)| {
+            .filter_map(|WirePerson(key, presence, offset, on_call_at, name)| {
                 let presence = match presence {
                     0 => Presence::Lobby,
                     1 => Presence::OnCall,
@@ -339,12 +350,13 @@ impl CallState {
                     _ => return None,
                 };
                 let name = name.map(|n| n.chars().take(NAME_KEPT).collect());
+                let (at, on_call_at) = (at(offset), on_call_at.map(at));
                 Some((key.chars().take(32).collect(), Person { name, presence, at, on_call_at }))
             })
             .collect();
         let mut state = Self {
-            starts: wire.starts.into_iter().collect(),
-            ends: wire.ends.into_iter().collect(),
+            starts: wire.starts.into_iter().map(at).collect(),
+            ends: wire.ends.into_iter().map(at).collect(),
             people,
             departed_uncounted: wire.departed_uncounted.unwrap_or_default(),
         };
@@ -517,5 +529,34 @@ mod tests {
             prop_assert_eq!(&merged, &again);
             prop_assert_eq!(CallState::decode(&merged.encode(100_000).unwrap_or_default()).unwrap_or_default(), merged);
         }
+    }
+}
+
+#[cfg(test)]
+mod capacity {
+    use super::*;
+
+    /// How many people with a typical name (about 15 characters) the link keeps by name, all of them.
+    #[test]
+    fn the_link_keeps_about_thirty_people_by_name() {
+        let mut state = CallState::default();
+        state.apply(&CallEvent { at: 1_796_094_000_000, change: Change::Started });
+        let mut kept = 0;
+        for i in 0..80 {
+            state.apply(&CallEvent {
+                at: 1_796_094_000_000 + 60_000 + i * 7_919,
+                change: Change::Roster(vec![RosterChange {
+                    key: format!("k{i:07}"),
+                    name: Some(format!("Firstname Ln{i:02}")),
+                    presence: Presence::OnCall,
+                }]),
+            });
+            let decoded = CallState::decode(&state.encode(2000).unwrap()).unwrap();
+            if decoded.with_presence(Presence::OnCall).iter().filter(|p| p.name.is_some()).count() as i64 == i + 1 {
+                kept = i + 1;
+            }
+        }
+        println!("people kept by name within 2,000 characters: {kept}");
+        assert!(kept >= 30, "{kept}");
     }
 }
