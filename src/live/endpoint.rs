@@ -132,7 +132,11 @@ impl Served {
         }
         let live = self.live.clone();
         let sink = self.sink.clone();
-        tokio::spawn(async move { open(&live, sink.as_ref(), bridge, ours).await });
+        let span = tracing::info_span!("notification", guild_id = bridge.guild, channel_id = bridge.channel);
+        tokio::spawn(tracing::Instrument::instrument(
+            async move { open(&live, sink.as_ref(), bridge, ours).await },
+            span,
+        ));
         plain(StatusCode::ACCEPTED, "accepted\n".into())
     }
 }
