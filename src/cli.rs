@@ -249,6 +249,7 @@ async fn check_live(report: &mut Report, config: &Config, http: &reqwest::Client
     );
     let certificate = &live.certificate;
     let left = certificate.not_after - time::OffsetDateTime::now_utc();
+    let warn_within = time::Duration::try_from(crate::credential::EXPIRY_WARNING).unwrap_or(time::Duration::ZERO);
     let shown = format!(
         "{} (RSA {} bits, id {}), expires {}",
         certificate.path.display(),
@@ -256,7 +257,7 @@ async fn check_live(report: &mut Report, config: &Config, http: &reqwest::Client
         certificate.id,
         certificate.expires_on()
     );
-    if left < time::Duration::days(30) {
+    if left < warn_within {
         report.warn(
             "notification cert",
             format!(

@@ -312,7 +312,7 @@ fn to_offset(since_epoch: Duration) -> Result<OffsetDateTime, String> {
         .ok_or_else(|| "the certificate's validity dates are out of range".to_owned())
 }
 
-fn date(at: OffsetDateTime) -> String {
+pub(crate) fn date(at: OffsetDateTime) -> String {
     let date = at.date();
     format!("{}-{:02}-{:02}", date.year(), u8::from(date.month()), date.day())
 }

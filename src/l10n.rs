@@ -144,9 +144,9 @@ impl Lang {
         id.to_owned()
     }
 
-    /// Every message id of this language, for the completeness test.
-    #[doc(hidden)]
-    pub fn message_ids(self) -> Vec<String> {
+    /// Every message id of this language, for the tests.
+    #[cfg(test)]
+    fn message_ids(self) -> Vec<String> {
         let source = SOURCES.iter().find(|(lang, _, _)| *lang == self).map_or("", |(_, _, s)| *s);
         let resource = FluentResource::try_new(source.to_owned()).unwrap_or_else(|(partial, _)| partial);
         resource

@@ -119,7 +119,6 @@ async fn meetnow_locale_forces_the_channels_language_and_leaves_private_answers_
     let message = bot.discord.settled(&token).await.original.unwrap();
     assert_eq!(fields(&message)[1], "Идентификатор конференции");
     assert_eq!(message["embeds"][0]["title"], "Бридж #inc-8301", "the default subject too");
-    bot.graph.push_fault(Fault::Unavailable);
     bot.graph.set_always(Some(Fault::Unavailable));
     let token = bot.discord.invoke(Invocation::in_channel(8_302).locales("es-ES", "zh-CN").new_meeting()).await;
     let error = bot.discord.settled(&token).await.ephemeral_text().unwrap();

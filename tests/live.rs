@@ -209,17 +209,7 @@ async fn forged_and_altered_notifications_change_nothing_and_are_counted() {
     let bogus = format!("{}/graph/notifications/1/2/not-a-tag", live.balancer.url);
     assert_eq!(client.post(bogus).body("{}").send().await.unwrap().status(), 404);
 
-    let wait_metrics = || async {
-        for _ in 0..50 {
-            let text = reqwest::get(live.bot.metrics_url("/metrics")).await.unwrap().text().await.unwrap();
-            if text.contains("reason=\"data_signature\"") {
-                return text;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        panic!("the altered notification was not counted");
-    };
-    let metrics_after = wait_metrics().await;
+    let metrics_after = metrics_once(&live.bot, |text| text.contains("reason=\"data_signature\"")).await;
     for reason in
         ["client_state", "token_signature", "token_claims", "token_expired", "token_missing", "other_server", "address"]
     {
@@ -311,14 +301,20 @@ async fn subscriptions_are_renewed_before_they_lapse_and_made_again_when_gone() 
 
 /// Waits until the bot's `/metrics` has `line`.
 async fn metric(bot: &RunningBot, line: &str) {
+    metrics_once(bot, |text| text.lines().any(|l| l == line)).await;
+}
+
+/// The bot's `/metrics` once `ready` says so (read every 50 ms, for at most 5 s: metrics have no event to
+/// wait on).
+async fn metrics_once(bot: &RunningBot, ready: impl Fn(&str) -> bool) -> String {
     for _ in 0..100 {
         let text = reqwest::get(bot.metrics_url("/metrics")).await.unwrap().text().await.unwrap();
-        if text.lines().any(|l| l == line) {
-            return;
+        if ready(&text) {
+            return text;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    panic!("no {line} in /metrics");
+    panic!("/metrics never showed what the test waits for");
 }
 
 /// Moves `tokio`'s clock on by `by` at once, then lets real time run again, so the HTTP the keeper then does

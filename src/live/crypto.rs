@@ -141,8 +141,7 @@ impl NotificationCertificate {
 
     /// The expiry date, e.g. `2027-11-23`.
     pub fn expires_on(&self) -> String {
-        let date = self.not_after.date();
-        format!("{}-{:02}-{:02}", date.year(), u8::from(date.month()), date.day())
+        crate::credential::date(self.not_after)
     }
 
     /// The `clientState` for notifications about the bridge at `address` (43 characters).

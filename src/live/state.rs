@@ -155,9 +155,8 @@ impl CallState {
         dropped + self.people.values().filter(|p| p.on_call_at.is_some_and(|t| self.in_latest_call(t))).count() as u32
     }
 
-    /// Folds one event in (see the module docs). Returns whether anything changed.
-    pub fn apply(&mut self, event: &CallEvent) -> bool {
-        let before = self.clone();
+    /// Folds one event in (see the module docs).
+    pub fn apply(&mut self, event: &CallEvent) {
         match &event.change {
             Change::Started => {
                 self.starts.insert(event.at);
@@ -173,7 +172,6 @@ impl CallState {
             }
         }
         self.prune();
-        *self != before
     }
 
     fn roster(&mut self, t: Millis, change: &RosterChange) {

@@ -256,18 +256,6 @@ impl Subscriptions {
         );
         entry.renew_at = Instant::now() + RETRY_AFTER;
     }
-
-    /// The subscriptions this process keeps, for tests and `meetnow check`: (tag, subscription id).
-    pub async fn known(&self) -> Vec<(String, Option<String>)> {
-        let slots: Vec<_> = self.known.lock().unwrap_or_else(|p| p.into_inner()).values().cloned().collect();
-        let mut out = Vec::new();
-        for slot in slots {
-            if let Some(entry) = slot.lock().await.as_ref() {
-                out.push((entry.bridge.tag.clone(), entry.id.clone()));
-            }
-        }
-        out
-    }
 }
 
 /// What to do when Graph refuses a subscription.

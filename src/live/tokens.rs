@@ -104,11 +104,6 @@ impl TokenChecker {
         }
     }
 
-    /// Where the keys are read from.
-    pub fn keys_url(&self) -> &Url {
-        &self.keys_url
-    }
-
     /// Checks every token; all must pass, and there must be at least one.
     ///
     /// # Errors

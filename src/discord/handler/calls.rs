@@ -300,6 +300,13 @@ impl Bot {
         }
     }
 
+    /// Whether `message` is this bot's announcement of a bridge whose join link passes `wanted`: the link is
+    /// its first embed's. Another bot's message, or a webhook's, could copy the embed (to block a pin, or to
+    /// be edited into live status): only the bot's own count.
+    pub(super) fn announces(&self, message: &Message, wanted: impl Fn(&str) -> bool) -> bool {
+        self.is_own(message.author.id) && message.embeds.first().and_then(|e| e.url.as_deref()).is_some_and(wanted)
+    }
+
     /// The ids of the pinned messages in `channel` that announce `meeting`: this bot's own messages whose
     /// embed links its join URL (another bot's, or a webhook's, could copy the embed to block the pin). A read
     /// that fails is tried again, twice; then it is [`PinsUnread::Failed`], never an empty list.
@@ -311,11 +318,7 @@ impl Bot {
     ) -> Result<Vec<MessageId>, PinsUnread> {
         let read = || async move {
             let pins = http.get_pins(channel).await?;
-            Ok(pins
-                .iter()
-                .filter(|m| self.is_own(m.author.id) && m.embeds.iter().any(|e| e.url.as_deref() == Some(join_url)))
-                .map(|m| m.id)
-                .collect())
+            Ok(pins.iter().filter(|m| self.announces(m, |link| link == join_url)).map(|m| m.id).collect())
         };
         let mut attempt = 1;
         loop {

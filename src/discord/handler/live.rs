@@ -32,7 +32,8 @@ pub const COALESCE: Duration = Duration::from_millis(1500);
 pub const VERIFY_AFTER: [Duration; 2] = [Duration::from_secs(2), Duration::from_secs(8)];
 /// Recent messages searched for the announcement when none is pinned.
 const RECENT_MESSAGES: u8 = 50;
-/// Events a desk holds at once: a roster of hundreds is a few hundred events an hour.
+/// Events a desk holds at once, pending or held for verification: a roster of hundreds is a few hundred
+/// events an hour.
 const MAX_HELD: usize = 4096;
 
 /// The desks of this process, one per bridge with events in hand.
@@ -58,7 +59,7 @@ pub struct LiveSink {
 
 impl CallEventSink for LiveSink {
     fn serves(&self, guild: u64) -> bool {
-        self.bot.access.server(Some(GuildId::new(guild.max(1)))).is_ok()
+        guild != 0 && self.bot.access.server(Some(GuildId::new(guild))).is_ok()
     }
 
     fn call_events(&self, bridge: BridgeAddress, events: Vec<CallEvent>) {
@@ -112,6 +113,10 @@ impl Bot {
                 }
             }
             held.sort_by_key(|event| event.at);
+            // A desk lives as long as events keep coming (a call of hours): the oldest, long since in the
+            // announcement, go first.
+            let excess = held.len().saturating_sub(MAX_HELD);
+            held.drain(..excess);
             self.fold_into_announcement(http, &live, &bridge, &desk, &held).await;
             for wait in VERIFY_AFTER {
                 let stopping = self.stopping.is_cancelled();
@@ -206,14 +211,7 @@ impl Bot {
                 Err(error) => tracing::debug!(%error, "the live-status announcement could not be read; looking again"),
             }
         }
-        let announces = |message: &Message| {
-            self.is_own(message.author.id)
-                && message
-                    .embeds
-                    .first()
-                    .and_then(|embed| embed.url.as_deref())
-                    .is_some_and(|url| crate::live::tag_of(url) == bridge.tag)
-        };
+        let announces = |message: &Message| self.announces(message, |link| crate::live::tag_of(link) == bridge.tag);
         let pinned = self.discord(|| http.get_pins(channel)).await.ok().unwrap_or_default();
         let found = match pinned.into_iter().filter(announces).min_by_key(|m| m.id) {
             Some(message) => Some(message),

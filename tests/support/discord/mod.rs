@@ -175,8 +175,6 @@ pub(super) struct Inner {
     session_starts: (u64, u64),
     /// Edits of channel messages by the bot token: (message, the message after the edit, when).
     message_edits: Vec<(u64, Value, Instant)>,
-    /// `GET /channels/{channel}/messages/{message}` calls.
-    message_reads: u32,
     /// Servers' `preferred_locale`, by id (`en-US` when absent).
     preferred_locales: HashMap<u64, String>,
     /// Each edited message as it was before its last edit.
@@ -329,7 +327,6 @@ impl DiscordStandIn {
             pin_times: Vec::new(),
             session_starts: (999, 0),
             message_edits: Vec::new(),
-            message_reads: 0,
             preferred_locales: HashMap::new(),
             previous_versions: HashMap::new(),
             stale_reads: 0,

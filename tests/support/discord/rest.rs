@@ -475,7 +475,6 @@ pub(super) async fn read_message(
         return refused;
     }
     let found = app.with(|s| {
-        s.message_reads += 1;
         s.read_of(message).filter(|m| in_channel(m, channel)).map(|mut m| {
             m["pinned"] = json!(s.pins.contains(&(channel, message)));
             m
