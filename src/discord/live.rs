@@ -8,7 +8,7 @@ use serenity::all::{CreateEmbed, Embed};
 
 use super::text::{clean_text, escape_markdown, limits, truncate};
 use crate::l10n::Lang;
-use crate::live::state::{CallState, Presence, NAMES_SHOWN};
+use crate::live::state::{CallState, Presence, Shown, NAMES_SHOWN};
 
 /// Green while the call runs, grey once it ended.
 const LIVE_GREEN: u32 = 0x002D_7D46;
@@ -86,11 +86,11 @@ pub fn embed(state: &CallState, carrier_url: Option<String>, lang: Lang) -> Opti
 }
 
 /// Up to [`NAMES_SHOWN`] names, inert, then "and N more".
-fn names(people: &[&crate::live::state::Person], lang: Lang) -> String {
+fn names(people: &[Shown<'_>], lang: Lang) -> String {
     let mut shown: Vec<String> = people
         .iter()
         .take(NAMES_SHOWN)
-        .map(|p| match p.name.as_deref().map(clean_text).filter(|n| !n.is_empty()) {
+        .map(|p| match p.name.map(clean_text).filter(|n| !n.is_empty()) {
             Some(name) => escape_markdown(&truncate(&name, NAME_SHOWN)),
             None => lang.text("no-display-name"),
         })
@@ -114,7 +114,7 @@ fn duration(millis: i64, lang: Lang) -> String {
 
 /// Whether `embed` is a live-status part (its link carries a state).
 pub fn is_live_embed(embed: &Embed) -> bool {
-    embed.url.as_deref().is_some_and(|url| url.contains(crate::live::state::MARKER))
+    embed.url.as_deref().is_some_and(crate::live::state::carries_state)
 }
 
 /// The state an announcement carries (empty when it carries none, or one that can't be read).
@@ -131,9 +131,11 @@ mod tests {
         let changes = who
             .iter()
             .map(|(key, name, presence)| RosterChange {
-                key: key.to_string(),
+                person: key.to_string(),
+                device: String::new(),
                 name: Some(name.to_string()),
                 presence: *presence,
+                sequence: None,
             })
             .collect();
         CallEvent { at, change: Change::Roster(changes) }
@@ -160,7 +162,7 @@ mod tests {
                 ("c", "Cy", Presence::Lobby),
             ],
         ));
-        let e = json(embed(&state, Some("https://bot.example/graph/live#meetnow-live-1.x".into()), Lang::En).unwrap());
+        let e = json(embed(&state, Some("https://bot.example/graph/live#meetnow-live-2.x".into()), Lang::En).unwrap());
         assert_eq!(e["title"], "Call in progress: 2 people");
         let text = e["description"].as_str().unwrap();
         assert!(text.starts_with("Started <t:1764558000:t>, <t:1764558000:R>."), "{text}");

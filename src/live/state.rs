@@ -1,17 +1,24 @@
 //! What the channel knows about the calls on one bridge: the latest call's start and end and who is on it.
 //!
 //! Graph sends this as events (started, ended, roster deltas) that reach any process, in any order. The state
-//! is a join-semilattice: the start and end times seen (the latest few of each), and per person the latest
-//! change. Folding the same events in any order, any number of times, or merging two states, gives the same
-//! state, so two processes that each fold their own events into what the other wrote converge.
+//! is a join-semilattice: the start and end times seen (the latest few of each), and per person, per device
+//! (Graph's participant: one person on a laptop and a phone is two participants with one identity), the
+//! latest change. Folding the same events in any order, any number of times, or merging two states, gives
+//! the same state, so two processes that each fold their own events into what the other wrote converge.
+//!
+//! A device's latest change is the greatest by `eventDateTime`, then by Graph's `rosterSequenceNumber` where
+//! the events carry it (it orders deltas stamped with the same time), then by presence (left beats on the
+//! call beats in the lobby): a total order, so the register converges whatever the order of arrival. Time
+//! comes first because time is also what places a change in a call: a change that won by its sequence
+//! number alone could be dropped with the call before it in one order of arrival and not in another.
 //!
 //! What the channel sees is derived from it, by `eventDateTime`:
 //! - the latest call begins at the earliest evidence of a call (a start, or a roster change) after the last
 //!   end before the latest evidence; everything at or before that end (`after`) belongs to a call that is
 //!   over, so a late event from it can't bring it back to life;
 //! - the call has ended when an end is at or after its latest evidence;
-//! - each person's presence is the one from their latest change (on a tie, left beats on the call beats in
-//!   the lobby); they joined this call if they were on it after `after`.
+//! - a person is on the call while any of their devices is, in the lobby while any is and none is on the
+//!   call, and has left once every device has; they joined this call if a device was on it after `after`.
 //!
 //! It travels in the announcement (see [`CallState::encode`]), bounded: past what fits, those who left are
 //! counted instead of listed, then the names of those beyond the shown ones are dropped.
@@ -19,18 +26,29 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use base64::Engine as _;
-use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
 
 /// Milliseconds since the Unix epoch.
 pub type Millis = i64;
 
 /// Where someone is in the call.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Presence {
     /// Waiting in the lobby, not yet on the call.
     Lobby = 0,
     OnCall = 1,
     Left = 2,
+}
+
+impl Presence {
+    fn from_wire(value: u64) -> Option<Self> {
+        match value {
+            0 => Some(Self::Lobby),
+            1 => Some(Self::OnCall),
+            2 => Some(Self::Left),
+            _ => None,
+        }
+    }
 }
 
 /// One event on the bridge, as [`super::events`] reads it from Graph.
@@ -47,25 +65,84 @@ pub enum Change {
     Roster(Vec<RosterChange>),
 }
 
-/// One person joining, waiting or leaving.
+/// One participant (a person's device) joining, waiting or leaving.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RosterChange {
-    /// Who: a short hash of their identity's id (or the participant id), never the id itself.
-    pub key: String,
-    /// Their display name as Teams gave it, not yet cleaned.
+    /// Who: a short keyed hash of their identity's id (or of the participant id), never the id itself.
+    pub person: String,
+    /// Which of their devices: a short keyed hash of the participant id (empty when Graph gives none).
+    pub device: String,
+    /// Their display name, already cut to [`NAME_KEPT`], not yet cleaned.
     pub name: Option<String>,
     pub presence: Presence,
+    /// Graph's `rosterSequenceNumber` for this participant, when the event carries it.
+    pub sequence: Option<i64>,
+}
+
+/// One device's latest change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Device {
+    pub presence: Presence,
+    /// `eventDateTime` of the change.
+    pub at: Millis,
+    pub sequence: Option<i64>,
+}
+
+impl Device {
+    /// The order of changes to one device (see the module docs).
+    fn order(&self) -> (Millis, Option<i64>, Presence) {
+        (self.at, self.sequence, self.presence)
+    }
 }
 
 /// One person in the state.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Person {
     pub name: Option<String>,
-    pub presence: Presence,
-    /// When their presence last changed.
-    pub at: Millis,
-    /// The latest time they were seen on the call (not only in the lobby).
+    /// By device key.
+    pub devices: BTreeMap<String, Device>,
+    /// The latest time a device of theirs was seen on the call (not only in the lobby).
     pub on_call_at: Option<Millis>,
+}
+
+impl Person {
+    /// On the call if any device is, in the lobby if any is (and none is on the call), else left.
+    pub fn presence(&self) -> Presence {
+        let any = |p: Presence| self.devices.values().any(|d| d.presence == p);
+        if any(Presence::OnCall) {
+            Presence::OnCall
+        } else if any(Presence::Lobby) {
+            Presence::Lobby
+        } else {
+            Presence::Left
+        }
+    }
+
+    /// Since when they have had their presence: the earliest device to get it (on the call, in the lobby), or
+    /// the last device to leave.
+    pub fn since(&self) -> Millis {
+        let presence = self.presence();
+        let times = self.devices.values().filter(|d| d.presence == presence).map(|d| d.at);
+        let since = if presence == Presence::Left { times.max() } else { times.min() };
+        since.unwrap_or_default()
+    }
+
+    /// Their latest change on any device.
+    pub fn latest(&self) -> Millis {
+        self.devices.values().map(|d| d.at).max().unwrap_or_default()
+    }
+
+    /// The order of their latest change: the name that came with it is the one kept.
+    fn latest_order(&self) -> Option<(Millis, Option<i64>, Presence)> {
+        self.devices.values().map(Device::order).max()
+    }
+}
+
+/// Someone as the announcement lists them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shown<'a> {
+    pub name: Option<&'a str>,
+    pub since: Millis,
 }
 
 /// The events of a bridge, merged (see the module docs).
@@ -84,8 +161,11 @@ pub struct CallState {
 /// Start and end times kept: enough for a late event from the previous calls to be placed.
 const MARKERS_KEPT: usize = 6;
 
-/// The longest display name kept: longer ones are cut (the announcement shows less still).
+/// The longest display name kept: longer ones are cut when read (the announcement shows less still).
 pub const NAME_KEPT: usize = 40;
+
+/// Devices kept per person: a person is rarely on more than two or three at once.
+const DEVICES_KEPT: usize = 8;
 
 /// The latest call, as derived from a [`CallState`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -141,10 +221,14 @@ impl CallState {
     }
 
     /// Everyone of the latest call with this presence, in the order they got it.
-    pub fn with_presence(&self, presence: Presence) -> Vec<&Person> {
-        let mut people: Vec<&Person> =
-            self.people.values().filter(|p| p.presence == presence && self.in_latest_call(p.at)).collect();
-        people.sort_by(|a, b| a.at.cmp(&b.at).then_with(|| a.name.cmp(&b.name)));
+    pub fn with_presence(&self, presence: Presence) -> Vec<Shown<'_>> {
+        let mut people: Vec<Shown<'_>> = self
+            .people
+            .values()
+            .filter(|p| p.presence() == presence && self.in_latest_call(p.latest()))
+            .map(|p| Shown { name: p.name.as_deref(), since: p.since() })
+            .collect();
+        people.sort_by(|a, b| a.since.cmp(&b.since).then_with(|| a.name.cmp(&b.name)));
         people
     }
 
@@ -174,24 +258,37 @@ impl CallState {
         self.prune();
     }
 
-    fn roster(&mut self, t: Millis, change: &RosterChange) {
+    fn roster(&mut self, at: Millis, change: &RosterChange) {
         let name = change.name.as_deref().map(|n| n.chars().take(NAME_KEPT).collect::<String>());
-        let person = self.people.entry(change.key.clone()).or_insert(Person {
+        let person = self.people.entry(change.person.clone()).or_insert(Person {
             name: None,
-            presence: change.presence,
-            at: t,
+            devices: BTreeMap::new(),
             on_call_at: None,
         });
         if change.presence == Presence::OnCall {
-            person.on_call_at = Some(person.on_call_at.map_or(t, |seen| seen.max(t)));
+            person.on_call_at = Some(person.on_call_at.map_or(at, |seen| seen.max(at)));
         }
-        let newer = t > person.at || (t == person.at && change.presence >= person.presence);
-        if newer {
-            person.presence = change.presence;
-            person.at = t;
+        let incoming = Device { presence: change.presence, at, sequence: change.sequence };
+        let latest_before = person.latest_order();
+        let device = person.devices.entry(change.device.clone()).or_insert(incoming);
+        if incoming.order() > device.order() {
+            *device = incoming;
         }
-        if (newer && name.is_some()) || person.name.is_none() {
-            person.name = name.or(person.name.take());
+        // The name of the person's latest change wins; on a tie, the greater name, so any order agrees.
+        let newest = latest_before.is_none_or(|before| incoming.order() > before);
+        let tie = latest_before == Some(incoming.order());
+        match name {
+            Some(name) if newest || person.name.is_none() || (tie && person.name.as_ref() < Some(&name)) => {
+                person.name = Some(name);
+            }
+            _ => {}
+        }
+        if person.devices.len() > DEVICES_KEPT {
+            // Those that left longest ago go first: they no longer decide where the person is.
+            if let Some(oldest) = person.devices.iter().min_by_key(|(_, d)| (d.presence != Presence::Left, d.at)) {
+                let key = oldest.0.clone();
+                person.devices.remove(&key);
+            }
         }
     }
 
@@ -206,42 +303,24 @@ impl CallState {
         }
         if let Some(after) = self.after() {
             // What is about an earlier call is dropped, so every order of the same events leaves the same state.
-            self.people.retain(|_, p| p.at > after);
             for person in self.people.values_mut() {
+                person.devices.retain(|_, d| d.at > after);
                 person.on_call_at = person.on_call_at.filter(|&t| t > after);
             }
+            self.people.retain(|_, p| !p.devices.is_empty());
         }
     }
 }
 
-/// The marker before the state in a carrier URL's fragment; a new encoding gets a new version.
-pub const MARKER: &str = "meetnow-live-1.";
+/// The marker before the state in a carrier URL's fragment; a new encoding gets a new version. Version 1 (one
+/// presence per person) is still read.
+pub const MARKER: &str = "meetnow-live-2.";
+const MARKER_V1: &str = "meetnow-live-1.";
 
-/// The state as written down: short keys, times in milliseconds after `base` (the earliest time in it), which
-/// keeps each of them a few digits instead of thirteen.
-#[derive(Serialize, Deserialize, Default)]
-struct Wire {
-    #[serde(rename = "b", default)]
-    base: Millis,
-    #[serde(rename = "s", default)]
-    starts: Vec<Millis>,
-    #[serde(rename = "e", default)]
-    ends: Vec<Millis>,
-    #[serde(rename = "d", default, skip_serializing_if = "Option::is_none")]
-    departed_uncounted: Option<(Option<Millis>, u32)>,
-    #[serde(rename = "p", default)]
-    people: Vec<WirePerson>,
+/// Whether `link` carries a state (of any version): the live-status part of an announcement.
+pub fn carries_state(link: &str) -> bool {
+    link.contains(MARKER) || link.contains(MARKER_V1)
 }
-
-/// `[key, presence, at, on_call_at, name]`.
-#[derive(Serialize, Deserialize)]
-struct WirePerson(
-    String,
-    u8,
-    Millis,
-    #[serde(default)] Option<Millis>,
-    #[serde(default, skip_serializing_if = "Option::is_none")] Option<String>,
-);
 
 /// The people shown by name in the announcement; beyond them names are only kept while they fit.
 pub const NAMES_SHOWN: usize = 15;
@@ -249,10 +328,18 @@ pub const NAMES_SHOWN: usize = 15;
 /// People read from one state: far more than fit in a link.
 const MAX_PEOPLE_READ: usize = 1000;
 
+/// Keys read from a state are at most this long (ours are 8 characters, devices 3).
+const KEY_READ_MAX: usize = 32;
+
 impl CallState {
     /// The state as `MARKER` + base64url JSON, at most `budget` characters long: when it doesn't fit, those
     /// who left are counted instead of listed (oldest first), then names beyond [`NAMES_SHOWN`] are dropped,
     /// then the people who joined earliest. `None` when there is nothing to write.
+    ///
+    /// The JSON is `{"b": base, "s": [starts], "e": [ends], "d": [after, count]?, "p": [person…]}` with times
+    /// in milliseconds after `base` (the earliest time in it, so each is a few digits instead of thirteen),
+    /// and a person `[key, name or 0, [device, presence, at, (sequence)]…, (on_call_at)]`: `on_call_at` only
+    /// when it is not the time of a device on the call.
     pub fn encode(&self, budget: usize) -> Option<String> {
         if self.is_empty() {
             return None;
@@ -269,24 +356,39 @@ impl CallState {
 
     fn encode_whole(&self) -> String {
         let times = self.starts.iter().chain(&self.ends).copied();
-        let base = times.chain(self.people.values().map(|p| p.at)).min().unwrap_or_default();
+        let device_times = self.people.values().flat_map(|p| p.devices.values().map(|d| d.at));
+        let base = times.chain(device_times).min().unwrap_or_default();
         let off = |t: Millis| t.saturating_sub(base);
-        let wire = Wire {
-            base,
-            starts: self.starts.iter().copied().map(off).collect(),
-            ends: self.ends.iter().copied().map(off).collect(),
-            departed_uncounted: (self.departed_uncounted.1 > 0).then_some(self.departed_uncounted),
-            people: self
-                .people
-                .iter()
-                .map(|(key, p)| {
-                    WirePerson(key.clone(), p.presence as u8, off(p.at), p.on_call_at.map(off), p.name.clone())
-                })
-                .collect(),
-        };
-        // Serialising plain data can't fail; an empty state is the safe fallback regardless.
-        let json = serde_json::to_vec(&wire).unwrap_or_default();
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json)
+        let people: Vec<Value> = self
+            .people
+            .iter()
+            .map(|(key, person)| {
+                let mut entry = vec![json!(key), person.name.as_ref().map_or(json!(0), |name| json!(name))];
+                for (device_key, device) in &person.devices {
+                    let mut wire = vec![json!(device_key), json!(device.presence as u8), json!(off(device.at))];
+                    if let Some(sequence) = device.sequence {
+                        wire.push(json!(sequence));
+                    }
+                    entry.push(Value::Array(wire));
+                }
+                if person.on_call_at != person.derived_on_call_at() {
+                    if let Some(at) = person.on_call_at {
+                        entry.push(json!(off(at)));
+                    }
+                }
+                Value::Array(entry)
+            })
+            .collect();
+        let mut wire = json!({
+            "b": base,
+            "s": self.starts.iter().copied().map(off).collect::<Vec<_>>(),
+            "e": self.ends.iter().copied().map(off).collect::<Vec<_>>(),
+            "p": people,
+        });
+        if self.departed_uncounted.1 > 0 {
+            wire["d"] = json!([self.departed_uncounted.0, self.departed_uncounted.1]);
+        }
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(wire.to_string())
     }
 
     /// One step smaller (see [`CallState::encode`]).
@@ -295,8 +397,8 @@ impl CallState {
         let oldest_left = self
             .people
             .iter()
-            .filter(|(_, p)| p.presence == Presence::Left)
-            .min_by_key(|(_, p)| p.at)
+            .filter(|(_, p)| p.presence() == Presence::Left)
+            .min_by_key(|(_, p)| p.since())
             .map(|(key, _)| key.clone());
         if let Some(key) = oldest_left {
             if self.people.remove(&key).is_some_and(|p| p.on_call_at.is_some_and(|t| after.is_none_or(|a| t > a))) {
@@ -307,7 +409,7 @@ impl CallState {
             return;
         }
         let mut named: Vec<(Millis, String)> =
-            self.people.iter().filter(|(_, p)| p.name.is_some()).map(|(k, p)| (p.at, k.clone())).collect();
+            self.people.iter().filter(|(_, p)| p.name.is_some()).map(|(k, p)| (p.since(), k.clone())).collect();
         named.sort();
         if named.len() > NAMES_SHOWN {
             if let Some(person) = named.last().and_then(|(_, key)| self.people.get_mut(key)) {
@@ -320,7 +422,7 @@ impl CallState {
             self.people
                 .iter()
                 .filter(|(_, p)| p.name.is_some() == named)
-                .min_by_key(|(_, p)| p.at)
+                .min_by_key(|(_, p)| p.since())
                 .map(|(k, _)| k.clone())
         };
         if let Some(key) = oldest(false).or_else(|| oldest(true)) {
@@ -328,39 +430,92 @@ impl CallState {
         }
     }
 
-    /// Reads what [`CallState::encode`] wrote, from anything that contains it (a URL). `None` when there is no
-    /// marker or what follows it is not a state: the caller then starts from nothing.
+    /// Reads what [`CallState::encode`] wrote (or version 1 of it), from anything that contains it (a URL).
+    /// `None` when there is no marker or what follows it is not a state: the caller then starts from nothing.
     pub fn decode(text: &str) -> Option<Self> {
-        let (_, encoded) = text.split_once(MARKER)?;
-        let json = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(encoded.trim_end()).ok()?;
-        let wire: Wire = serde_json::from_slice(&json).ok()?;
-        let base = wire.base;
-        let at = |offset: Millis| base.saturating_add(offset);
-        let people = wire
-            .people
-            .into_iter()
-            .take(MAX_PEOPLE_READ)
-            .filter_map(|WirePerson(key, presence, offset, on_call_at, name)| {
-                let presence = match presence {
-                    0 => Presence::Lobby,
-                    1 => Presence::OnCall,
-                    2 => Presence::Left,
-                    _ => return None,
-                };
-                let name = name.map(|n| n.chars().take(NAME_KEPT).collect());
-                let (at, on_call_at) = (at(offset), on_call_at.map(at));
-                Some((key.chars().take(32).collect(), Person { name, presence, at, on_call_at }))
-            })
-            .collect();
-        let mut state = Self {
-            starts: wire.starts.into_iter().map(at).collect(),
-            ends: wire.ends.into_iter().map(at).collect(),
-            people,
-            departed_uncounted: wire.departed_uncounted.unwrap_or_default(),
+        let (version, encoded) = match text.split_once(MARKER) {
+            Some((_, encoded)) => (2, encoded),
+            None => (1, text.split_once(MARKER_V1)?.1),
         };
+        let json = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(encoded.trim_end()).ok()?;
+        let wire: Value = serde_json::from_slice(&json).ok()?;
+        let base = wire.get("b").and_then(Value::as_i64).unwrap_or_default();
+        let at = |offset: &Value| offset.as_i64().map(|offset| base.saturating_add(offset));
+        let times = |name: &str| -> BTreeSet<Millis> {
+            wire.get(name)
+                .and_then(Value::as_array)
+                .map(|list| list.iter().filter_map(at).collect())
+                .unwrap_or_default()
+        };
+        let read_person = if version == 2 { person_v2 } else { person_v1 };
+        let people = wire
+            .get("p")
+            .and_then(Value::as_array)
+            .map(|list| list.iter().take(MAX_PEOPLE_READ).filter_map(|entry| read_person(entry, &at)).collect())
+            .unwrap_or_default();
+        let departed = wire.get("d").and_then(Value::as_array).and_then(|pair| {
+            let count = u32::try_from(pair.get(1)?.as_u64()?).ok()?;
+            Some((pair.first()?.as_i64(), count))
+        });
+        let mut state =
+            Self { starts: times("s"), ends: times("e"), people, departed_uncounted: departed.unwrap_or_default() };
         state.prune();
         Some(state)
     }
+}
+
+impl Person {
+    /// What `on_call_at` is when the wire leaves it out: the latest device on the call's time.
+    fn derived_on_call_at(&self) -> Option<Millis> {
+        self.devices.values().filter(|d| d.presence == Presence::OnCall).map(|d| d.at).max()
+    }
+}
+
+fn key_of(value: &Value) -> Option<String> {
+    value.as_str().filter(|key| key.len() <= KEY_READ_MAX).map(str::to_owned)
+}
+
+fn name_of(value: Option<&Value>) -> Option<String> {
+    value.and_then(Value::as_str).map(|name| name.chars().take(NAME_KEPT).collect())
+}
+
+/// A version 2 person: `[key, name or 0, [device, presence, at, (sequence)]…, (on_call_at)]`.
+fn person_v2(entry: &Value, at: &impl Fn(&Value) -> Option<Millis>) -> Option<(String, Person)> {
+    let entry = entry.as_array()?;
+    let key = key_of(entry.first()?)?;
+    let name = name_of(entry.get(1));
+    let mut devices = BTreeMap::new();
+    let mut on_call_at = None;
+    for item in entry.iter().skip(2) {
+        match item {
+            Value::Array(device) => {
+                let presence = Presence::from_wire(device.get(1)?.as_u64()?)?;
+                let device_at = at(device.get(2)?)?;
+                let sequence = device.get(3).and_then(Value::as_i64);
+                if devices.len() < DEVICES_KEPT {
+                    devices.insert(key_of(device.first()?)?, Device { presence, at: device_at, sequence });
+                }
+            }
+            number => on_call_at = at(number),
+        }
+    }
+    if devices.is_empty() {
+        return None;
+    }
+    let mut person = Person { name, devices, on_call_at: None };
+    person.on_call_at = on_call_at.max(person.derived_on_call_at());
+    Some((key, person))
+}
+
+/// A version 1 person, `[key, presence, at, on_call_at, name]`: one device.
+fn person_v1(entry: &Value, at: &impl Fn(&Value) -> Option<Millis>) -> Option<(String, Person)> {
+    let entry = entry.as_array()?;
+    let key = key_of(entry.first()?)?;
+    let presence = Presence::from_wire(entry.get(1)?.as_u64()?)?;
+    let device = Device { presence, at: at(entry.get(2)?)?, sequence: None };
+    let on_call_at = entry.get(3).and_then(at);
+    let devices = BTreeMap::from([(String::new(), device)]);
+    Some((key, Person { name: name_of(entry.get(4)), devices, on_call_at }))
 }
 
 #[cfg(test)]
@@ -368,15 +523,18 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    fn change(person: &str, device: &str, presence: Presence) -> RosterChange {
+        RosterChange {
+            person: person.to_string(),
+            device: device.to_string(),
+            name: Some(person.to_string()),
+            presence,
+            sequence: None,
+        }
+    }
+
     fn roster(at: Millis, who: &[(&str, Presence)]) -> CallEvent {
-        let changes = who
-            .iter()
-            .map(|(name, presence)| RosterChange {
-                key: name.to_string(),
-                name: Some(name.to_string()),
-                presence: *presence,
-            })
-            .collect();
+        let changes = who.iter().map(|(name, presence)| change(name, "", *presence)).collect();
         CallEvent { at, change: Change::Roster(changes) }
     }
 
@@ -397,7 +555,7 @@ mod tests {
     }
 
     fn names(state: &CallState, presence: Presence) -> Vec<String> {
-        state.with_presence(presence).iter().filter_map(|p| p.name.clone()).collect()
+        state.with_presence(presence).iter().filter_map(|p| p.name.map(str::to_owned)).collect()
     }
 
     #[test]
@@ -417,6 +575,41 @@ mod tests {
         over.apply(&ended(9_000));
         assert!(!over.is_live());
         assert_eq!((over.started(), over.ended(), over.joined_count()), (Some(1_000), Some(9_000), 3));
+    }
+
+    #[test]
+    fn a_person_on_two_devices_leaves_only_when_both_have() {
+        use Presence::*;
+        let both = CallEvent {
+            at: 2_000,
+            change: Change::Roster(vec![change("Ana", "laptop", OnCall), change("Ana", "phone", OnCall)]),
+        };
+        let phone_leaves = CallEvent { at: 3_000, change: Change::Roster(vec![change("Ana", "phone", Left)]) };
+        let state = fold(&[started(1_000), both.clone(), phone_leaves]);
+        assert_eq!(names(&state, OnCall), ["Ana"], "still on the laptop");
+        assert_eq!(state.joined_count(), 1, "one person, not two");
+        let laptop_leaves = CallEvent { at: 4_000, change: Change::Roster(vec![change("Ana", "laptop", Left)]) };
+        let mut gone = state.clone();
+        gone.apply(&laptop_leaves);
+        assert!(names(&gone, OnCall).is_empty());
+        assert_eq!(names(&gone, Left), ["Ana"]);
+    }
+
+    #[test]
+    fn the_roster_sequence_number_orders_a_participants_changes_stamped_alike() {
+        use Presence::*;
+        // Two deltas in the same second: the rejoin (sequence 7) came after the leave (sequence 6), which
+        // presence alone would have put last.
+        let mut leave = change("Ana", "p1", Left);
+        leave.sequence = Some(6);
+        let mut rejoin = change("Ana", "p1", OnCall);
+        rejoin.sequence = Some(7);
+        for order in [[leave.clone(), rejoin.clone()], [rejoin.clone(), leave.clone()]] {
+            let events: Vec<CallEvent> = std::iter::once(started(1_000))
+                .chain(order.into_iter().map(|c| CallEvent { at: 2_000, change: Change::Roster(vec![c]) }))
+                .collect();
+            assert_eq!(names(&fold(&events), OnCall), ["Ana"]);
+        }
     }
 
     #[test]
@@ -450,19 +643,32 @@ mod tests {
     }
 
     #[test]
+    fn version_one_states_are_still_read() {
+        // A state as the previous release wrote it: Ana on the call since base + 10 s, Bo left.
+        let wire = json!({"b": 1_796_094_000_000i64, "s": [0], "e": [], "p": [
+            ["AAAAAAAA", 1, 10_000, 10_000, "Ana"], ["BBBBBBBB", 2, 20_000, 15_000, "Bo"]
+        ]});
+        let url = format!(
+            "https://x/graph/live#meetnow-live-1.{}",
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(wire.to_string())
+        );
+        let state = CallState::decode(&url).unwrap();
+        assert!(state.is_live());
+        assert_eq!(names(&state, Presence::OnCall), ["Ana"]);
+        assert_eq!(names(&state, Presence::Left), ["Bo"]);
+        assert_eq!(state.joined_count(), 2);
+        assert!(state.encode(2000).unwrap().starts_with(MARKER), "written back as version 2");
+    }
+
+    #[test]
     fn encoding_round_trips_and_shrinks_to_its_budget() {
         use Presence::*;
         let mut events = vec![started(0)];
         for i in 0..200 {
             let name = format!("Person number {i:03} with a long display name");
-            events.push(CallEvent {
-                at: 1_000 + i,
-                change: Change::Roster(vec![RosterChange {
-                    key: format!("k{i:07}"),
-                    name: Some(name),
-                    presence: if i % 3 == 0 { Left } else { OnCall },
-                }]),
-            });
+            let mut change = change(&format!("k{i:07}"), "d", if i % 3 == 0 { Left } else { OnCall });
+            change.name = Some(name);
+            events.push(CallEvent { at: 1_000 + i, change: Change::Roster(vec![change]) });
         }
         let state = fold(&events);
         let small = fold(&events[..5]);
@@ -476,22 +682,25 @@ mod tests {
             NAMES_SHOWN
         );
         assert!(shrunk.joined_count() <= state.joined_count());
-        assert!(CallState::decode("https://x/#meetnow-live-1.!!!").is_none());
+        assert!(CallState::decode("https://x/#meetnow-live-2.!!!").is_none());
         assert!(CallState::decode("https://x/").is_none());
     }
 
     fn event() -> impl Strategy<Value = CallEvent> {
         let presence = prop_oneof![Just(Presence::Lobby), Just(Presence::OnCall), Just(Presence::Left)];
+        let sequence = prop_oneof![Just(None), (0i64..4).prop_map(Some)];
         let change = prop_oneof![
             Just(Change::Started),
             Just(Change::Ended),
-            prop::collection::vec((0u8..5, presence), 1..3).prop_map(|who| {
+            prop::collection::vec((0u8..4, 0u8..2, presence, sequence), 1..3).prop_map(|who| {
                 Change::Roster(
                     who.into_iter()
-                        .map(|(k, presence)| RosterChange {
-                            key: format!("p{k}"),
+                        .map(|(k, d, presence, sequence)| RosterChange {
+                            person: format!("p{k}"),
+                            device: format!("d{d}"),
                             name: Some(format!("P{k}")),
                             presence,
+                            sequence,
                         })
                         .collect(),
                 )
@@ -512,7 +721,7 @@ mod tests {
                 shuffled.swap(i, j);
             }
             let (mine, theirs) = shuffled.split_at(n / 2);
-            let written_by_them = fold(theirs);
+            let written_by_them = CallState::decode(&fold(theirs).encode(100_000).unwrap_or_default()).unwrap_or_default();
             let mut merged = written_by_them.clone();
             for e in mine { merged.apply(e); }
             // Folding twice changes nothing.
@@ -534,7 +743,8 @@ mod tests {
 mod capacity {
     use super::*;
 
-    /// How many people with a typical name (about 15 characters) the link keeps by name, all of them.
+    /// How many people with a typical name (about 15 characters), each on one device, the link keeps by name,
+    /// all of them.
     #[test]
     fn the_link_keeps_about_thirty_people_by_name() {
         let mut state = CallState::default();
@@ -544,9 +754,11 @@ mod capacity {
             state.apply(&CallEvent {
                 at: 1_796_094_000_000 + 60_000 + i * 7_919,
                 change: Change::Roster(vec![RosterChange {
-                    key: format!("k{i:07}"),
+                    person: format!("k{i:07}"),
+                    device: "abc".into(),
                     name: Some(format!("Firstname Ln{i:02}")),
                     presence: Presence::OnCall,
+                    sequence: None,
                 }]),
             });
             let decoded = CallState::decode(&state.encode(2000).unwrap()).unwrap();
