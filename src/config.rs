@@ -63,13 +63,14 @@ pub struct Config {
     pub channel_locale: Option<crate::l10n::Lang>,
 }
 
-/// Live status's settings (`MEETNOW_PUBLIC_URL`, `MEETNOW_NOTIFICATION_CERTIFICATE_PATH`).
+/// Live status's settings (`MEETNOW_PUBLIC_URL`, `MEETNOW_NOTIFICATION_CERTIFICATE_PATH`,
+/// `MEETNOW_NOTIFICATION_PREVIOUS_CERTIFICATE_PATH`).
 #[derive(Debug, Clone)]
 pub struct LiveConfig {
     /// Where Graph reaches this bot from the internet, without a trailing slash.
     pub public_url: Url,
-    /// The certificate Graph encrypts call events with, and its key.
-    pub certificate: std::sync::Arc<crate::live::NotificationCertificate>,
+    /// The certificate Graph encrypts call events with, and its key; during a rotation, the previous one too.
+    pub certificates: crate::live::Certificates,
 }
 
 /// Channel name patterns with `*` wildcards (`inc-*,sev1-*`), matched without regard to case.
@@ -291,7 +292,13 @@ impl Config {
             auto_channels,
             listen_addr: listen.map(|(addr, _)| addr),
             channel_locale: get("MEETNOW_LOCALE").map(|v| parse_locale(&v)).transpose()?,
-            live: parse_live(public_url, get("MEETNOW_NOTIFICATION_CERTIFICATE_PATH"), listen, &graph.credential)?,
+            live: parse_live(
+                public_url,
+                get("MEETNOW_NOTIFICATION_CERTIFICATE_PATH"),
+                get("MEETNOW_NOTIFICATION_PREVIOUS_CERTIFICATE_PATH"),
+                listen,
+                &graph.credential,
+            )?,
             graph,
         })
     }

@@ -263,8 +263,9 @@ impl CertificateFile {
             }
             _ => return Err(not_rsa()),
         };
-        let key_pair = ring::signature::RsaKeyPair::from_der(&pkcs1)
-            .map_err(|e| format!("{shown} holds an RSA key ring can't use ({e}); make a new 2048-bit or larger key"))?;
+        let key_pair = ring::signature::RsaKeyPair::from_der(&pkcs1).map_err(|e| {
+            format!("{shown} holds an RSA key that can't be used ({e}); make a new RSA key of 2048 to 4096 bits")
+        })?;
 
         use x509_cert::der::Decode as _;
         let parsed = x509_cert::Certificate::from_der(&certificate)

@@ -2,9 +2,12 @@
 //! interactions endpoint): axum routes them, tower layers bound them, hyper-util serves the connections.
 //!
 //! What it guarantees whatever a handler does and whoever is connected ([`Limits`]):
-//! - a client gets [`Limits::header_read_timeout`] for each request's headers (an idle keep-alive connection
-//!   too), and the whole request, body included, must be answered within [`Limits::request_deadline`]
-//!   (408 otherwise): a client that trickles its body holds nothing for longer;
+//! - a client gets [`Limits::header_read_timeout`] for each request's headers, and the whole request, body
+//!   included, must be answered within [`Limits::request_deadline`] (408 otherwise): a client that trickles
+//!   its body holds nothing for longer;
+//! - a connection with no request in flight for [`Limits::idle_timeout`] is closed, in HTTP/1 and HTTP/2
+//!   alike (hyper closes neither an idle HTTP/2 connection nor one that never sent its preface), and with
+//!   [`Limits::admit_within`] one whose requests the router has not admitted by then ([`Connection`]);
 //! - at most [`Limits::max_connections`] connections are open (past it, new ones wait in the kernel's
 //!   backlog) and at most [`Limits::max_in_flight`] requests are handled at once (past it, 503 at once);
 //! - headers are at most [`Limits::max_header_bytes`] (431), bodies at most [`Limits::max_body_bytes`] (413);
@@ -12,8 +15,9 @@
 //! - on stop it accepts nothing more, lets open connections finish the request they are answering, and
 //!   after `drain_limit` closes whatever is still open: shutdown never waits on a client.
 
+use std::collections::HashMap;
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::error_handling::HandleErrorLayer;
@@ -45,6 +49,11 @@ pub struct Limits {
     pub max_header_bytes: usize,
     /// A request's body.
     pub max_body_bytes: usize,
+    /// How long a connection may have no request in flight before it is closed.
+    pub idle_timeout: Duration,
+    /// How soon after it opens a connection must carry a request the router admitted ([`Connection::admit`]),
+    /// or be closed; `None`: no such rule (routes that need no credential).
+    pub admit_within: Option<Duration>,
 }
 
 impl Default for Limits {
@@ -61,6 +70,8 @@ impl Default for Limits {
             max_header_bytes: 8 * 1024,
             // A `/meetnow` interaction is about 2 KB; Discord's largest stays well under this.
             max_body_bytes: 256 * 1024,
+            idle_timeout: Duration::from_secs(5),
+            admit_within: None,
         }
     }
 }
@@ -94,6 +105,53 @@ pub fn bounded(router: Router, limits: &Limits) -> Router {
             .layer(tower::limit::GlobalConcurrencyLimitLayer::new(limits.max_in_flight))
             .layer(RequestBodyLimitLayer::new(limits.max_body_bytes)),
     )
+}
+
+/// `router` with bounds of its own inside the listener's: a smaller body limit, and fewer requests in flight
+/// (past them, 503 at once) for routes whose requests cost more than most.
+pub fn route_limits(router: Router, max_body_bytes: usize, max_in_flight: usize) -> Router {
+    let shed = |_: tower::BoxError| async { (StatusCode::SERVICE_UNAVAILABLE, "too many requests at once\n") };
+    router.layer(
+        ServiceBuilder::new()
+            .layer(HandleErrorLayer::new(shed))
+            .load_shed()
+            .layer(tower::limit::GlobalConcurrencyLimitLayer::new(max_in_flight))
+            .layer(RequestBodyLimitLayer::new(max_body_bytes)),
+    )
+}
+
+/// How often one reason for refusing requests at a public door is logged.
+const REFUSAL_LOG_EVERY: Duration = Duration::from_secs(60);
+
+/// Refusals at a public door (the interactions endpoint, Graph's notifications), for their log lines: at most
+/// one a minute per reason, saying how many went unlogged since, so a flood of bad requests does not become
+/// a flood of log lines. (Every refusal is counted in the metrics regardless.)
+#[derive(Default)]
+pub struct Refusals {
+    seen: Mutex<HashMap<&'static str, (tokio::time::Instant, u64)>>,
+}
+
+impl Refusals {
+    /// Notes one refusal for `reason`. `Some(n)`: log it now, `n` being how many were not logged since the
+    /// last line for this reason; `None`: not now.
+    pub fn note(&self, reason: &'static str) -> Option<u64> {
+        let mut seen = self.seen.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let now = tokio::time::Instant::now();
+        match seen.get_mut(reason) {
+            Some((at, suppressed)) if now.duration_since(*at) < REFUSAL_LOG_EVERY => {
+                *suppressed += 1;
+                None
+            }
+            Some((at, suppressed)) => {
+                *at = now;
+                Some(std::mem::take(suppressed))
+            }
+            None => {
+                seen.insert(reason, (now, 0));
+                Some(0)
+            }
+        }
+    }
 }
 
 /// How a listener's connections speak.
@@ -130,7 +188,6 @@ pub async fn serve_as<L: Accept>(
 ) {
     let service = bounded(router, &limits);
     let connections = Arc::new(Semaphore::new(limits.max_connections));
-    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut open = JoinSet::new();
     let mut errors_in_a_row = 0u32;
     loop {
@@ -160,54 +217,184 @@ pub async fn serve_as<L: Accept>(
             }
         };
         let _ = stream.set_nodelay(true);
-        let service = hyper_util::service::TowerToHyperService::new(service.clone());
+        let connection = Connection::default();
+        let service = hyper_util::service::TowerToHyperService::new(connection.track(service.clone()));
         let io = hyper_util::rt::TokioIo::new(stream);
         // The timer is what makes hyper enforce its timeouts (the header read timeout) at all.
         let timer = hyper_util::rt::TokioTimer::new();
+        let watch = Watch { connection, limits, stop: stop.clone(), place };
         match protocol {
             Protocol::Http1 => {
-                let connection = hyper::server::conn::http1::Builder::new()
+                let served = hyper::server::conn::http1::Builder::new()
                     .timer(timer)
                     .header_read_timeout(limits.header_read_timeout)
                     .max_buf_size(limits.max_header_bytes.max(8192))
                     .max_headers(64)
                     .serve_connection(io, service);
-                spawn_watched(&graceful, &mut open, connection, place);
+                open.spawn(watch.run(served));
             }
             Protocol::H2c => {
-                let connection = hyper::server::conn::http2::Builder::new(hyper_util::rt::TokioExecutor::new())
+                let served = hyper::server::conn::http2::Builder::new(hyper_util::rt::TokioExecutor::new())
                     .timer(timer)
                     .max_concurrent_streams(u32::try_from(limits.max_in_flight).unwrap_or(u32::MAX))
                     .max_header_list_size(u32::try_from(limits.max_header_bytes).unwrap_or(u32::MAX))
                     .serve_connection(io, service);
-                spawn_watched(&graceful, &mut open, connection, place);
+                open.spawn(watch.run(served));
             }
         }
     }
     drop(listener);
-    if tokio::time::timeout(drain_limit, graceful.shutdown()).await.is_err() {
+    // Every connection saw `stop` and is finishing the requests it is answering; past the drain limit, the rest
+    // are closed.
+    let drained = async { while open.join_next().await.is_some() {} };
+    if tokio::time::timeout(drain_limit, drained).await.is_err() {
         tracing::warn!(still_open = open.len(), "closing the connections still open at the drain limit");
     }
     open.shutdown().await;
 }
 
-/// Runs `connection` as one of the open ones: watched for graceful shutdown, its place given back when it ends.
-fn spawn_watched<C>(
-    graceful: &hyper_util::server::graceful::GracefulShutdown,
-    open: &mut JoinSet<()>,
-    connection: C,
+/// One connection's activity, as its requests report it: for the idle timeout and [`Limits::admit_within`].
+/// Handlers reach it as a request extension, to say a request was admitted (it carried the credential) or
+/// refused (the connection is closed at once).
+#[derive(Clone, Default)]
+pub struct Connection(Arc<Activity>);
+
+#[derive(Default)]
+struct Activity {
+    state: Mutex<ActivityState>,
+    changed: tokio::sync::Notify,
+}
+
+struct ActivityState {
+    opened: tokio::time::Instant,
+    in_flight: usize,
+    last_answered: tokio::time::Instant,
+    admitted: bool,
+    refused: bool,
+}
+
+impl Default for ActivityState {
+    fn default() -> Self {
+        let now = tokio::time::Instant::now();
+        Self { opened: now, in_flight: 0, last_answered: now, admitted: false, refused: false }
+    }
+}
+
+/// A request in flight on a connection; its end is the connection's last activity.
+struct InFlight(Connection);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.change(|state| {
+            state.in_flight = state.in_flight.saturating_sub(1);
+            state.last_answered = tokio::time::Instant::now();
+        });
+    }
+}
+
+impl Connection {
+    fn change(&self, f: impl FnOnce(&mut ActivityState)) {
+        f(&mut self.0.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
+        self.0.changed.notify_waiters();
+    }
+
+    /// A request on this connection carried what the route asks (the forwarder's secret).
+    pub fn admit(&self) {
+        self.change(|state| state.admitted = true);
+    }
+
+    /// A request on this connection did not: the connection is closed once its answer is out.
+    pub fn refuse(&self) {
+        self.change(|state| state.refused = true);
+    }
+
+    /// `service`, with each request counted in flight and carrying this connection as an extension.
+    fn track(
+        &self,
+        service: Router,
+    ) -> impl tower::Service<
+        axum::http::Request<hyper::body::Incoming>,
+        Response = axum::response::Response,
+        Error = std::convert::Infallible,
+        Future = impl Send,
+    > + Clone {
+        let connection = self.clone();
+        tower::service_fn(move |mut request: axum::http::Request<hyper::body::Incoming>| {
+            connection.change(|state| state.in_flight += 1);
+            let in_flight = InFlight(connection.clone());
+            request.extensions_mut().insert(connection.clone());
+            let answer = tower::ServiceExt::oneshot(service.clone(), request);
+            async move {
+                let response = answer.await;
+                drop(in_flight);
+                response
+            }
+        })
+    }
+
+    /// Returns when the connection should be closed: idle for `limits.idle_timeout`, not admitted within
+    /// `limits.admit_within`, or refused.
+    async fn closing(&self, limits: &Limits) {
+        loop {
+            let changed = self.0.changed.notified();
+            let deadline = {
+                let state = self.0.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+                if state.refused && state.in_flight == 0 {
+                    return;
+                }
+                let idle = (state.in_flight == 0).then(|| state.last_answered + limits.idle_timeout);
+                let unadmitted = limits.admit_within.filter(|_| !state.admitted).map(|within| state.opened + within);
+                idle.into_iter().chain(unadmitted).min()
+            };
+            match deadline {
+                Some(at) if tokio::time::Instant::now() >= at => return,
+                Some(at) => tokio::select! {
+                    () = tokio::time::sleep_until(at) => {}
+                    () = changed => {}
+                },
+                None => changed.await,
+            }
+        }
+    }
+}
+
+/// What a served connection is watched for: going idle (or unadmitted, or refused), and shutdown.
+struct Watch {
+    connection: Connection,
+    limits: Limits,
+    stop: CancellationToken,
     place: tokio::sync::OwnedSemaphorePermit,
-) where
-    C: hyper_util::server::graceful::GracefulConnection + Send + 'static,
-    C::Error: std::fmt::Display + Send,
-{
-    let connection = graceful.watch(connection);
-    open.spawn(async move {
-        if let Err(error) = connection.await {
+}
+
+impl Watch {
+    /// Serves `served` until it ends, or until it is idle or shutdown starts: then it finishes the requests it
+    /// is answering and closes (shutdown bounds that with the drain limit). Its place is given back at the end.
+    async fn run<C>(self, served: C)
+    where
+        C: hyper_util::server::graceful::GracefulConnection + Send + 'static,
+        C::Error: std::fmt::Display + Send,
+    {
+        let mut served = std::pin::pin!(served);
+        let ended = tokio::select! {
+            ended = served.as_mut() => Some(ended),
+            // Idle (nothing in flight), or a client the route never admitted: closed at once. A graceful
+            // shutdown would wait for an HTTP/2 client that never sent its preface.
+            () = self.connection.closing(&self.limits) => return drop(self.place),
+            () = self.stop.cancelled() => None,
+        };
+        let ended = match ended {
+            Some(ended) => ended,
+            // Shutdown: the requests being answered finish (the drain limit bounds this).
+            None => {
+                served.as_mut().graceful_shutdown();
+                served.await
+            }
+        };
+        if let Err(error) = ended {
             tracing::debug!(%error, "connection ended with an error");
         }
-        drop(place);
-    });
+        drop(self.place);
+    }
 }
 
 #[cfg(test)]
@@ -252,6 +439,19 @@ mod tests {
         let mut answer = Vec::new();
         let _ = tokio::time::timeout(Duration::from_secs(5), client.read_to_end(&mut answer)).await;
         String::from_utf8_lossy(&answer).into_owned()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn refusals_are_logged_once_a_minute_per_reason_with_what_was_left_out() {
+        let refusals = Refusals::default();
+        assert_eq!(refusals.note("client_state"), Some(0));
+        for _ in 0..999 {
+            assert_eq!(refusals.note("client_state"), None);
+        }
+        assert_eq!(refusals.note("malformed"), Some(0), "each reason has its own minute");
+        tokio::time::advance(REFUSAL_LOG_EVERY).await;
+        assert_eq!(refusals.note("client_state"), Some(999));
+        assert_eq!(refusals.note("client_state"), None);
     }
 
     #[tokio::test(start_paused = true)]

@@ -433,17 +433,24 @@ pub(super) fn parse_interactions(
 }
 
 /// Live status: on when `MEETNOW_PUBLIC_URL` is set, which then needs a listener and a certificate
-/// (`MEETNOW_NOTIFICATION_CERTIFICATE_PATH`, or the sign-in certificate).
+/// (`MEETNOW_NOTIFICATION_CERTIFICATE_PATH`, or the sign-in certificate), and during a certificate rotation
+/// takes the one being replaced (`MEETNOW_NOTIFICATION_PREVIOUS_CERTIFICATE_PATH`).
 pub(super) fn parse_live(
     public_url: Option<String>,
     certificate_path: Option<String>,
+    previous_path: Option<String>,
     listen: Option<(std::net::SocketAddr, &'static str)>,
     credential: &Credential,
 ) -> Result<Option<LiveConfig>, ConfigError> {
+    const VARIABLE: &str = "MEETNOW_NOTIFICATION_CERTIFICATE_PATH";
+    const PREVIOUS: &str = "MEETNOW_NOTIFICATION_PREVIOUS_CERTIFICATE_PATH";
     let Some(public_url) = public_url else {
-        if certificate_path.is_some() {
+        if let Some(variable) = [(VARIABLE, &certificate_path), (PREVIOUS, &previous_path)]
+            .into_iter()
+            .find_map(|(variable, value)| value.is_some().then_some(variable))
+        {
             return Err(ConfigError::new(
-                "MEETNOW_NOTIFICATION_CERTIFICATE_PATH",
+                variable,
                 "is set, but MEETNOW_PUBLIC_URL is not; live status needs both (the URL at which Graph reaches this \
                  bot, e.g. https://meetnow.example.com), or unset it",
             ));
@@ -458,7 +465,6 @@ pub(super) fn parse_live(
              notifications: set MEETNOW_LISTEN_ADDR (e.g. 0.0.0.0:8080) and route MEETNOW_PUBLIC_URL to it",
         ));
     }
-    const VARIABLE: &str = "MEETNOW_NOTIFICATION_CERTIFICATE_PATH";
     let path =
         match (certificate_path, credential) {
             (Some(path), _) => std::path::PathBuf::from(path),
@@ -471,9 +477,30 @@ pub(super) fn parse_live(
                  notifications.pem`; it needs no upload anywhere) and point this variable at it on every process",
             )),
         };
-    let certificate = crate::live::NotificationCertificate::load(&path, VARIABLE)
-        .map_err(|problem| ConfigError::new(VARIABLE, problem))?;
-    Ok(Some(LiveConfig { public_url: url, certificate: std::sync::Arc::new(certificate) }))
+    let load = |variable: &'static str, path: &std::path::Path| {
+        crate::live::NotificationCertificate::load(path, variable)
+            .map(std::sync::Arc::new)
+            .map_err(|problem| ConfigError::new(variable, problem))
+    };
+    let current = load(VARIABLE, &path)?;
+    let previous = match previous_path {
+        Some(previous) => {
+            let previous = load(PREVIOUS, std::path::Path::new(&previous))?;
+            if previous.id == current.id {
+                return Err(ConfigError::new(
+                    PREVIOUS,
+                    format!(
+                        "holds the same certificate as {VARIABLE} (id {}); during a rotation it is the one being \
+                         replaced: point {VARIABLE} at the new certificate, or unset {PREVIOUS}",
+                        current.id
+                    ),
+                ));
+            }
+            Some(previous)
+        }
+        None => None,
+    };
+    Ok(Some(LiveConfig { public_url: url, certificates: crate::live::Certificates { current, previous } }))
 }
 
 /// `MEETNOW_LOCALE`: a Discord locale code meetnow speaks.

@@ -300,6 +300,7 @@ fn certificate_file(key_pem: &str, with_key: bool) -> tempfile::NamedTempFile {
 }
 
 const RSA_2048: &str = include_str!("../../tests/fixtures/other-rsa-key.pem");
+const APP_RSA_2048: &str = include_str!("../../tests/fixtures/app-rsa-key.pem");
 
 fn live(extra: &[(&'static str, &str)]) -> Result<Config, ConfigError> {
     let mut vars = valid();
@@ -322,7 +323,7 @@ fn live_status_needs_a_public_https_url_a_listener_and_an_rsa_certificate_with_i
     let config = live(&[("MEETNOW_NOTIFICATION_CERTIFICATE_PATH", path)]).unwrap();
     let on = config.live.expect("live status on");
     assert_eq!(on.public_url.as_str(), "https://meetnow.example.com/");
-    assert_eq!(on.certificate.key_bits, 2048);
+    assert_eq!(on.certificates.current.key_bits, 2048);
     assert_eq!(config.listen_addr, Some("0.0.0.0:8080".parse().unwrap()));
     assert!(config.discord.interactions.is_none(), "a listener for Graph alone is not HTTP mode");
 
@@ -338,7 +339,12 @@ fn live_status_needs_a_public_https_url_a_listener_and_an_rsa_certificate_with_i
     let small = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/small-rsa-certificate.pem");
     let weak = live(&[("MEETNOW_NOTIFICATION_CERTIFICATE_PATH", small)]).unwrap_err();
     assert_eq!(weak.variable, "MEETNOW_NOTIFICATION_CERTIFICATE_PATH");
-    assert!(weak.problem.contains("2048-bit or larger"), "{weak}");
+    assert!(weak.problem.contains("2048 to 4096 bits"), "{weak}");
+
+    let large = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/large-rsa-certificate.pem");
+    let too_large = live(&[("MEETNOW_NOTIFICATION_CERTIFICATE_PATH", large)]).unwrap_err();
+    assert_eq!(too_large.variable, "MEETNOW_NOTIFICATION_CERTIFICATE_PATH");
+    assert!(too_large.problem.contains("2048 to 4096 bits"), "{too_large}");
 
     let keyless = certificate_file(RSA_2048, false);
     let no_key = live(&[("MEETNOW_NOTIFICATION_CERTIFICATE_PATH", keyless.path().to_str().unwrap())]).unwrap_err();
@@ -364,11 +370,41 @@ fn live_status_needs_a_public_https_url_a_listener_and_an_rsa_certificate_with_i
 }
 
 #[test]
+fn during_a_rotation_the_previous_certificate_is_read_too() {
+    let (new, old) = (certificate_file(RSA_2048, true), certificate_file(APP_RSA_2048, true));
+    let (new_path, old_path) = (new.path().to_str().unwrap(), old.path().to_str().unwrap());
+    let config = live(&[
+        ("MEETNOW_NOTIFICATION_CERTIFICATE_PATH", new_path),
+        ("MEETNOW_NOTIFICATION_PREVIOUS_CERTIFICATE_PATH", old_path),
+    ])
+    .unwrap();
+    let certificates = config.live.unwrap().certificates;
+    assert_eq!(certificates.current.path, new.path());
+    assert_eq!(certificates.previous.unwrap().path, old.path());
+
+    let same = live(&[
+        ("MEETNOW_NOTIFICATION_CERTIFICATE_PATH", new_path),
+        ("MEETNOW_NOTIFICATION_PREVIOUS_CERTIFICATE_PATH", new_path),
+    ])
+    .unwrap_err();
+    assert_eq!(same.variable, "MEETNOW_NOTIFICATION_PREVIOUS_CERTIFICATE_PATH");
+    assert!(same.problem.contains("same certificate"), "{same}");
+    let missing = live(&[
+        ("MEETNOW_NOTIFICATION_CERTIFICATE_PATH", new_path),
+        ("MEETNOW_NOTIFICATION_PREVIOUS_CERTIFICATE_PATH", "/nonexistent/old.pem"),
+    ])
+    .unwrap_err();
+    assert_eq!(missing.variable, "MEETNOW_NOTIFICATION_PREVIOUS_CERTIFICATE_PATH");
+    let orphan = error_for("MEETNOW_NOTIFICATION_PREVIOUS_CERTIFICATE_PATH", old_path);
+    assert!(orphan.problem.contains("MEETNOW_PUBLIC_URL"), "{orphan}");
+}
+
+#[test]
 fn the_sign_in_certificate_serves_for_notifications_and_the_former_listener_name_is_read() {
     let good = certificate_file(RSA_2048, true);
     let path = good.path().to_str().unwrap();
     let config = live(&[("AZURE_CLIENT_SECRET", ""), ("AZURE_CLIENT_CERTIFICATE_PATH", path)]).unwrap();
-    assert_eq!(config.live.unwrap().certificate.path, good.path());
+    assert_eq!(config.live.unwrap().certificates.current.path, good.path());
 
     let former = live(&[
         ("MEETNOW_NOTIFICATION_CERTIFICATE_PATH", path),

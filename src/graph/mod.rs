@@ -25,7 +25,7 @@ pub(crate) use auth::is_untrusted_certificate;
 pub(crate) use error::untrusted_certificate_message;
 pub use error::{ApiError, GraphError, TokenError, ATTENDANCE_ROLE};
 pub use retry::{RetryPolicy, MAX_RETRY_AFTER};
-pub use subscriptions::{call_events_resource, NewSubscription, Subscribed, Subscription};
+pub use subscriptions::{call_events_resource, Move, NewSubscription, Subscribed, Subscription};
 pub use wire::MeetingShapeError;
 
 use std::sync::Arc;

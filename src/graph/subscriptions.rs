@@ -3,10 +3,16 @@
 //! Endpoints (application permission `OnlineMeetings.ReadWrite.All`, or `.Read.All`):
 //! - `POST /beta/subscriptions` for `/communications/onlineMeetings(joinWebUrl='…')/meetingCallEvents`. Graph
 //!   first checks the notification URL (the validation handshake), then answers 201. It allows one
-//!   subscription per app per meeting: a second create fails (the code is undocumented; 409 is assumed);
-//! - `GET /beta/subscriptions`: the app's subscriptions, to adopt the one another process made;
-//! - `PATCH /beta/subscriptions/{id}` with `expirationDateTime`: renew (at most 4,230 minutes ahead);
-//!   404 when it is gone.
+//!   subscription per app per meeting: a second create fails with 403 Forbidden, which Microsoft documents
+//!   for any subscription limit reached ("Supported resources", quota notes), or 409 (the emergency-call
+//!   sibling's documented answer): both are [`Subscribed::Exists`], for the caller to look for it;
+//! - `GET /beta/subscriptions`: the app's subscriptions (without their `clientState`), to adopt the one
+//!   another process made; `GET /beta/subscriptions/{id}`: one, with its `clientState`;
+//! - `PATCH /beta/subscriptions/{id}` with `expirationDateTime`: renew (at most 4,230 minutes ahead); with
+//!   `encryptionCertificate` and `encryptionCertificateId` too, move it to a new certificate as part of the
+//!   renewal ("Set up change notifications that include resource data", *Rotating keys*); 404 when it is
+//!   gone;
+//! - `DELETE /beta/subscriptions/{id}`: when one can't be moved, it is replaced.
 //!
 //! <https://learn.microsoft.com/graph/changenotifications-for-onlinemeeting>
 
@@ -38,14 +44,30 @@ pub struct Subscription {
     pub resource: String,
     pub notification_url: String,
     pub expires: Option<OffsetDateTime>,
+    /// `encryptionCertificateId`: which certificate Graph encrypts to.
+    pub certificate_id: Option<String>,
+    /// Only in the answer for one subscription (`GET /subscriptions/{id}`); lists leave it out.
+    pub client_state: Option<String>,
 }
 
 /// What asking for a subscription came to.
 #[derive(Debug)]
 pub enum Subscribed {
     Created(Subscription),
-    /// Graph already has one for this meeting (another process's, or ours from before a restart).
-    Exists,
+    /// Graph refused a second one for this meeting (403 or 409): one may exist (another process's, or ours
+    /// from before a restart). The refusal is kept: when none exists, it is the answer.
+    Exists(GraphError),
+}
+
+/// A move of a subscription to another certificate, with its renewal.
+#[derive(Debug, Clone)]
+pub struct Move<'a> {
+    /// Base64 DER.
+    pub certificate: &'a str,
+    pub certificate_id: &'a str,
+    /// The `clientState` derived from the new certificate.
+    pub client_state: &'a str,
+    pub expires: OffsetDateTime,
 }
 
 #[derive(Serialize)]
@@ -63,8 +85,14 @@ struct CreateBody<'a> {
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct RenewBody {
+struct RenewBody<'a> {
     expiration_date_time: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    encryption_certificate: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    encryption_certificate_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    client_state: Option<&'a str>,
 }
 
 #[derive(Deserialize, Default)]
@@ -74,6 +102,8 @@ struct SubscriptionWire {
     resource: Option<String>,
     notification_url: Option<String>,
     expiration_date_time: Option<String>,
+    encryption_certificate_id: Option<String>,
+    client_state: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -94,6 +124,8 @@ impl SubscriptionWire {
             resource: self.resource.unwrap_or_default(),
             notification_url: self.notification_url.unwrap_or_default(),
             expires: parse_time(self.expiration_date_time.as_deref()),
+            certificate_id: self.encryption_certificate_id.filter(|id| id.len() <= 128),
+            client_state: self.client_state.filter(|state| state.len() <= 255),
         })
     }
 }
@@ -135,11 +167,55 @@ impl GraphClient {
         let url = self.beta_subscriptions(None);
         // A repeat after a lost answer meets the one-per-meeting rule: `Exists`, then adopted.
         let created = self.send(Method::POST, url, Some(&body), Repeat::Safe, |answer| read_one(&answer.body)).await;
+        let limit_reached = |error: &GraphError| {
+            error.api().is_some_and(|api| {
+                [StatusCode::FORBIDDEN, StatusCode::CONFLICT].map(|s| s.as_u16()).contains(&api.status)
+            })
+        };
         match created {
             Ok(subscription) => Ok(Subscribed::Created(subscription)),
-            Err(error) if error.api().is_some_and(|api| api.status == StatusCode::CONFLICT.as_u16()) => {
-                Ok(Subscribed::Exists)
-            }
+            Err(error) if limit_reached(&error) => Ok(Subscribed::Exists(error)),
+            Err(error) => Err(error),
+        }
+    }
+
+    /// One subscription, with its `clientState`; `None` when Graph no longer has it.
+    ///
+    /// # Errors
+    /// [`GraphError`] as for any call.
+    pub async fn subscription(&self, id: &str) -> Result<Option<Subscription>, GraphError> {
+        let url = self.beta_subscriptions(Some(id));
+        match self.send(Method::GET, url, None::<&()>, Repeat::Safe, |answer| read_one(&answer.body)).await {
+            Ok(subscription) => Ok(Some(subscription)),
+            Err(error) if is_gone(&error) => Ok(None),
+            Err(error) => Err(error),
+        }
+    }
+
+    /// Moves a subscription to another certificate and `clientState` as it renews it. `Ok(false)` when Graph
+    /// no longer has it.
+    ///
+    /// # Errors
+    /// [`GraphError`] as for any call (a 400 when Graph does not take one of the properties).
+    pub async fn move_subscription(&self, id: &str, to: &Move<'_>) -> Result<bool, GraphError> {
+        let body = RenewBody {
+            expiration_date_time: rfc3339(to.expires),
+            encryption_certificate: Some(to.certificate),
+            encryption_certificate_id: Some(to.certificate_id),
+            client_state: Some(to.client_state),
+        };
+        self.patch_subscription(id, &body).await
+    }
+
+    /// Deletes a subscription. `Ok(false)` when Graph had no such subscription.
+    ///
+    /// # Errors
+    /// [`GraphError`] as for any call.
+    pub async fn delete_subscription(&self, id: &str) -> Result<bool, GraphError> {
+        let url = self.beta_subscriptions(Some(id));
+        match self.send(Method::DELETE, url, None::<&()>, Repeat::Safe, |_| Ok(())).await {
+            Ok(()) => Ok(true),
+            Err(error) if is_gone(&error) => Ok(false),
             Err(error) => Err(error),
         }
     }
@@ -178,14 +254,27 @@ impl GraphClient {
     /// # Errors
     /// [`GraphError`] as for any call.
     pub async fn renew_subscription(&self, id: &str, expires: OffsetDateTime) -> Result<bool, GraphError> {
-        let body = RenewBody { expiration_date_time: rfc3339(expires) };
+        let body = RenewBody {
+            expiration_date_time: rfc3339(expires),
+            encryption_certificate: None,
+            encryption_certificate_id: None,
+            client_state: None,
+        };
+        self.patch_subscription(id, &body).await
+    }
+
+    async fn patch_subscription(&self, id: &str, body: &RenewBody<'_>) -> Result<bool, GraphError> {
         let url = self.beta_subscriptions(Some(id));
-        match self.send(Method::PATCH, url, Some(&body), Repeat::Safe, |_| Ok(())).await {
+        match self.send(Method::PATCH, url, Some(body), Repeat::Safe, |_| Ok(())).await {
             Ok(()) => Ok(true),
-            Err(error) if error.api().is_some_and(|api| api.status == StatusCode::NOT_FOUND.as_u16()) => Ok(false),
+            Err(error) if is_gone(&error) => Ok(false),
             Err(error) => Err(error),
         }
     }
+}
+
+fn is_gone(error: &GraphError) -> bool {
+    error.api().is_some_and(|api| api.status == StatusCode::NOT_FOUND.as_u16())
 }
 
 fn read_one(body: &[u8]) -> Result<Subscription, MeetingShapeError> {

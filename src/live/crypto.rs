@@ -9,7 +9,11 @@
 //!
 //! `clientState` is an HMAC of the bridge's address (guild, channel, join link) under a key derived from
 //! the certificate's private key: every process holds the same file, so any of them can check a
-//! notification without shared state, and nobody without the key can make one that passes.
+//! notification without shared state, and nobody without the key can make one that passes. The people in
+//! the announcement are keyed under another key derived from it ([`super::events::Keys`]).
+//!
+//! While the certificate is replaced, [`Certificates`] holds the new one and the previous one: subscriptions
+//! are made on (and moved to) the new one, and notifications for either are read.
 
 use std::path::{Path, PathBuf};
 
@@ -24,8 +28,18 @@ use time::OffsetDateTime;
 
 use crate::credential::CertificateFile;
 
-/// The smallest RSA key accepted: Graph's own requirement for the encryption certificate.
+/// The smallest and largest RSA keys accepted: Graph's own rule for the encryption certificate ("Set up
+/// change notifications that include resource data": 2,048 to 4,096 bits).
 pub const MIN_KEY_BITS: usize = 2048;
+pub const MAX_KEY_BITS: usize = 4096;
+
+/// What `meetnow check` and the start-up log say when the app signs in with the key that also decrypts
+/// notifications (`MEETNOW_NOTIFICATION_CERTIFICATE_PATH` unset, or the same file).
+pub const SHARED_KEY_WARNING: &str = "the sign-in certificate is also the notification certificate. The key that \
+     proves the app to Entra then also decrypts what anyone on the internet can post to the notification URL, \
+     with code that is not constant-time (RUSTSEC-2023-0071, mitigated by blinding), and both must be replaced \
+     together. Make a separate notification certificate and set MEETNOW_NOTIFICATION_CERTIFICATE_PATH (README, \
+     \"Live status\")";
 
 /// The longest encrypted payload decrypted: call events are a few KB; a roster of hundreds, tens of KB.
 const MAX_DATA_BYTES: usize = 192 * 1024;
@@ -39,8 +53,11 @@ pub struct NotificationCertificate {
     pub id: String,
     pub not_after: OffsetDateTime,
     pub key_bits: usize,
+    /// `x5t#S256`: base64url of the certificate's SHA-256, to tell it from the sign-in certificate.
+    pub sha256_thumbprint: String,
     key: rsa::RsaPrivateKey,
     client_state_key: [u8; 32],
+    person_key: [u8; 32],
 }
 
 impl std::fmt::Debug for NotificationCertificate {
@@ -115,27 +132,33 @@ impl NotificationCertificate {
         let key = rsa::RsaPrivateKey::from_pkcs1_der(&file.pkcs1)
             .map_err(|e| format!("{} holds an RSA key that can't be read ({e})", path.display()))?;
         let key_bits = key.size() * 8;
-        if key_bits < MIN_KEY_BITS {
+        if !(MIN_KEY_BITS..=MAX_KEY_BITS).contains(&key_bits) {
             return Err(format!(
-                "{} holds a {key_bits}-bit RSA key; Graph needs {MIN_KEY_BITS} bits or more. Make a new one: \
-                 `openssl req -x509 -newkey rsa:2048 -nodes -days 365 -subj /CN=meetnow-notifications -keyout \
-                 key.pem -out cert.pem && cat cert.pem key.pem > notifications.pem`",
+                "{} holds a {key_bits}-bit RSA key; Graph takes {MIN_KEY_BITS} to {MAX_KEY_BITS} bits and refuses \
+                 the subscription otherwise. Make a new one: `openssl req -x509 -newkey rsa:2048 -nodes -days 365 \
+                 -subj /CN=meetnow-notifications -keyout key.pem -out cert.pem && cat cert.pem key.pem > \
+                 notifications.pem`",
                 path.display()
             ));
         }
         let thumbprint = Sha256::digest(&file.certificate);
         let hex: String = thumbprint.iter().take(12).map(|b| format!("{b:02x}")).collect();
-        let mut derive = Sha256::new();
-        derive.update(b"meetnow clientState key v1\0");
-        derive.update(&file.pkcs1);
+        let derive = |label: &[u8]| -> [u8; 32] {
+            let mut derive = Sha256::new();
+            derive.update(label);
+            derive.update(&file.pkcs1);
+            derive.finalize().into()
+        };
         Ok(Self {
             path: path.to_owned(),
             certificate_base64: STANDARD.encode(&file.certificate),
             id: format!("meetnow-{hex}"),
+            sha256_thumbprint: URL_SAFE_NO_PAD.encode(thumbprint),
             not_after: file.not_after,
             key_bits,
             key,
-            client_state_key: derive.finalize().into(),
+            client_state_key: derive(b"meetnow clientState key v1\0"),
+            person_key: derive(b"meetnow person key v2\0"),
         })
     }
 
@@ -164,6 +187,11 @@ impl NotificationCertificate {
         mac
     }
 
+    /// What keys the people of the announcement.
+    pub fn keys(&self) -> super::events::Keys {
+        super::events::Keys::new(self.person_key)
+    }
+
     /// The plaintext of `content`: the data key decrypted, the HMAC over the data checked, then the data
     /// decrypted.
     ///
@@ -179,7 +207,12 @@ impl NotificationCertificate {
         let decode = |text: &str| STANDARD.decode(text.trim()).map_err(|_| Undecryptable::Malformed);
         let (data_key, data, signature) =
             (decode(&content.data_key)?, decode(&content.data)?, decode(&content.data_signature)?);
-        let key = self.key.decrypt(rsa::Oaep::new::<sha1::Sha1>(), &data_key).map_err(|_| Undecryptable::DataKey)?;
+        // Blinded: the `rsa` crate's decryption is not constant-time (RUSTSEC-2023-0071); blinding hides the
+        // key's bits from the timing, and nothing outside sees the timing anyway (it runs after the answer).
+        let key = self
+            .key
+            .decrypt_blinded(&mut rand::thread_rng(), rsa::Oaep::new::<sha1::Sha1>(), &data_key)
+            .map_err(|_| Undecryptable::DataKey)?;
         if key.len() != 32 {
             return Err(Undecryptable::DataKey);
         }
@@ -190,5 +223,60 @@ impl NotificationCertificate {
             .map_err(|_| Undecryptable::DataKey)?
             .decrypt_padded_vec_mut::<Pkcs7>(&data)
             .map_err(|_| Undecryptable::Data)
+    }
+}
+
+/// The notification certificate, and during a rotation the one it replaces
+/// (`MEETNOW_NOTIFICATION_PREVIOUS_CERTIFICATE_PATH`).
+#[derive(Debug, Clone)]
+pub struct Certificates {
+    /// What subscriptions are made on and moved to, and what `clientState` is derived from.
+    pub current: std::sync::Arc<NotificationCertificate>,
+    /// Still read: notifications Graph encrypts to it, client states derived from it.
+    pub previous: Option<std::sync::Arc<NotificationCertificate>>,
+}
+
+impl Certificates {
+    fn all(&self) -> impl Iterator<Item = &NotificationCertificate> {
+        std::iter::once(self.current.as_ref()).chain(self.previous.as_deref())
+    }
+
+    /// Whether `given` is the `clientState` for `address` under either certificate.
+    pub fn is_client_state(&self, address: &str, given: &str) -> bool {
+        self.all().any(|certificate| certificate.is_client_state(address, given))
+    }
+
+    /// Whether a subscription on the certificate `id` is on the current one.
+    pub fn is_current(&self, id: Option<&str>) -> bool {
+        id == Some(self.current.id.as_str())
+    }
+
+    /// The plaintext of `content`, by whichever certificate it names (or, naming none, whichever decrypts).
+    ///
+    /// # Errors
+    /// As [`NotificationCertificate::decrypt`]; [`Undecryptable::OtherCertificate`] for one neither holds.
+    pub fn decrypt(&self, content: &EncryptedContent) -> Result<Vec<u8>, Undecryptable> {
+        match content.encryption_certificate_id.as_deref() {
+            Some(id) => match self.all().find(|certificate| certificate.id == id) {
+                Some(certificate) => certificate.decrypt(content),
+                None => Err(Undecryptable::OtherCertificate),
+            },
+            None => {
+                // The first certificate's refusal says most (the current one is tried first).
+                let mut refusal = None;
+                for certificate in self.all() {
+                    match certificate.decrypt(content) {
+                        Ok(plain) => return Ok(plain),
+                        Err(why) => refusal = refusal.or(Some(why)),
+                    }
+                }
+                Err(refusal.unwrap_or(Undecryptable::OtherCertificate))
+            }
+        }
+    }
+
+    /// What keys the people of the announcement: the current certificate's.
+    pub fn keys(&self) -> super::events::Keys {
+        self.current.keys()
     }
 }

@@ -6,8 +6,8 @@
 //!   `clientState` ([`crypto`]), so any process can check it without shared state;
 //! - [`subscriptions`]: one subscription per bridge, made when the bridge is announced, adopted when another
 //!   process made it, renewed while the bridge is in use, made again when it is gone;
-//! - [`endpoint`]: the validation handshake and the notifications, checked (client state, validation
-//!   tokens, the HMAC over the data) before anything is decrypted or parsed, answered at once;
+//! - [`endpoint`]: the validation handshake and the notifications, answered at once, then checked (client
+//!   state, resource, validation tokens, the HMAC over the data) before anything is decrypted or read;
 //! - [`events`] and [`state`]: the payloads read into call events, and the mergeable state of the call that
 //!   the announcement carries.
 //!
@@ -26,7 +26,7 @@ use base64::Engine as _;
 use reqwest::Url;
 use sha2::Digest as _;
 
-pub use crypto::NotificationCertificate;
+pub use crypto::{Certificates, NotificationCertificate};
 pub use state::{CallEvent, CallState};
 
 use crate::config::{GraphConfig, LiveConfig};
@@ -85,26 +85,51 @@ pub trait CallEventSink: Send + Sync + 'static {
 /// Live status, when `MEETNOW_PUBLIC_URL` turns it on.
 pub struct LiveStatus {
     public_url: Url,
-    pub certificate: Arc<NotificationCertificate>,
-    pub tokens: tokens::TokenChecker,
+    pub certificates: Certificates,
+    pub tokens: Arc<tokens::TokenChecker>,
     pub subscriptions: Arc<subscriptions::Subscriptions>,
+    decryptions: endpoint::Decryptions,
     metrics: Arc<Metrics>,
 }
 
 impl LiveStatus {
     pub fn new(live: &LiveConfig, graph_config: &GraphConfig, graph: GraphClient, http: reqwest::Client) -> Self {
         let metrics = graph.metrics();
-        let tokens = tokens::TokenChecker::new(
+        let tokens = Arc::new(tokens::TokenChecker::new(
             http,
             &graph_config.authority_host,
             &graph_config.tenant_id,
             &graph_config.client_id,
             graph.clone(),
-        );
+        ));
         let public_url = live.public_url.clone();
+        let certificates = live.certificates.clone();
         let subscriptions =
-            Arc::new(subscriptions::Subscriptions::new(graph, live.certificate.clone(), public_url.clone()));
-        Self { public_url, certificate: live.certificate.clone(), tokens, subscriptions, metrics }
+            Arc::new(subscriptions::Subscriptions::new(graph, certificates.clone(), public_url.clone()));
+        Self { public_url, certificates, tokens, subscriptions, decryptions: Default::default(), metrics }
+    }
+
+    /// What live status runs in the background while the bot runs: the subscriptions' keeper, and Microsoft's
+    /// signing keys (and the tenant's id) kept at hand, so no notification waits for them.
+    pub fn background(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
+        let (subscriptions, tokens) = (self.subscriptions.clone(), self.tokens.clone());
+        async move {
+            tokio::join!(subscriptions.keep(), tokens.keep_keys());
+        }
+    }
+
+    /// The plaintext of `content`, decrypted on the blocking pool (RSA is milliseconds of arithmetic), at most
+    /// one decryption per core at once.
+    ///
+    /// # Errors
+    /// [`crypto::Undecryptable`]: which step failed.
+    pub async fn decrypt(&self, content: crypto::EncryptedContent) -> Result<Vec<u8>, crypto::Undecryptable> {
+        // The semaphore is never closed; without a permit the work would still be bounded by the callers'.
+        let _turn = self.decryptions.0.acquire().await.ok();
+        let certificates = self.certificates.clone();
+        tokio::task::spawn_blocking(move || certificates.decrypt(&content))
+            .await
+            .unwrap_or(Err(crypto::Undecryptable::Data))
     }
 
     /// `{MEETNOW_PUBLIC_URL}/graph/notifications/{guild}/{channel}/{tag}`.

@@ -4,11 +4,12 @@
 //! Each token is an RS256 JWT that must be signed by a key Microsoft publishes at
 //! `{AZURE_AUTHORITY_HOST}/common/discovery/v2.0/keys`, be within its lifetime, be for this app (`aud` =
 //! `AZURE_CLIENT_ID`), be issued by this tenant's authority, and be obtained by Microsoft Graph Change
-//! Tracking (`azp` in v2 tokens, `appid` in v1). The keys are cached for a day and read again when a token
-//! names a key not among them (Microsoft rolls its keys), at most once a minute, so a stream of tokens
-//! naming made-up keys can't make the bot hammer Entra.
+//! Tracking (`azp` in v2 tokens, `appid` in v1). The keys are read at start and every twelve hours
+//! ([`TokenChecker::keep_keys`]), so no notification waits for them, and read again when a token names a key
+//! not among them (Microsoft rolls its keys), at most once a minute, so a stream of tokens naming made-up
+//! keys can't make the bot hammer Entra. The tenant's id, which issuers name, is found once.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use jsonwebtoken::jwk::JwkSet;
@@ -23,6 +24,9 @@ pub const CHANGE_TRACKING_APP_ID: &str = "0bf30f3b-4a52-48df-9a82-234910c4a086";
 
 /// How long the published keys are used before being read again.
 const KEYS_LIFETIME: Duration = Duration::from_secs(24 * 60 * 60);
+/// How often [`TokenChecker::keep_keys`] reads them, well inside their lifetime; and after a failure.
+const KEYS_REFRESH: Duration = Duration::from_secs(12 * 60 * 60);
+const KEYS_REFRESH_RETRY: Duration = Duration::from_secs(60);
 /// The least time between two reads of the keys for an unknown key id.
 const KEYS_REREAD_GAP: Duration = Duration::from_secs(60);
 /// How long reading the keys may take: a notification must be answered within Graph's 3 s.
@@ -78,6 +82,8 @@ pub struct TokenChecker {
     graph: crate::graph::GraphClient,
     keys: tokio::sync::Mutex<Option<(JwkSet, Instant)>>,
     last_read: Mutex<Option<Instant>>,
+    /// The tenant's GUID, once known.
+    tenant_guid: std::sync::OnceLock<String>,
 }
 
 impl TokenChecker {
@@ -101,6 +107,30 @@ impl TokenChecker {
             graph,
             keys: tokio::sync::Mutex::new(None),
             last_read: Mutex::new(None),
+            tenant_guid: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// Reads Microsoft's keys (and finds the tenant's id) now and every [`KEYS_REFRESH`], a minute after a
+    /// failure, forever: the caller runs it in the background.
+    pub async fn keep_keys(self: Arc<Self>) {
+        loop {
+            let tenant = self.tenant_guid().await;
+            let keys = match self.read_keys().await {
+                Ok(set) => {
+                    *self.keys.lock().await = Some((set, Instant::now()));
+                    Ok(())
+                }
+                Err(refusal) => Err(refusal),
+            };
+            let wait = match (tenant, keys) {
+                (Ok(_), Ok(())) => KEYS_REFRESH,
+                (Err(refusal), _) | (_, Err(refusal)) => {
+                    tracing::warn!(%refusal, "could not read what Graph's validation tokens are checked against; trying again in a minute");
+                    KEYS_REFRESH_RETRY
+                }
+            };
+            tokio::time::sleep(wait).await;
         }
     }
 
@@ -155,11 +185,16 @@ impl TokenChecker {
 
     /// The tenant's GUID: `AZURE_TENANT_ID` itself, or, when that is a domain, the `tid` of the app's token.
     async fn tenant_guid(&self) -> Result<String, TokenRefusal> {
-        if crate::config::parse::is_guid(&self.tenant) {
-            return Ok(self.tenant.to_ascii_lowercase());
+        if let Some(known) = self.tenant_guid.get() {
+            return Ok(known.clone());
         }
-        let info = self.graph.token_info().await.map_err(|e| TokenRefusal::KeysUnavailable(e.to_string()))?;
-        info.tenant_id.ok_or_else(|| TokenRefusal::KeysUnavailable("the app's token names no tenant".into()))
+        let guid = if crate::config::parse::is_guid(&self.tenant) {
+            self.tenant.to_ascii_lowercase()
+        } else {
+            let info = self.graph.token_info().await.map_err(|e| TokenRefusal::KeysUnavailable(e.to_string()))?;
+            info.tenant_id.ok_or_else(|| TokenRefusal::KeysUnavailable("the app's token names no tenant".into()))?
+        };
+        Ok(self.tenant_guid.get_or_init(|| guid).clone())
     }
 
     /// The published key `kid`, reading the keys when they are old or (at most once a minute) when `kid` is
