@@ -239,7 +239,8 @@ async fn check_live(report: &mut Report, config: &Config, http: &reqwest::Client
     let Some(live) = &config.live else {
         return report.missing(
             "live status",
-            "MEETNOW_PUBLIC_URL and a notification certificate show on the announcement who is on the call and when              it ended (README, \"Live status\")",
+            "MEETNOW_PUBLIC_URL and a notification certificate show on the announcement who is on the call and when \
+             it ended (README, \"Live status\")",
         );
     };
     let base = live.public_url.as_str().trim_end_matches('/');
@@ -247,16 +248,35 @@ async fn check_live(report: &mut Report, config: &Config, http: &reqwest::Client
         "live status",
         format!("on (Graph's meeting call events, a beta API): Graph posts to {base}/graph/notifications/…"),
     );
-    let certificate = &live.certificate;
+    let certificate = &live.certificates.current;
     let left = certificate.not_after - time::OffsetDateTime::now_utc();
     let warn_within = time::Duration::try_from(crate::credential::EXPIRY_WARNING).unwrap_or(time::Duration::ZERO);
     let shown = format!(
-        "{} (RSA {} bits, id {}), expires {}",
+        "{} (RSA {} bits, within Graph's {} to {}; id {}), expires {}",
         certificate.path.display(),
         certificate.key_bits,
+        crate::live::crypto::MIN_KEY_BITS,
+        crate::live::crypto::MAX_KEY_BITS,
         certificate.id,
         certificate.expires_on()
     );
+    if let crate::credential::Credential::Certificate(signing) = &config.graph.credential {
+        if signing.sha256_thumbprint == certificate.sha256_thumbprint {
+            report.warn("notification cert", crate::live::crypto::SHARED_KEY_WARNING);
+        }
+    }
+    if let Some(previous) = &live.certificates.previous {
+        report.ok(
+            "previous cert",
+            format!(
+                "{} (id {}), being replaced: notifications Graph still encrypts to it are read, and each \
+                 subscription on it is moved to the new one when it is next renewed (within 12 hours of its \
+                 bridge's use). Unset MEETNOW_NOTIFICATION_PREVIOUS_CERTIFICATE_PATH three days after the switch",
+                previous.path.display(),
+                previous.id
+            ),
+        );
+    }
     if left < warn_within {
         report.warn(
             "notification cert",
@@ -323,6 +343,12 @@ async fn check_discord(report: &mut Report, config: &Config, http_client: reqwes
                 crate::discord::bot_permissions().bits()
             );
             report.ok("invite url", invite);
+            report.ok(
+                "pin permission",
+                "the invite asks for Pin Messages (split from Manage Messages, which it asks for too, for roles \
+                 made before the split) and Read Message History; in a channel where the bot lacks Pin Messages, \
+                 announcements are not pinned and live status is kept on the newest one",
+            );
         }
         Err(error) => return report.fail("discord token", discord_token_fix(&error)),
     }

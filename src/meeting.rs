@@ -25,6 +25,13 @@ impl MeetingKey {
         Self(format!("meetnow:discord:{guild_id}:{channel_id}"))
     }
 
+    /// The separate meeting one `/meetnow new:true` asked for: keyed by the interaction, so the same command
+    /// handled twice (a replay of Discord's signed request to another process, a retry) gets the same
+    /// meeting, while every new command gets its own.
+    pub fn for_command(guild_id: u64, channel_id: u64, interaction_id: u64) -> Self {
+        Self(format!("meetnow:discord:{guild_id}:{channel_id}:new:{interaction_id}"))
+    }
+
     /// A key chosen by a person, e.g. `inc-2041`.
     ///
     /// # Errors

@@ -12,14 +12,21 @@ pub const NAME: &str = "meetnow";
 /// The longest subject accepted.
 pub const SUBJECT_MAX: usize = limits::SUBJECT;
 
-/// Permissions the bot needs in incident channels: see them, post, embed links, pin (Manage Messages),
-/// and post in threads.
+/// Discord's Pin Messages permission (`PIN_MESSAGES`, 1 << 51), split from Manage Messages; serenity 0.12.5
+/// predates it.
+pub const PIN_MESSAGES: Permissions = Permissions::from_bits_retain(1 << 51);
+
+/// Permissions the bot needs in incident channels: see them, read their history (the pins and the recent
+/// messages live status reads), post, embed links, pin (Pin Messages; Manage Messages, which granted it
+/// before the split, for servers whose roles predate it), and post in threads.
 pub fn bot_permissions() -> Permissions {
     Permissions::VIEW_CHANNEL
+        | Permissions::READ_MESSAGE_HISTORY
         | Permissions::SEND_MESSAGES
         | Permissions::SEND_MESSAGES_IN_THREADS
         | Permissions::EMBED_LINKS
         | Permissions::MANAGE_MESSAGES
+        | PIN_MESSAGES
 }
 
 /// Discord's limit on command and option descriptions.

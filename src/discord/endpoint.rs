@@ -10,6 +10,8 @@
 //!
 //! A request that fails a check gets 401 and is not even parsed; malformed JSON gets 400; an interaction
 //! already handled by this process is answered 409 and not handled again. None of them reaches the handler.
+//! Each refusal is counted by reason, and logged at most once a minute per reason. The route's bodies are
+//! capped at [`MAX_BODY_BYTES`], well above Discord's largest interaction.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -30,6 +32,11 @@ use crate::metrics::Metrics;
 /// How long the request waits for the handler's first response: Discord gives up after three seconds.
 const FIRST_RESPONSE_LIMIT: Duration = Duration::from_secs(3);
 
+/// The largest interaction request: a `/meetnow` is about 2 KB, a click on a button carries its message
+/// (embeds of at most 6,000 characters), so tens of KB at most. With the listener's 256 requests in flight,
+/// at most 16 MiB of bodies in memory.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
 /// What serving `/interactions` needs.
 pub struct Endpoint {
     verifier: Verifier,
@@ -37,6 +44,7 @@ pub struct Endpoint {
     bot: Arc<Bot>,
     http: Arc<Http>,
     metrics: Arc<Metrics>,
+    refusals: crate::server::Refusals,
 }
 
 impl Endpoint {
@@ -44,12 +52,30 @@ impl Endpoint {
     /// When `public_key` is not a usable Ed25519 key (see [`super::signature::check_public_key`]).
     pub fn new(public_key: [u8; 32], bot: Arc<Bot>, http: Arc<Http>) -> Result<Self, &'static str> {
         let metrics = bot.metrics.clone();
-        Ok(Self { verifier: Verifier::new(&public_key)?, seen: SeenInteractions::default(), bot, http, metrics })
+        Ok(Self {
+            verifier: Verifier::new(&public_key)?,
+            seen: SeenInteractions::default(),
+            bot,
+            http,
+            metrics,
+            refusals: crate::server::Refusals::default(),
+        })
     }
 
-    /// The routes: `POST /interactions`, and 404 for anything else.
+    /// The routes: `POST /interactions` (bodies up to [`MAX_BODY_BYTES`]), and 404 for anything else.
     pub fn router(self: Arc<Self>) -> Router {
-        Router::new().route("/interactions", post(receive)).fallback(not_found).with_state(self)
+        let interactions = Router::new().route("/interactions", post(receive)).with_state(self);
+        let interactions =
+            crate::server::route_limits(interactions, MAX_BODY_BYTES, crate::server::Limits::default().max_in_flight);
+        interactions.fallback(not_found)
+    }
+
+    /// Counts a refusal, and logs it when it is the first of its reason in a minute.
+    fn refuse(&self, reason: &'static str, detail: &dyn std::fmt::Display) {
+        self.metrics.http_refused(reason);
+        if let Some(suppressed) = self.refusals.note(reason) {
+            tracing::warn!(reason, suppressed, %detail, "refused an interaction request (first of a minute's, by reason)");
+        }
     }
 
     /// Answers one request to `/interactions` (see the module docs for the order of the checks).
@@ -59,20 +85,18 @@ impl Endpoint {
         let checked = self.verifier.verify(header("x-signature-ed25519"), header("x-signature-timestamp"), body, now);
         if let Err(refused) = checked {
             // Discord itself checks that a new endpoint refuses bad signatures before it accepts the URL.
-            tracing::debug!(reason = refused.reason(), "refused an interaction request");
-            self.metrics.http_refused(refused.reason());
+            self.refuse(refused.reason(), &"the signature or its timestamp did not verify");
             return plain(StatusCode::UNAUTHORIZED, "invalid request signature\n");
         }
         let interaction = match serde_json::from_slice::<Interaction>(body) {
             Ok(interaction) => interaction,
             Err(error) => {
-                tracing::warn!(%error, "a signed interaction request was not an interaction");
+                self.refuse("malformed", &error);
                 return plain(StatusCode::BAD_REQUEST, "not an interaction\n");
             }
         };
         if !matches!(interaction, Interaction::Ping(_)) && !self.seen.first_time(interaction.id().get()) {
-            tracing::warn!(interaction_id = %interaction.id(), "refused an interaction this process handled already");
-            self.metrics.http_refused("replayed");
+            self.refuse("replayed", &format_args!("interaction {} was handled already", interaction.id()));
             return plain(StatusCode::CONFLICT, "this interaction was handled already\n");
         }
         match interaction {

@@ -37,6 +37,7 @@ use super::announce::{self, Kind};
 use super::command;
 use crate::graph::{GraphClient, LobbyUpdate};
 use crate::l10n::Lang;
+use crate::live::subscriptions::Ensure;
 use crate::meeting::{Meeting, MeetingKey, MeetingRequest, Origin};
 use crate::metrics::Metrics;
 
@@ -352,17 +353,21 @@ impl Bot {
         let kind = if options.new { Kind::Separate } else { Kind::Standing };
         let channel_name = command.channel.as_ref().and_then(|c| c.name.as_deref());
         let fallback_subject = announce::default_subject(channel_name, self.channel_lang(command));
-        let request = MeetingRequest {
-            subject: options.subject.unwrap_or_else(|| fallback_subject.clone()),
-            key: (kind == Kind::Standing).then(|| MeetingKey::for_channel(guild_id.get(), command.channel_id.get())),
+        let (guild, channel) = (guild_id.get(), command.channel_id.get());
+        let key = match kind {
+            Kind::Standing => MeetingKey::for_channel(guild, channel),
+            Kind::Separate => MeetingKey::for_command(guild, channel, command.id.get()),
         };
+        let request =
+            MeetingRequest { subject: options.subject.unwrap_or_else(|| fallback_subject.clone()), key: Some(key) };
 
         // Acknowledge (Graph can take longer than Discord's three seconds) and ask Graph for the standing bridge
         // at the same time, so the link waits for the slower of the two round trips, not for their sum. If the
-        // acknowledgement fails, that bridge is still the one the user's retry gets. A separate bridge is not
-        // idempotent, so it is asked for only once the command is acknowledged: an expired command, or one
-        // another process answers, must not leave a bridge nobody sees. The Graph call is boxed, like every
-        // call in `discord`: a command waiting its turn holds a few KB, not the call's state.
+        // acknowledgement fails, that bridge is still the one the user's retry gets. A separate bridge is keyed
+        // by the command, so the same command handled twice (a replay to another process) gets one meeting;
+        // still, it is asked for only once the command is acknowledged: an expired command, or one another
+        // process answers, must not leave a bridge nobody sees. The Graph call is boxed, like every call in
+        // `discord`: a command waiting its turn holds a few KB, not the call's state.
         let ask_early = kind == Kind::Standing;
         let mut meeting_call = Box::pin(self.graph.meeting_now(&request));
         let defer = CreateInteractionResponse::Defer(Default::default());
@@ -451,7 +456,8 @@ impl Bot {
             "bridge announced"
         );
         self.metrics.meeting_announced(new_to_the_channel);
-        self.watch_bridge(command.guild_id, command.channel_id, &meeting.join_url);
+        // Someone typed it: a call is about to start, so Graph is asked whether the subscription still exists.
+        self.watch_bridge(command.guild_id, command.channel_id, &meeting.join_url, Ensure::Typed);
         (self.pin && new_to_the_channel).then_some(PinJob { posted, join_url: meeting.join_url })
     }
 }

@@ -79,14 +79,25 @@ pub fn http(config: &Config, client: reqwest::Client) -> Result<Http, ConfigErro
 fn rest(
     config: &Config,
     client: reqwest::Client,
-    forwarder: Option<std::net::SocketAddr>,
+    forwarder: Option<(std::net::SocketAddr, &secrecy::SecretString)>,
 ) -> Result<Http, ConfigError> {
-    let Some(forwarder) = forwarder else { return http(config, client) };
+    let Some((forwarder, secret)) = forwarder else { return http(config, client) };
     let token = config.discord_token()?;
-    // HTTP/2 with prior knowledge: the forwarder speaks nothing else (see `ratelimit::Limiter::serve`).
+    let mut secret_header = reqwest::header::HeaderValue::from_str(secret.expose_secret()).map_err(|e| {
+        ConfigError { variable: "DISCORD_RATELIMIT", problem: format!("could not set up the HTTP client: {e}") }
+    })?;
+    secret_header.set_sensitive(true);
+    let headers = reqwest::header::HeaderMap::from_iter([(
+        reqwest::header::HeaderName::from_static(ratelimit::SECRET_HEADER),
+        secret_header,
+    )]);
+    // HTTP/2 with prior knowledge: the forwarder speaks nothing else (see `ratelimit::Limiter::serve`). Idle
+    // connections are closed before the forwarder's own idle timeout would.
     let loopback = crate::http_client_builder()
         .no_proxy()
         .http2_prior_knowledge()
+        .default_headers(headers)
+        .pool_idle_timeout(Duration::from_secs(5))
         .timeout(Duration::from_secs(600))
         .build()
         .map_err(|e| ConfigError {
@@ -160,14 +171,16 @@ pub async fn run(
     // Background work that belongs to this run: aborted when the set is dropped, however `run` ends.
     let mut background = JoinSet::new();
     let stop_listeners = CancellationToken::new();
+    let secret = ratelimit::Limiter::new_secret();
     let forwarder = match config.discord.ratelimit {
         RateLimiting::Local => {
             let listener = TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, 0)).await.map_err(RunError::Limiter)?;
             let addr = listener.local_addr().map_err(RunError::Limiter)?;
+            tracing::info!(bound = %addr, "Discord's rate limiter listens on loopback, for this process alone");
             let upstream = config.discord.api_url.as_ref().map_or("https://discord.com", |url| url.as_str());
-            let limiter = Arc::new(ratelimit::Limiter::new(client.clone(), upstream, metrics.clone()));
+            let limiter = Arc::new(ratelimit::Limiter::new(secret.clone(), client.clone(), upstream, metrics.clone()));
             background.spawn(limiter.serve(listener, stop_listeners.clone()));
-            Some(addr)
+            Some((addr, &secret))
         }
         RateLimiting::Proxy => None,
     };
@@ -206,12 +219,18 @@ pub async fn run(
         .live
         .as_ref()
         .map(|live| Arc::new(crate::live::LiveStatus::new(live, &config.graph, graph.clone(), client.clone())));
+    if let (Some(live), crate::credential::Credential::Certificate(signing)) = (&config.live, &config.graph.credential)
+    {
+        if signing.sha256_thumbprint == live.certificates.current.sha256_thumbprint {
+            tracing::warn!(warning = crate::live::crypto::SHARED_KEY_WARNING, "one key for sign-in and notifications");
+        }
+    }
     if let Some(live) = &live {
         tracing::info!(
             notifications = %format!("{}/{{guild}}/{{channel}}/{{bridge}}", live.notifications_base()),
             "live status on (Graph's meeting call events, beta)"
         );
-        background.spawn(live.subscriptions.clone().keep());
+        background.spawn(live.background());
     }
     let by_proxy = config.discord.ratelimit == RateLimiting::Proxy;
     let bot = Arc::new(

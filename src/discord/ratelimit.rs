@@ -17,7 +17,15 @@
 //!   Interaction callbacks and interaction webhooks are exempt, as Discord exempts them, so an
 //!   acknowledgement never queues behind pins.
 //! - **429s**: waited out (`retry_after`, for the bucket or, when global, for every request) and repeated,
-//!   each counted in `meetnow_discord_ratelimited_total{scope}` and logged.
+//!   each counted in `meetnow_discord_ratelimited_total{scope}` and logged. A 429 with an error code of its
+//!   own (30046) is handed back at once.
+//!
+//! **Only this process.** The loopback port is readable by anyone on the host (`/proc/net/tcp`), so the
+//! forwarder relays only requests carrying [`SECRET_HEADER`] with this process's secret (made at start,
+//! compared in constant time, never forwarded): anything else is refused before it reaches Discord, and its
+//! connection closed. A connection must carry such a request within [`ADMIT_WITHIN`] of opening and is
+//! closed after [`IDLE_TIMEOUT`] without one; at most [`MAX_CONNECTIONS`] are open (one client needs one);
+//! bodies are capped at [`MAX_BODY_BYTES`].
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -47,14 +55,28 @@ const LONGEST_WAIT: Duration = Duration::from_secs(60);
 /// Buckets kept before idle ones are forgotten.
 const BUCKETS_BEFORE_PRUNING: usize = 4096;
 
-/// The largest request body forwarded (Discord's own limit for non-attachment bodies is far below).
-const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
+/// The largest request body forwarded: the bot sends messages and embeds (6,000 characters at most), never
+/// attachments.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
-/// Headers that describe one hop, not the request: never forwarded.
-const HOP_BY_HOP: [&str; 6] = ["host", "connection", "content-length", "transfer-encoding", "keep-alive", "upgrade"];
+/// The header that carries this process's secret to the forwarder.
+pub const SECRET_HEADER: &str = "x-meetnow-forwarder";
+/// Connections open at once: the bot's own client uses one HTTP/2 connection (two while it replaces one).
+pub const MAX_CONNECTIONS: usize = 16;
+/// A connection is closed after this long without a request in flight (the bot's client closes its idle
+/// connection first, after 5 s).
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(10);
+/// A connection that has carried no request with the secret this long after it opened is closed.
+pub const ADMIT_WITHIN: Duration = Duration::from_secs(2);
+
+/// Headers that describe one hop, not the request, and the secret: never forwarded.
+const HOP_BY_HOP: [&str; 7] =
+    ["host", "connection", "content-length", "transfer-encoding", "keep-alive", "upgrade", SECRET_HEADER];
 
 /// The limiter: buckets by route, the global window, and where requests go.
 pub struct Limiter {
+    /// What this process's own client sends in [`SECRET_HEADER`].
+    secret: secrecy::SecretString,
     http: reqwest::Client,
     /// `https://discord.com` or `DISCORD_API_URL`, without a trailing slash.
     upstream: String,
@@ -113,14 +135,32 @@ impl Drop for GlobalPlace<'_> {
 }
 
 impl Limiter {
-    pub fn new(http: reqwest::Client, upstream: &str, metrics: Arc<Metrics>) -> Self {
+    /// A limiter that sends with `http` to `upstream`, for requests that carry `secret` (see
+    /// [`Limiter::new_secret`]).
+    pub fn new(secret: secrecy::SecretString, http: reqwest::Client, upstream: &str, metrics: Arc<Metrics>) -> Self {
         Self {
+            secret,
             http,
             upstream: upstream.trim_end_matches('/').to_owned(),
             buckets: Mutex::default(),
             global: Global::default(),
             metrics,
         }
+    }
+
+    /// A fresh secret for this process's client and its forwarder: 256 random bits, in hexadecimal.
+    pub fn new_secret() -> secrecy::SecretString {
+        let bytes: [u8; 32] = rand::random();
+        secrecy::SecretString::new(bytes.iter().map(|b| format!("{b:02x}")).collect())
+    }
+
+    /// Whether `headers` carry this process's secret (compared in constant time).
+    fn is_ours(&self, headers: &HeaderMap) -> bool {
+        use secrecy::ExposeSecret as _;
+        use subtle::ConstantTimeEq as _;
+        let given = headers.get(SECRET_HEADER).map(|v| v.as_bytes()).unwrap_or_default();
+        let ours = self.secret.expose_secret().as_bytes();
+        given.len() == ours.len() && bool::from(given.ct_eq(ours))
     }
 
     /// Serves the forwarder on `listener` (loopback) until `stop` is cancelled, over HTTP/2 in clear text (the
@@ -132,10 +172,12 @@ impl Limiter {
         let limits = crate::server::Limits {
             header_read_timeout: Duration::from_secs(60),
             request_deadline: Duration::from_secs(600),
-            max_connections: 4096,
+            max_connections: MAX_CONNECTIONS,
             max_in_flight: 4096,
             max_header_bytes: 64 * 1024,
             max_body_bytes: MAX_BODY_BYTES,
+            idle_timeout: IDLE_TIMEOUT,
+            admit_within: Some(ADMIT_WITHIN),
         };
         let h2c = crate::server::Protocol::H2c;
         crate::server::serve_as(h2c, listener, router, stop, Duration::from_secs(1), limits).await;
@@ -178,6 +220,11 @@ impl Limiter {
                 return relay(status, &answer_headers, body);
             }
             let limited = RateLimited::read(&answer_headers, &body);
+            if limited.refusal {
+                // Not a window to wait out but a refusal with its own code (30046: no more edits of a message
+                // older than an hour): the caller decides, and repeating it would only add invalid requests.
+                return relay(status, &answer_headers, body);
+            }
             self.metrics.discord_rate_limited(limited.scope);
             tracing::warn!(
                 route = %route.label, scope = limited.scope, retry_after_ms = limited.retry_after.as_millis() as u64,
@@ -209,6 +256,18 @@ impl Limiter {
 }
 
 async fn forward(State(limiter): State<Arc<Limiter>>, request: Request) -> Response {
+    let connection = request.extensions().get::<crate::server::Connection>().cloned();
+    if !limiter.is_ours(request.headers()) {
+        // Another process on the host: nothing it sends reaches Discord, and its connection is closed.
+        if let Some(connection) = connection {
+            connection.refuse();
+        }
+        limiter.metrics.http_refused("forwarder_stranger");
+        return (StatusCode::FORBIDDEN, "this forwarder serves only the process that started it\n").into_response();
+    }
+    if let Some(connection) = connection {
+        connection.admit();
+    }
     let (parts, body) = request.into_parts();
     let Ok(body) = axum::body::to_bytes(body, MAX_BODY_BYTES).await else {
         return (StatusCode::PAYLOAD_TOO_LARGE, "body too large\n").into_response();
@@ -265,8 +324,15 @@ impl Bucket {
 
     /// What Discord's answer says about the bucket. An answer without the headers means no limit.
     fn learn(&self, headers: &reqwest::header::HeaderMap) {
-        let number =
-            |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<f64>().ok());
+        // `NaN`, `inf` and negative numbers parse as f64; none of them is a count or a time Discord would send,
+        // and `Duration::from_secs_f64` panics on them: such a header is no header.
+        let number = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<f64>().ok())
+                .filter(|n| n.is_finite() && *n >= 0.0)
+        };
         let mut state = self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let (Some(limit), Some(remaining), Some(reset_after)) =
             (number("x-ratelimit-limit"), number("x-ratelimit-remaining"), number("x-ratelimit-reset-after"))
@@ -349,6 +415,8 @@ struct RateLimited {
     global: bool,
     /// `user`, `global` or `shared` (`X-RateLimit-Scope`).
     scope: &'static str,
+    /// The body carries an error code of its own (a rate limit's is 0 or absent).
+    refusal: bool,
 }
 
 impl RateLimited {
@@ -357,6 +425,7 @@ impl RateLimited {
         struct Body {
             retry_after: Option<f64>,
             global: Option<bool>,
+            code: Option<i64>,
         }
         let parsed: Body = serde_json::from_slice(body).unwrap_or_default();
         let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_ascii_lowercase);
@@ -372,7 +441,8 @@ impl RateLimited {
             _ if global => "global",
             _ => "user",
         };
-        Self { retry_after: Duration::from_secs_f64(seconds.min(3600.0)), global, scope }
+        let refusal = parsed.code.is_some_and(|code| code != 0);
+        Self { retry_after: Duration::from_secs_f64(seconds.min(3600.0)), global, scope, refusal }
     }
 }
 
@@ -460,6 +530,28 @@ mod tests {
         assert_eq!(RateLimited::read(&headers, br#"{"retry_after":-1}"#).scope, "shared");
         let absurd = RateLimited::read(&reqwest::header::HeaderMap::new(), br#"{"retry_after":1e300}"#);
         assert_eq!(absurd.retry_after, Duration::from_secs(3600), "clamped, never a panic");
+    }
+
+    #[test]
+    fn absurd_headers_are_ignored_not_a_panic() {
+        let bucket = Bucket::default();
+        for (limit, remaining, reset_after) in
+            [("5", "4", "NaN"), ("5", "NaN", "1"), ("inf", "4", "1"), ("5", "4", "-inf"), ("5", "-3", "1e400")]
+        {
+            let mut headers = reqwest::header::HeaderMap::new();
+            headers.insert("x-ratelimit-limit", limit.parse().unwrap());
+            headers.insert("x-ratelimit-remaining", remaining.parse().unwrap());
+            headers.insert("x-ratelimit-reset-after", reset_after.parse().unwrap());
+            bucket.learn(&headers);
+        }
+        let state = *bucket.state.lock().unwrap();
+        assert!(state.known && state.reset_at.is_none(), "taken as a bucket without limits");
+        let refusal = RateLimited::read(
+            &reqwest::header::HeaderMap::new(),
+            br#"{"message":"Maximum number of edits to messages older than 1 hour reached. Try again later.","code":30046,"retry_after":20}"#,
+        );
+        assert!(refusal.refusal, "30046 is the caller's to act on, not a window to wait out");
+        assert!(!RateLimited::read(&reqwest::header::HeaderMap::new(), br#"{"retry_after":1,"code":0}"#).refusal);
     }
 
     #[tokio::test(start_paused = true)]

@@ -13,6 +13,7 @@ use tracing::Instrument as _;
 use super::super::access::{Asker, Refusal};
 use super::super::announce::{self, Kind};
 use super::{apply, Bot};
+use crate::live::subscriptions::Ensure;
 use crate::meeting::{MeetingKey, MeetingRequest, Origin};
 
 /// How old a thread may be when THREAD_CREATE arrives and still count as new: the same event comes when the
@@ -85,7 +86,7 @@ impl Bot {
                 Ok(posted) => {
                     tracing::info!(meeting_id = %meeting.id, origin = ?meeting.origin, automatic = true, "bridge announced");
                     self.metrics.meeting_announced(true);
-                    self.watch_bridge(Some(channel.guild_id), channel.id, &meeting.join_url);
+                    self.watch_bridge(Some(channel.guild_id), channel.id, &meeting.join_url, Ensure::Announced);
                     if self.pin {
                         self.pin_once(http, super::PinJob { posted, join_url: meeting.join_url }).await;
                     }

@@ -30,13 +30,16 @@ pub const MAX_DISCORD_CALLS_IN_FLIGHT: usize = 64;
 /// about a second.
 const RATE_LIMIT_PAUSE: Duration = Duration::from_millis(1000);
 
+/// A 429 that is a rate limit to wait out. A 429 with an error code of its own (30046: no more edits of a
+/// message older than an hour) is a refusal for the caller to act on; repeating it only counts toward
+/// Discord's invalid-request limit.
 fn is_rate_limited(error: &serenity::Error) -> bool {
     matches!(error, serenity::Error::Http(HttpError::UnsuccessfulRequest(response))
-        if response.status_code == serenity::all::StatusCode::TOO_MANY_REQUESTS)
+        if response.status_code == serenity::all::StatusCode::TOO_MANY_REQUESTS && response.error.code <= 0)
 }
 
 /// Discord's error code in an unsuccessful REST answer.
-fn discord_code(error: &serenity::Error) -> Option<isize> {
+pub(super) fn discord_code(error: &serenity::Error) -> Option<isize> {
     match error {
         serenity::Error::Http(HttpError::UnsuccessfulRequest(response)) => Some(response.error.code),
         _ => None,
