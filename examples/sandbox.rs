@@ -216,7 +216,7 @@ async fn play_a_call(
     let mut before = None;
     for (what, kind, minute, who) in steps {
         println!("\n> (on Teams: {what}; Graph tells the bot)\n");
-        let sent = graph.deliver(join, &payload(PayloadShape::Newest, kind, &at(minute), &who), Forgery::None).await;
+        let sent = graph.deliver(join, &payload(PayloadShape::Schema, kind, &at(minute), &who), Forgery::None).await;
         if sent != 202 {
             println!("(the bot answered Graph {sent})");
             return;

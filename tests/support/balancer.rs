@@ -47,6 +47,11 @@ impl Balancer {
         inner.backends.len() - 1
     }
 
+    /// Takes backend `index` out (the ones after it move down by one).
+    pub fn remove(&self, index: usize) {
+        self.inner.lock().unwrap().backends.remove(index);
+    }
+
     /// The next requests go to these backends, in this order.
     pub fn route_next(&self, backends: &[usize]) {
         self.inner.lock().unwrap().next.extend(backends);

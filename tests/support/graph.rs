@@ -218,7 +218,10 @@ impl GraphStandIn {
             )
             .route("/v1.0/users/{organizer}/onlineMeetings/{action}", post(create_or_get).patch(patch_meeting))
             .route("/beta/subscriptions", post(subscriptions::create).get(subscriptions::list))
-            .route("/beta/subscriptions/{id}", axum::routing::patch(subscriptions::renew).delete(subscriptions::delete))
+            .route(
+                "/beta/subscriptions/{id}",
+                get(subscriptions::get_one).patch(subscriptions::renew).delete(subscriptions::delete),
+            )
             .route("/v1.0/subscriptions", post(subscriptions::not_in_v1))
             .route("/common/discovery/v2.0/keys", get(subscriptions::keys))
             .with_state(state);

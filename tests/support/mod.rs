@@ -7,6 +7,7 @@ pub mod bot;
 pub mod discord;
 pub mod graph;
 pub mod interactions;
+pub mod live;
 pub mod net;
 // Integration tests only: examples have no `CARGO_BIN_EXE_meetnow`.
 #[cfg(test)]

@@ -98,6 +98,11 @@ impl BotProcess {
         super::wait_until(&self.printed, Duration::from_secs(30), &format!("the {what} address"), find).await
     }
 
+    /// The process id, for reading its memory in `/proc`.
+    pub fn pid(&self) -> u32 {
+        self.child.id().expect("running")
+    }
+
     /// Sends SIGTERM and returns at once.
     #[cfg(unix)]
     pub fn signal_terminate(&self) {

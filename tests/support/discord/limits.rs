@@ -26,6 +26,8 @@ pub const GLOBAL_PER_SECOND: usize = 50;
 #[derive(Default)]
 pub(super) struct RateLimits {
     pub(super) off: bool,
+    /// Every answer's `X-RateLimit-*` numbers are `NaN`, `inf` and worse, as a broken proxy might send.
+    pub(super) absurd: bool,
     buckets: HashMap<String, Window>,
     /// When each of the last bot-token requests counted against the global limit was let through.
     global: VecDeque<Instant>,
@@ -87,6 +89,17 @@ pub(super) async fn enforce(State(app): State<App>, request: Request, next: Next
     let key = bucket_key(&method, &template, &path);
     let hash = format!("{:016x}", fxhash(&format!("{method} {template}")));
     let now = Instant::now();
+    let absurd = app.with(|s| s.limits.absurd);
+    if absurd {
+        let mut response = next.run(request).await;
+        let headers = response.headers_mut();
+        for (name, value) in
+            [("x-ratelimit-limit", "inf"), ("x-ratelimit-remaining", "NaN"), ("x-ratelimit-reset-after", "NaN")]
+        {
+            headers.insert(name, HeaderValue::from_static(value));
+        }
+        return response;
+    }
     let admitted = app.with(|s| {
         s.calls.push(format!("{method} {path}"));
         let limits = &mut s.limits;

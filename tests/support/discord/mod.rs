@@ -181,6 +181,14 @@ pub(super) struct Inner {
     previous_versions: HashMap<u64, Value>,
     /// The next reads of an edited message (or of the pins) return it as it was before its last edit.
     stale_reads: u32,
+    /// Edits of messages older than an hour, by message, in the last hour.
+    old_message_edits: HashMap<u64, Vec<Instant>>,
+    /// Edits refused with 30046.
+    old_message_refusals: u32,
+    /// Edits an hour a message older than an hour takes (`rest::OLD_MESSAGE_EDITS_PER_HOUR` unless set).
+    old_message_edit_budget: usize,
+    /// Messages deleted, as (channel, message).
+    deletions: Vec<(u64, u64)>,
 }
 
 /// One connected gateway session: where its events go, and what it asked for.
@@ -330,6 +338,10 @@ impl DiscordStandIn {
             preferred_locales: HashMap::new(),
             previous_versions: HashMap::new(),
             stale_reads: 0,
+            old_message_edits: HashMap::new(),
+            old_message_refusals: 0,
+            old_message_edit_budget: rest::OLD_MESSAGE_EDITS_PER_HOUR,
+            deletions: Vec::new(),
         }));
         let changed = Arc::new(Notify::new());
         let app = App { inner: inner.clone(), changed: changed.clone(), gateway_url: gateway_url.clone() };
@@ -349,7 +361,10 @@ impl DiscordStandIn {
                 get(get_original).patch(edit_original).delete(delete_original),
             )
             .route("/api/v10/channels/{channel}/messages", post(channel_message).get(recent_messages))
-            .route("/api/v10/channels/{channel}/messages/{message}", get(read_message).patch(edit_message))
+            .route(
+                "/api/v10/channels/{channel}/messages/{message}",
+                get(read_message).patch(edit_message).delete(delete_message),
+            )
             .route("/api/v10/channels/{channel}/pins", get(pinned_messages))
             .route("/api/v10/channels/{channel}/pins/{message}", put(pin).delete(unpin))
             .route("/api/v10/channels/{channel}/messages/pins/{message}", put(pin).delete(unpin))
@@ -521,6 +536,11 @@ impl DiscordStandIn {
         self.with(|s| s.session_starts = (remaining, reset_after_ms));
     }
 
+    /// Every answer's rate-limit headers say `NaN` and `inf` (`true`), as a broken proxy in front might.
+    pub fn set_absurd_rate_limit_headers(&self, absurd: bool) {
+        self.with(|s| s.limits.absurd = absurd);
+    }
+
     /// Turns Discord's rate limits off (a proxy in front that owns them, or the benchmark's "before").
     pub fn set_rate_limits(&self, on: bool) {
         self.with(|s| s.limits.off = !on);
@@ -592,6 +612,43 @@ impl DiscordStandIn {
     pub fn serve_stale_reads(&self, reads: u32) {
         self.with(|s| s.stale_reads = reads);
     }
+    /// Moves time on for the messages posted so far: each is `by` older than it was (a standing bridge's
+    /// announcement is usually days old); messages posted from now on are new. Messages older than an hour
+    /// take only a few edits an hour, as on Discord.
+    pub fn age_messages(&self, by: Duration) {
+        let by = time::Duration::try_from(by).unwrap();
+        self.with(|s| {
+            for message in s.messages.values_mut().chain(s.previous_versions.values_mut()) {
+                if let Some(created) = rest::timestamp_of(message) {
+                    message["timestamp"] = json!(rest::rfc3339(created - by));
+                }
+            }
+        });
+    }
+    /// From now on a message older than an hour takes `edits` edits an hour (Discord's number is unpublished).
+    pub fn set_old_message_edit_budget(&self, edits: usize) {
+        self.with(|s| s.old_message_edit_budget = edits);
+    }
+    /// Edits refused with 30046 (the message was older than an hour and had used its edits).
+    pub fn old_message_refusals(&self) -> u32 {
+        self.with(|s| s.old_message_refusals)
+    }
+    /// Messages the bot deleted, as (channel, message).
+    pub fn deletions(&self) -> Vec<(u64, u64)> {
+        self.with(|s| s.deletions.clone())
+    }
+    /// The bot's messages in `channel` now, oldest first.
+    pub fn messages_in(&self, channel: u64) -> Vec<Value> {
+        let mut found: Vec<(u64, Value)> = self.with(|s| {
+            s.messages
+                .iter()
+                .filter(|(_, m)| m["channel_id"].as_str() == Some(channel.to_string().as_str()))
+                .map(|(id, m)| (*id, m.clone()))
+                .collect()
+        });
+        found.sort_by_key(|(id, _)| *id);
+        found.into_iter().map(|(_, m)| m).collect()
+    }
     /// A message as `GET` returns it now.
     pub fn message(&self, id: u64) -> Option<Value> {
         self.with(|s| s.messages.get(&id).cloned())
@@ -606,7 +663,7 @@ impl DiscordStandIn {
         message["embeds"]
             .as_array()?
             .iter()
-            .find(|e| e["url"].as_str().is_some_and(|u| u.contains("#meetnow-live-1.")))
+            .find(|e| e["url"].as_str().is_some_and(|u| u.contains("#meetnow-live-")))
             .map(|e| {
                 format!(
                     "{}\n{}",

@@ -114,11 +114,13 @@ impl App {
     }
 
     pub(super) fn message_with_id(&self, id: u64, channel_id: u64, body: &Value, flags: u64) -> Value {
+        // Posted when its id was made, as Discord's are (`timestamp` is the snowflake's time).
+        let created = created_at(id);
         json!({
             "id": id.to_string(), "channel_id": channel_id.to_string(),
             "author": {"id": APP_ID.to_string(), "username": "meetnow", "discriminator": "0", "avatar": null, "bot": true, "global_name": null},
             "content": body["content"].as_str().unwrap_or_default(),
-            "timestamp": "2026-11-22T18:00:00.000000+00:00", "edited_timestamp": null,
+            "timestamp": rfc3339(created), "edited_timestamp": null,
             "tts": false, "mention_everyone": false, "mentions": [], "mention_roles": [], "attachments": [],
             "embeds": body["embeds"].as_array().cloned().unwrap_or_default(),
             "components": body["components"].as_array().cloned().unwrap_or_default(),
@@ -170,6 +172,27 @@ pub(super) async fn member(
     }))
     .into_response()
 }
+
+/// When the snowflake `id` was made.
+fn created_at(id: u64) -> time::OffsetDateTime {
+    let ms = i128::from((id >> 22) + 1_420_070_400_000);
+    time::OffsetDateTime::from_unix_timestamp_nanos(ms * 1_000_000).unwrap()
+}
+
+pub(super) fn rfc3339(at: time::OffsetDateTime) -> String {
+    at.format(&time::format_description::well_known::Rfc3339).unwrap()
+}
+
+/// A stored message's `timestamp`.
+pub(super) fn timestamp_of(message: &Value) -> Option<time::OffsetDateTime> {
+    let text = message["timestamp"].as_str()?;
+    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok()
+}
+
+/// How many edits Discord takes of a message older than an hour, in an hour, before it answers 30046. Discord
+/// does not publish the number ("a limited, unpublished number"); the stand-in's is small, so a bot that
+/// edits old messages for ever meets it in a test.
+pub const OLD_MESSAGE_EDITS_PER_HOUR: usize = 3;
 
 /// Whether the interaction `id` (a snowflake) was issued more than 15 minutes ago: its token is dead.
 fn token_expired(id: u64) -> bool {
@@ -504,7 +527,9 @@ pub(super) async fn recent_messages(
 }
 
 /// `PATCH /channels/{channel}/messages/{message}`: the bot edits one of its own messages with its token (no
-/// interaction token, so it works at any age). The fields sent replace the stored ones; the rest stay.
+/// interaction token, so it works at any age). The fields sent replace the stored ones; the rest stay. A
+/// message older than an hour takes [`OLD_MESSAGE_EDITS_PER_HOUR`] edits an hour; past them, Discord's 429
+/// with code 30046.
 pub(super) async fn edit_message(
     State(app): State<App>,
     Path((channel, message)): Path<(u64, u64)>,
@@ -514,29 +539,34 @@ pub(super) async fn edit_message(
     if let Some(refused) = app.admit_bot_call(&headers, None).await {
         return refused;
     }
-    // The channel route's own request schema is not in the copied OpenAPI document; the webhook message edit
-    // takes the same fields (embeds, components, allowed_mentions).
-    let body = match app.check_body(
-        "/webhooks/{webhook_id}/{webhook_token}/messages/{message_id}",
-        "patch",
-        &raw,
-        Some("message edit"),
-    ) {
+    let body = match app.check_body("/channels/{channel_id}/messages/{message_id}", "patch", &raw, Some("message edit"))
+    {
         Ok(body) => body,
         Err(response) => return response,
     };
     let edited = app.with(|s| {
-        let stored = s.messages.get_mut(&message).filter(|m| in_channel(m, channel))?;
+        let stored = s.messages.get(&message).filter(|m| in_channel(m, channel))?;
         if stored["author"]["id"].as_str() != Some(APP_ID.to_string().as_str()) {
-            return Some(Err(()));
+            return Some(Err(StatusCode::FORBIDDEN));
         }
+        let old = timestamp_of(stored).is_some_and(|t| time::OffsetDateTime::now_utc() - t > time::Duration::HOUR);
+        if old {
+            let edits = s.old_message_edits.entry(message).or_default();
+            edits.retain(|at| at.elapsed() < std::time::Duration::from_secs(3600));
+            if edits.len() >= s.old_message_edit_budget {
+                s.old_message_refusals += 1;
+                return Some(Err(StatusCode::TOO_MANY_REQUESTS));
+            }
+            edits.push(Instant::now());
+        }
+        let stored = s.messages.get_mut(&message)?;
         let before = stored.clone();
         for field in ["content", "embeds", "components"] {
             if let Some(value) = body.get(field) {
                 stored[field] = value.clone();
             }
         }
-        stored["edited_timestamp"] = json!("2026-11-22T18:05:00.000000+00:00");
+        stored["edited_timestamp"] = json!(rfc3339(time::OffsetDateTime::now_utc()));
         let stored = stored.clone();
         s.previous_versions.insert(message, before);
         s.message_edits.push((message, stored.clone(), Instant::now()));
@@ -544,7 +574,41 @@ pub(super) async fn edit_message(
     });
     match edited {
         Some(Ok(message)) => axum::Json(message).into_response(),
-        Some(Err(())) => discord_error(StatusCode::FORBIDDEN, 50005, "Cannot edit a message authored by another user"),
+        Some(Err(StatusCode::TOO_MANY_REQUESTS)) => (
+            StatusCode::TOO_MANY_REQUESTS,
+            axum::Json(json!({
+                "message": "Maximum number of edits to messages older than 1 hour reached. Try again later.",
+                "code": 30046, "retry_after": 60.0, "global": false,
+            })),
+        )
+            .into_response(),
+        Some(Err(_)) => discord_error(StatusCode::FORBIDDEN, 50005, "Cannot edit a message authored by another user"),
+        None => discord_error(StatusCode::NOT_FOUND, 10008, "Unknown Message"),
+    }
+}
+
+/// `DELETE /channels/{channel}/messages/{message}`: the bot deletes one of its own messages (and its pin).
+pub(super) async fn delete_message(
+    State(app): State<App>,
+    Path((channel, message)): Path<(u64, u64)>,
+    headers: HeaderMap,
+) -> Response {
+    if let Some(refused) = app.admit_bot_call(&headers, None).await {
+        return refused;
+    }
+    let deleted = app.with(|s| {
+        let stored = s.messages.get(&message).filter(|m| in_channel(m, channel))?;
+        if stored["author"]["id"].as_str() != Some(APP_ID.to_string().as_str()) {
+            return Some(false);
+        }
+        s.messages.remove(&message);
+        s.pins.retain(|&(c, m)| (c, m) != (channel, message));
+        s.deletions.push((channel, message));
+        Some(true)
+    });
+    match deleted {
+        Some(true) => StatusCode::NO_CONTENT.into_response(),
+        Some(false) => discord_error(StatusCode::FORBIDDEN, 50003, "Cannot execute action on this channel type"),
         None => discord_error(StatusCode::NOT_FOUND, 10008, "Unknown Message"),
     }
 }

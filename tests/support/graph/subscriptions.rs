@@ -1,15 +1,25 @@
 //! The Graph stand-in's change notifications for meeting call events (beta), as Graph does them:
 //!
-//! - `POST /beta/subscriptions` checks the body (the call-events resource of a meeting that exists, an
-//!   `https://` or loopback notification URL, an RSA certificate of 2048 bits or more, a client state of at
-//!   most 128 characters, an expiry at most 4,230 minutes ahead), refuses a second subscription for the same
-//!   meeting (409), then runs the validation handshake against the notification URL (200, `text/plain`, the
-//!   token back, within 10 s; else 400) before it answers 201. `v1.0` refuses the resource.
-//! - `GET` lists them, `PATCH` renews (404 once expired or deleted), `DELETE` deletes. Expiry runs on
-//!   `tokio::time`, so a test on a paused clock can let one lapse.
-//! - Deliveries are encrypted as Graph encrypts them (a fresh AES-256 key under RSA-OAEP-SHA1, AES-CBC, an
-//!   HMAC-SHA256 over the data) with a validation token signed by the Entra stand-in's key, published at
-//!   `{authority}/common/discovery/v2.0/keys`; [`Forgery`] makes each thing a forger could get wrong.
+//! - `POST /beta/subscriptions` checks the body (against Microsoft's `subscription` type; the call-events
+//!   resource of a meeting that exists, an `https://` or loopback notification URL, an RSA certificate of
+//!   2,048 to 4,096 bits, a client state of at most 128 characters, an expiry at most 4,230 minutes ahead),
+//!   refuses a second subscription for the same meeting with 403 Forbidden (what Microsoft documents for any
+//!   subscription limit reached), then runs the validation handshake against the notification URL (200,
+//!   `text/plain`, the token back, within 10 s; else 400) before it answers 201. `v1.0` refuses the resource.
+//! - `GET` lists them (without their `clientState`, as Graph does), `GET /{id}` reads one (with it), `PATCH`
+//!   renews and, with `encryptionCertificate` and `encryptionCertificateId`, moves one to another certificate
+//!   ("Rotating keys"; 404 once expired or deleted), `DELETE` deletes. Expiry runs on `tokio::time`, so a test
+//!   on a paused clock can let one lapse.
+//! - Deliveries are encrypted as Graph encrypts them (a fresh AES-256 key under RSA-OAEP-SHA1 to the
+//!   subscription's certificate now, AES-CBC, an HMAC-SHA256 over the data) with a validation token signed
+//!   by the Entra stand-in's key, published at `{authority}/common/discovery/v2.0/keys`; [`Forgery`] makes
+//!   each thing a forger could get wrong.
+//! - Payloads follow Graph's metadata ([`PayloadShape::Schema`]): `callEventType`, and for a roster update
+//!   `unknownFutureValue` unless the subscription was made with `Prefer: include-unknown-enum-members` (the
+//!   enum's `rosterUpdated` comes after its sentinel); participants with `preferredDisplayName`,
+//!   `rosterSequenceNumber`, several per person (a laptop and a phone). Every call event and every batch
+//!   sent is validated against Microsoft's types (`tests/specs/graph-callevents-beta-openapi.yaml`); a
+//!   violation is recorded like a request body's.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -55,6 +65,9 @@ pub enum Forgery {
     /// The validation token expired an hour ago.
     ExpiredToken,
     NoToken,
+    /// Everything genuine, but the `resource` names another meeting than the address's bridge (a genuine
+    /// notification for one bridge sent to another's address by someone who holds the client state).
+    OtherResource,
 }
 
 #[derive(Debug, Clone)]
@@ -65,11 +78,13 @@ pub struct StoredSubscription {
     pub notification_url: String,
     pub client_state: String,
     certificate_der: Vec<u8>,
-    certificate_id: String,
+    pub certificate_id: String,
     expires_at: Instant,
     expiration: String,
     /// The Entra stand-in's URL, the issuer its validation tokens name.
     authority: String,
+    /// The create asked for the enums' newer members (`Prefer: include-unknown-enum-members`).
+    unknown_enum_members: bool,
 }
 
 /// The subscriptions, and what the tests read about them.
@@ -86,6 +101,12 @@ pub struct Subscriptions {
     /// The next creates are refused with this status.
     refuse: Option<StatusCode>,
     serial: u64,
+    /// Subscriptions moved to another certificate by a `PATCH`.
+    pub moves: u32,
+    /// Deletes asked for.
+    pub deletes: u32,
+    /// A `PATCH` takes the certificate but keeps the `clientState` (to prove the bot checks, and replaces).
+    patch_keeps_client_state: bool,
 }
 
 fn bearer_ok(app: &AppState, headers: &HeaderMap) -> bool {
@@ -114,11 +135,13 @@ fn join_url_of(resource: &str) -> Option<String> {
     (url::form_urlencoded::byte_serialize(decoded.as_bytes()).collect::<String>() == inner).then_some(decoded)
 }
 
-fn subscription_json(s: &StoredSubscription) -> Value {
+/// A subscription as Graph answers with it: one read alone shows its `clientState`, a list does not.
+fn subscription_json(s: &StoredSubscription, with_client_state: bool) -> Value {
+    let client_state = if with_client_state { json!(s.client_state) } else { Value::Null };
     json!({
         "@odata.context": "https://graph.microsoft.com/beta/$metadata#subscriptions/$entity",
         "id": s.id, "resource": s.resource, "applicationId": CLIENT_ID, "changeType": "updated",
-        "clientState": null, "notificationUrl": s.notification_url, "expirationDateTime": s.expiration,
+        "clientState": client_state, "notificationUrl": s.notification_url, "expirationDateTime": s.expiration,
         "includeResourceData": true, "encryptionCertificateId": s.certificate_id,
         "latestSupportedTlsVersion": "v1_2", "notificationContentType": "application/json",
     })
@@ -142,6 +165,13 @@ pub(super) async fn create(State(app): State<AppState>, headers: HeaderMap, raw:
         return graph_error(status, "Forbidden", "Operation not permitted for this app.", None);
     }
     let Ok(body) = serde_json::from_slice::<Value>(&raw) else { return bad_request("The body is not JSON.") };
+    if let Some(refused) = app.check_subscription_body(&body) {
+        return refused;
+    }
+    let unknown_enum_members = headers
+        .get("prefer")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|prefer| prefer.contains("include-unknown-enum-members"));
     let known = [
         "changeType",
         "notificationUrl",
@@ -186,7 +216,7 @@ pub(super) async fn create(State(app): State<AppState>, headers: HeaderMap, raw:
         STANDARD.decode(text("encryptionCertificate")).ok().filter(|der| public_key(der).is_some())
     else {
         return bad_request(
-            "encryptionCertificate must be a base64 X.509 certificate with an RSA key of 2048 bits or more.",
+            "encryptionCertificate must be a base64 X.509 certificate with an RSA key of 2048 to 4096 bits.",
         );
     };
     let expiration = text("expirationDateTime");
@@ -201,10 +231,13 @@ pub(super) async fn create(State(app): State<AppState>, headers: HeaderMap, raw:
         subs.by_id.values().any(|s| s.resource.eq_ignore_ascii_case(&resource) && s.expires_at > Instant::now())
     });
     if duplicate {
+        // "Supported resources" and the quota notes: a subscription limit reached is 403 Forbidden (one per
+        // app per meeting here).
         return graph_error(
-            StatusCode::CONFLICT,
+            StatusCode::FORBIDDEN,
             "ExtensionError",
-            "Subscription already exists for this application and resource.",
+            "Operation: Create; Exception: [Status Code: Forbidden; Reason: The maximum number of subscriptions \
+             for this application and resource has been reached.]",
             None,
         );
     }
@@ -232,6 +265,7 @@ pub(super) async fn create(State(app): State<AppState>, headers: HeaderMap, raw:
             expires_at: Instant::now() + left.try_into().unwrap_or(Duration::ZERO),
             expiration: rfc3339(expires),
             authority: authority.clone(),
+            unknown_enum_members,
         };
         subs.by_id.insert(stored.id.clone(), stored.clone());
         stored
@@ -239,10 +273,12 @@ pub(super) async fn create(State(app): State<AppState>, headers: HeaderMap, raw:
     app.changed.notify_waiters();
     if let Some(payload) = app.with_subscriptions(|subs| subs.during_handshake.take()) {
         // Graph may send the first notification before the create has returned to the caller.
-        let status = send(&stored, &payload, Forgery::None).await;
+        let mut violations = Vec::new();
+        let status = send(&stored, &payload, Forgery::None, &mut violations).await;
+        app.inner.lock().unwrap().violations.extend(violations);
         assert_eq!(status, 202, "the notification sent during the create was answered {status}");
     }
-    (StatusCode::CREATED, axum::Json(subscription_json(&stored))).into_response()
+    (StatusCode::CREATED, axum::Json(subscription_json(&stored, true))).into_response()
 }
 
 pub(super) async fn list(State(app): State<AppState>, headers: HeaderMap) -> Response {
@@ -250,11 +286,28 @@ pub(super) async fn list(State(app): State<AppState>, headers: HeaderMap) -> Res
         return unauthorized();
     }
     let value: Vec<Value> = app.with_subscriptions(|subs| {
-        subs.by_id.values().filter(|s| s.expires_at > Instant::now()).map(subscription_json).collect()
+        subs.by_id.values().filter(|s| s.expires_at > Instant::now()).map(|s| subscription_json(s, false)).collect()
     });
     axum::Json(json!({"value": value})).into_response()
 }
 
+/// `GET /beta/subscriptions/{id}`: one subscription, with its `clientState`.
+pub(super) async fn get_one(State(app): State<AppState>, Path(id): Path<String>, headers: HeaderMap) -> Response {
+    if !bearer_ok(&app, &headers) {
+        return unauthorized();
+    }
+    let found = app.with_subscriptions(|subs| {
+        subs.by_id.get(&id).filter(|s| s.expires_at > Instant::now()).map(|s| subscription_json(s, true))
+    });
+    match found {
+        Some(json) => axum::Json(json).into_response(),
+        None => graph_error(StatusCode::NOT_FOUND, "ResourceNotFound", "The object was not found.", None),
+    }
+}
+
+/// `PATCH /beta/subscriptions/{id}`: renews it, and with `encryptionCertificate` and `encryptionCertificateId`
+/// moves it to another certificate (and to another `clientState`, if given) as Microsoft's "Rotating keys"
+/// describes.
 pub(super) async fn renew(
     State(app): State<AppState>,
     Path(id): Path<String>,
@@ -265,6 +318,14 @@ pub(super) async fn renew(
         return unauthorized();
     }
     let body: Value = serde_json::from_slice(&raw).unwrap_or_default();
+    if let Some(refused) = app.check_subscription_body(&body) {
+        return refused;
+    }
+    let updatable =
+        ["expirationDateTime", "notificationUrl", "encryptionCertificate", "encryptionCertificateId", "clientState"];
+    if let Some(other) = body.as_object().and_then(|o| o.keys().find(|k| !updatable.contains(&k.as_str()))) {
+        return bad_request(&format!("Property {other} can't be updated."));
+    }
     let Some(expires) = body["expirationDateTime"]
         .as_str()
         .and_then(|t| time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok())
@@ -275,12 +336,38 @@ pub(super) async fn renew(
     if left > time::Duration::minutes(MAX_MINUTES) || left <= time::Duration::ZERO {
         return bad_request("Subscription expiration can only be 4230 minutes in the future.");
     }
+    let certificate = match (body["encryptionCertificate"].as_str(), body["encryptionCertificateId"].as_str()) {
+        (None, None) => None,
+        (Some(certificate), Some(id)) if !id.is_empty() && id.len() <= 128 => {
+            match STANDARD.decode(certificate).ok().filter(|der| public_key(der).is_some()) {
+                Some(der) => Some((der, id.to_owned())),
+                None => return bad_request(
+                    "encryptionCertificate must be a base64 X.509 certificate with an RSA key of 2048 to 4096 bits.",
+                ),
+            }
+        }
+        _ => return bad_request("encryptionCertificate and encryptionCertificateId are updated together."),
+    };
+    let client_state = body["clientState"].as_str().map(str::to_owned);
+    if client_state.as_ref().is_some_and(|state| state.is_empty() || state.len() > 128) {
+        return bad_request("clientState must be 1 to 128 characters.");
+    }
     let renewed = app.with_subscriptions(|subs| {
+        let keeps_client_state = subs.patch_keeps_client_state;
         let stored = subs.by_id.get_mut(&id).filter(|s| s.expires_at > Instant::now())?;
         stored.expires_at = Instant::now() + left.try_into().unwrap_or(Duration::ZERO);
         stored.expiration = rfc3339(expires);
-        let json = subscription_json(stored);
+        let moved = certificate.is_some();
+        if let Some((der, certificate_id)) = certificate {
+            stored.certificate_der = der;
+            stored.certificate_id = certificate_id;
+        }
+        if let (Some(state), false) = (client_state, keeps_client_state) {
+            stored.client_state = state;
+        }
+        let json = subscription_json(stored, false);
         subs.renewals += 1;
+        subs.moves += u32::from(moved);
         Some(json)
     });
     app.changed.notify_waiters();
@@ -294,7 +381,10 @@ pub(super) async fn delete(State(app): State<AppState>, Path(id): Path<String>, 
     if !bearer_ok(&app, &headers) {
         return unauthorized();
     }
-    let removed = app.with_subscriptions(|subs| subs.by_id.remove(&id));
+    let removed = app.with_subscriptions(|subs| {
+        subs.deletes += 1;
+        subs.by_id.remove(&id)
+    });
     app.changed.notify_waiters();
     match removed {
         Some(_) => StatusCode::NO_CONTENT.into_response(),
@@ -321,12 +411,12 @@ fn rsa_key(pem: &str) -> rsa::RsaPrivateKey {
     rsa::RsaPrivateKey::from_pkcs8_der(der.secret_pkcs8_der()).unwrap()
 }
 
-/// The certificate's RSA public key, when it has one of 2048 bits or more.
+/// The certificate's RSA public key, when it has one of 2,048 to 4,096 bits (Graph's rule).
 fn public_key(der: &[u8]) -> Option<rsa::RsaPublicKey> {
     use x509_cert::der::{Decode as _, Encode as _};
     let certificate = x509_cert::Certificate::from_der(der).ok()?;
     let spki = certificate.tbs_certificate.subject_public_key_info.to_der().ok()?;
-    rsa::RsaPublicKey::from_public_key_der(&spki).ok().filter(|key| key.size() * 8 >= 2048)
+    rsa::RsaPublicKey::from_public_key_der(&spki).ok().filter(|key| (2048..=4096).contains(&(key.size() * 8)))
 }
 
 async fn handshake(notification_url: &str, token: &str) -> bool {
@@ -374,8 +464,29 @@ fn validation_token(forgery: Forgery, authority: &str) -> Option<String> {
     })
 }
 
-/// Delivers `payload` to the subscription as Graph would (with `forgery`), returning the HTTP status.
-async fn send(subscription: &StoredSubscription, payload: &Value, forgery: Forgery) -> u16 {
+/// Delivers `payload` to the subscription as Graph would (with `forgery`), returning the HTTP status. A call
+/// event that names its type as Graph's metadata does (`callEventType`) says `unknownFutureValue` for a roster
+/// update unless the subscription asked for the newer members, and is checked against Microsoft's types, as
+/// is the batch around it; `violations` gets what breaks them.
+async fn send(
+    subscription: &StoredSubscription,
+    payload: &Value,
+    forgery: Forgery,
+    violations: &mut Vec<String>,
+) -> u16 {
+    let mut payload = payload.clone();
+    if payload["callEventType"] == "rosterUpdated" && !subscription.unknown_enum_members {
+        payload["callEventType"] = json!("unknownFutureValue");
+    }
+    if payload.get("callEventType").is_some() {
+        let event = super::super::schema::call_events_type("#/x-csdl-derived-schemas/microsoft.graph.callEvent");
+        violations.extend(event.violations(&payload).into_iter().map(|v| format!("callEvent: {v}")));
+        let participant = super::super::schema::call_events_type("#/components/schemas/microsoft.graph.participant");
+        for entry in payload["participants@delta"].as_array().into_iter().flatten() {
+            violations.extend(participant.violations(entry).into_iter().map(|v| format!("participant: {v}")));
+        }
+    }
+    let payload = &payload;
     let public = public_key(&subscription.certificate_der).expect("checked at create");
     let key: [u8; 32] = rand::random();
     let data = cbc::Encryptor::<aes::Aes256>::new_from_slices(&key, &key[..16])
@@ -397,7 +508,11 @@ async fn send(subscription: &StoredSubscription, payload: &Value, forgery: Forge
     let mut body = json!({
         "value": [{
             "subscriptionId": subscription.id, "clientState": client_state, "changeType": "updated",
-            "resource": subscription.resource.trim_start_matches('/'),
+            "resource": if forgery == Forgery::OtherResource {
+                "communications/onlineMeetings(joinWebUrl='https%3A%2F%2Fteams.microsoft.com%2Fl%2Fmeetup-join%2Fother')/meetingCallEvents"
+            } else {
+                subscription.resource.trim_start_matches('/')
+            },
             "subscriptionExpirationDateTime": subscription.expiration,
             "resourceData": {"@odata.type": "#microsoft.graph.callEvent", "@odata.id": subscription.resource},
             "tenantId": TENANT, "organizationId": TENANT,
@@ -411,6 +526,9 @@ async fn send(subscription: &StoredSubscription, payload: &Value, forgery: Forge
     if let Some(token) = validation_token(forgery, &subscription.authority) {
         body["validationTokens"] = json!([token]);
     }
+    let collection =
+        super::super::schema::call_events_type("#/x-csdl-derived-schemas/microsoft.graph.changeNotificationCollection");
+    violations.extend(collection.violations(&body).into_iter().map(|v| format!("changeNotificationCollection: {v}")));
     let client = reqwest::Client::builder().timeout(Duration::from_secs(10)).no_proxy().build().unwrap();
     match client.post(&subscription.notification_url).json(&body).send().await {
         Ok(response) => response.status().as_u16(),
@@ -423,15 +541,32 @@ impl AppState {
         f(&mut self.inner.lock().unwrap().subscriptions)
     }
 
+    /// A subscription body checked against Microsoft's `subscription`: `Some` is the 400 Graph would send, the
+    /// violation recorded.
+    fn check_subscription_body(&self, body: &Value) -> Option<Response> {
+        let violations = super::super::schema::graph_subscription().violations(body);
+        if violations.is_empty() {
+            return None;
+        }
+        let message = format!("Invalid request body: {}", violations.join("; "));
+        self.inner.lock().unwrap().violations.extend(violations);
+        Some(bad_request(&message))
+    }
+
     fn meeting_exists(&self, join_url: &str) -> bool {
         self.inner.lock().unwrap().meetings.values().any(|m| super::join_url(m.serial) == join_url)
     }
 }
 
-/// A call event in one of the three shapes Graph has used.
+/// A call event in one of the shapes Graph has used or documented.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PayloadShape {
-    /// Today's docs: `callStarted`, `participants@delta` with `isInLobby` and `removedState`.
+    /// As Graph's metadata and every SDK generated from it name it (`callEvent.callEventType`; a roster update
+    /// is `rosterUpdated`, sent as `unknownFutureValue` to a subscription made without `Prefer:
+    /// include-unknown-enum-members`), participants as the beta `participant` type.
+    Schema,
+    /// The notification page's examples: `eventType: callStarted`, `participants@delta` with `isInLobby` and
+    /// `removedState`.
     Newest,
     /// Microsoft's sample: `Microsoft.Communication.CallRosterUpdate`, `activeParticipants@delta` / `@remove`,
     /// PascalCase inside.
@@ -440,7 +575,7 @@ pub enum PayloadShape {
     Earlier,
 }
 
-/// Someone in a roster event: (participant id, display name, where).
+/// Someone in a roster event: (identity id, display name, where), on one device.
 pub type Who<'a> = (&'a str, &'a str, Where);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -450,29 +585,128 @@ pub enum Where {
     Left,
 }
 
-/// A decrypted payload: `kind` is `started`, `ended` or `roster` (with `who`), at `at` (RFC 3339).
+/// One participant (one device of one person) in a roster event, in full.
+#[derive(Debug, Clone)]
+pub struct Participant {
+    /// The participant's id in the call: one per device.
+    pub id: String,
+    /// The identity kind (`user`, `guest`, `phone`, `onPremises`, `assertedIdentity`, ...) and its id.
+    pub kind: &'static str,
+    pub identity: String,
+    pub display_name: Option<String>,
+    /// What Teams shows instead of the identity's name.
+    pub preferred_display_name: Option<String>,
+    pub place: Where,
+    pub roster_sequence_number: Option<i64>,
+}
+
+impl Participant {
+    /// A Teams user on their one device.
+    pub fn user(identity: &str, name: &str, place: Where) -> Self {
+        Self {
+            id: format!("p-{identity}"),
+            kind: "user",
+            identity: identity.to_owned(),
+            display_name: Some(name.to_owned()),
+            preferred_display_name: None,
+            place,
+            roster_sequence_number: None,
+        }
+    }
+
+    /// The same person on another device (`device`: its participant id).
+    pub fn on(mut self, device: &str) -> Self {
+        self.id = device.to_owned();
+        self
+    }
+
+    pub fn kind(mut self, kind: &'static str) -> Self {
+        self.kind = kind;
+        self
+    }
+
+    pub fn preferred(mut self, name: &str) -> Self {
+        self.preferred_display_name = Some(name.to_owned());
+        self
+    }
+
+    pub fn sequence(mut self, number: i64) -> Self {
+        self.roster_sequence_number = Some(number);
+        self
+    }
+
+    /// As Graph's beta `participant` type has it.
+    fn schema_json(&self) -> Value {
+        let mut who = json!({"@odata.type": "#microsoft.graph.identity", "id": self.identity});
+        if let Some(name) = &self.display_name {
+            who["displayName"] = json!(name);
+        }
+        if self.kind == "user" {
+            who["tenantId"] = json!(TENANT);
+        }
+        let mut entry = json!({
+            "@odata.type": "#microsoft.graph.participant",
+            "id": self.id,
+            "info": {"@odata.type": "#microsoft.graph.participantInfo", "identity": {
+                "@odata.type": "#microsoft.graph.communicationsIdentitySet", (self.kind): who,
+            }},
+            "isInLobby": self.place == Where::Lobby,
+            "isMuted": false,
+        });
+        if let Some(name) = &self.preferred_display_name {
+            entry["preferredDisplayName"] = json!(name);
+        }
+        if let Some(number) = self.roster_sequence_number {
+            entry["rosterSequenceNumber"] = json!(number);
+        }
+        if self.place == Where::Left {
+            entry["removedState"] = json!({"@odata.type": "#microsoft.graph.removedState", "reason": "Participant has left the meeting call."});
+        }
+        entry
+    }
+}
+
+/// A decrypted payload: `kind` is `started`, `ended` or `roster` (with `who`, each on one device), at `at`
+/// (RFC 3339).
 pub fn payload(shape: PayloadShape, kind: &str, at: &str, who: &[Who<'_>]) -> Value {
+    let participants: Vec<Participant> =
+        who.iter().map(|(id, name, place)| Participant::user(id, name, *place)).collect();
+    payload_of(shape, kind, at, &participants)
+}
+
+/// [`payload`] with participants in full.
+pub fn payload_of(shape: PayloadShape, kind: &str, at: &str, participants: &[Participant]) -> Value {
     let event_type = match (shape, kind) {
-        (PayloadShape::Newest, "started") => "callStarted",
-        (PayloadShape::Newest, "ended") => "callEnded",
-        (PayloadShape::Newest, _) => "rosterUpdated",
+        (PayloadShape::Schema | PayloadShape::Newest, "started") => "callStarted",
+        (PayloadShape::Schema | PayloadShape::Newest, "ended") => "callEnded",
+        (PayloadShape::Schema | PayloadShape::Newest, _) => "rosterUpdated",
         (_, "started") => "Microsoft.Communication.CallStarted",
         (_, "ended") => "Microsoft.Communication.CallEnded",
         _ => "Microsoft.Communication.CallRosterUpdate",
     };
     match shape {
+        PayloadShape::Schema => {
+            let mut value = json!({
+                "@odata.type": "#microsoft.graph.callEvent", "id": super::uuid(), "callEventType": event_type,
+                "eventDateTime": at,
+            });
+            if kind == "roster" {
+                value["participants@delta"] = participants.iter().map(Participant::schema_json).collect();
+            }
+            value
+        }
         PayloadShape::Newest => {
             let mut value =
                 json!({"@odata.type": "#microsoft.graph.callEvent", "eventType": event_type, "eventDateTime": at});
             if kind == "roster" {
-                value["participants@delta"] = who
+                value["participants@delta"] = participants
                     .iter()
-                    .map(|(id, name, place)| {
-                        let mut p = json!({"id": format!("p-{id}"), "info": {"identity": {"user": {"id": id, "displayName": name, "tenantId": TENANT}}}, "isInLobby": *place == Where::Lobby});
-                        if *place == Where::Left {
-                            p["removedState"] = json!({"reason": "Participant has left the meeting call."});
+                    .map(|p| {
+                        let mut entry = json!({"id": p.id, "info": {"identity": {(p.kind): {"id": p.identity, "displayName": p.display_name, "tenantId": TENANT}}}, "isInLobby": p.place == Where::Lobby});
+                        if p.place == Where::Left {
+                            entry["removedState"] = json!({"reason": "Participant has left the meeting call."});
                         }
-                        p
+                        entry
                     })
                     .collect();
             }
@@ -483,20 +717,22 @@ pub fn payload(shape: PayloadShape, kind: &str, at: &str, who: &[Who<'_>]) -> Va
             if kind == "ended" {
                 value["state"] = json!("inactive");
             }
-            let entry = |id: &str, name: &str| match shape {
-                PayloadShape::Sample => {
-                    json!({"Id": format!("p-{id}"), "Identity": {"User": {"Id": id, "DisplayName": name}}})
+            let entry = |p: &Participant| {
+                let name = p.display_name.clone().unwrap_or_default();
+                match shape {
+                    PayloadShape::Sample => {
+                        json!({"Id": p.id, "Identity": {"User": {"Id": p.identity, "DisplayName": name}}})
+                    }
+                    _ => json!({"identity": {"user": {"id": p.identity, "displayName": name}}, "role": "attendee"}),
                 }
-                _ => json!({"identity": {"user": {"id": id, "displayName": name}}, "role": "attendee"}),
             };
             let (joined, left) = match shape {
                 PayloadShape::Sample => ("activeParticipants@delta", "activeParticipants@remove"),
                 _ => ("activeParticipants@joined", "activeParticipants@exited"),
             };
             if kind == "roster" {
-                value[joined] =
-                    who.iter().filter(|w| w.2 != Where::Left).map(|(id, name, _)| entry(id, name)).collect();
-                value[left] = who.iter().filter(|w| w.2 == Where::Left).map(|(id, name, _)| entry(id, name)).collect();
+                value[joined] = participants.iter().filter(|p| p.place != Where::Left).map(entry).collect();
+                value[left] = participants.iter().filter(|p| p.place == Where::Left).map(entry).collect();
             }
             value
         }
@@ -532,6 +768,57 @@ impl GraphStandIn {
             .into_iter()
             .find(|s| s.join_url == join_url)
             .unwrap_or_else(|| panic!("no subscription for {join_url}"));
-        send(&subscription, payload, forgery).await
+        let mut violations = Vec::new();
+        let status = send(&subscription, payload, forgery, &mut violations).await;
+        self.with(|s| s.violations.extend(violations));
+        status
+    }
+
+    /// Subscriptions moved to another certificate, and deletes asked for.
+    pub fn subscription_moves_and_deletes(&self) -> (u32, u32) {
+        self.with(|s| (s.subscriptions.moves, s.subscriptions.deletes))
+    }
+
+    /// From now on a `PATCH` moves a subscription's certificate but keeps its `clientState`.
+    pub fn patches_keep_client_state(&self, keep: bool) {
+        self.with(|s| s.subscriptions.patch_keeps_client_state = keep);
+    }
+
+    /// Makes a subscription for `join_url` as another process of the app would have, with the certificate
+    /// `certificate_pem` and `client_state` (no handshake: it exists already, as one made before a restart).
+    pub fn subscribe_as_before(
+        &self,
+        join_url: &str,
+        notification_url: &str,
+        certificate_pem: &str,
+        client_state: &str,
+        certificate_id: &str,
+    ) {
+        use rustls_pki_types::pem::PemObject as _;
+        let der = rustls_pki_types::CertificateDer::from_pem_slice(certificate_pem.as_bytes()).unwrap().to_vec();
+        let authority = self.with(|s| s.base_url.clone());
+        let resource = format!(
+            "/communications/onlineMeetings(joinWebUrl='{}')/meetingCallEvents",
+            url::form_urlencoded::byte_serialize(join_url.as_bytes()).collect::<String>()
+        );
+        let expires = time::OffsetDateTime::now_utc() + time::Duration::days(2);
+        self.with(|s| {
+            let subs = &mut s.subscriptions;
+            subs.serial += 1;
+            let stored = StoredSubscription {
+                id: format!("7f105c7d-2dc5-4530-97cd-{:012x}", subs.serial),
+                resource,
+                join_url: join_url.to_owned(),
+                notification_url: notification_url.to_owned(),
+                client_state: client_state.to_owned(),
+                certificate_der: der,
+                certificate_id: certificate_id.to_owned(),
+                expires_at: Instant::now() + Duration::from_secs(2 * 24 * 3600),
+                expiration: rfc3339(expires),
+                authority,
+                unknown_enum_members: false,
+            };
+            subs.by_id.insert(stored.id.clone(), stored);
+        });
     }
 }
