@@ -196,11 +196,11 @@ mod with_discord {
         assert!(line(&stdout, "discord token").contains("bot meetnow"));
         let invite = line(&stdout, "invite url");
         assert!(invite.contains("scope=bot+applications.commands"), "{invite}");
-        // View Channel, Send Messages, Send Messages in Threads, Embed Links, Manage Messages (pins).
-        assert!(
-            invite.contains(&format!("permissions={}", 1024 + 2048 + 274_877_906_944u64 + 16384 + 8192)),
-            "{invite}"
-        );
+        // View Channel, Read Message History, Send Messages, Send Messages in Threads, Embed Links, Manage
+        // Messages, and Pin Messages (1 << 51, split from Manage Messages).
+        let bits = 1024 + 65_536 + 2048 + 274_877_906_944u64 + 16384 + 8192 + (1u64 << 51);
+        assert!(invite.contains(&format!("permissions={bits}")), "{invite}");
+        assert!(line(&stdout, "pin permission").contains("Pin Messages"), "{stdout}");
 
         // The check's meeting is a standing one: checking again creates nothing new.
         meetnow(&["check"], &vars, None).await;
