@@ -149,14 +149,14 @@ fn bot_process() -> ExitCode {
                 .build()
                 .expect("TLS")
         } else {
-            meetnow::http_client().expect("TLS")
+            meetnow::http::client().expect("TLS")
         };
         let stop = async {
             let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("signal");
             term.recv().await;
         };
-        let ran = match meetnow::discord::Deps::bind(&config, http, Default::default()).await {
-            Ok(deps) => meetnow::discord::run(&config, deps, stop).await,
+        let ran = match meetnow::app::Deps::bind(&config, http, Default::default()).await {
+            Ok(deps) => meetnow::app::run(&config, deps, stop).await,
             Err(error) => Err(error),
         };
         match ran {

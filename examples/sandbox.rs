@@ -82,8 +82,8 @@ async fn sandbox(ca_file: Option<std::path::PathBuf>) -> ExitCode {
     let config = support::config(&vars);
     meetnow::telemetry::init(config.log_format, &config.log_filter);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let http = meetnow::http_client().expect("TLS set-up");
-    let deps = match meetnow::discord::Deps::bind(&config, http, Default::default()).await {
+    let http = meetnow::http::client().expect("TLS set-up");
+    let deps = match meetnow::app::Deps::bind(&config, http, Default::default()).await {
         Ok(deps) => deps,
         Err(error) => {
             eprintln!("{error}");
@@ -94,7 +94,7 @@ async fn sandbox(ca_file: Option<std::path::PathBuf>) -> ExitCode {
         balancer.add(addr);
     }
     let bot = tokio::spawn(async move {
-        meetnow::discord::run(&config, deps, async {
+        meetnow::app::run(&config, deps, async {
             let _ = stopped.await;
         })
         .await

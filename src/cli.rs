@@ -330,7 +330,7 @@ async fn check_live(report: &mut Report, config: &Config, http: &reqwest::Client
 pub struct ChecksFailed(pub usize);
 
 async fn check_discord(report: &mut Report, config: &Config, http_client: reqwest::Client) {
-    let http = match crate::discord::http(config, http_client) {
+    let http = match crate::discord::rest::http(config, http_client) {
         Ok(http) => http,
         Err(error) => return report.fail("discord token", error.to_string()),
     };

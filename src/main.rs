@@ -6,9 +6,9 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use meetnow::app::{Deps, RunError};
 use meetnow::cli::{self, ChecksFailed, Output};
 use meetnow::config::{Config, ConfigError};
-use meetnow::discord::{Deps, RunError};
 use meetnow::graph::{GraphClient, GraphError, RetryPolicy};
 use meetnow::meeting::{InvalidKey, MeetingKey};
 
@@ -129,12 +129,12 @@ fn run(args: Args) -> Result<(), AppError> {
 }
 
 async fn dispatch(command: Command, config: Config) -> Result<(), AppError> {
-    let http = meetnow::http_client().map_err(AppError::Https)?;
+    let http = meetnow::http::client().map_err(AppError::Https)?;
     match command {
         Command::Run => {
             config.discord_token()?;
             let deps = Deps::bind(&config, http, RetryPolicy::default()).await?;
-            Ok(meetnow::discord::run(&config, deps, shutdown_signal()).await?)
+            Ok(meetnow::app::run(&config, deps, shutdown_signal()).await?)
         }
         Command::Create { subject, key, json } => {
             let key = key.as_deref().map(MeetingKey::named).transpose()?;

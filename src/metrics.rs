@@ -1,21 +1,19 @@
-//! What operators watch: Prometheus metrics, health, and the routes that serve them (`METRICS_ADDR`:
-//! `GET /metrics`, `/healthz`, `/livez`, `/readyz`), served by [`crate::server`].
+//! What operators count: the Prometheus metrics and `GET /metrics` (`METRICS_ADDR`, served by
+//! [`crate::server`] beside [`crate::health`]'s routes).
 //!
-//! Ready (`/readyz`) means this process can answer a command now: it holds a usable Graph token and its
-//! transport (the gateway, or the interactions endpoint) is up, and it is not shutting down. A failed
-//! token refresh while a usable token is still cached does not make it unready (one Entra blip would
-//! otherwise empty a load balancer of every replica at once): it is a warning in `/healthz`, a log line and
-//! `meetnow_token_refresh_failing`.
-//!
-//! The Graph client and the Discord handler record into one [`Metrics`]; this module owns the names, the
-//! health rule and the listener, and knows nothing of Graph's or Discord's protocols.
+//! The Graph client and the Discord handler record into one [`Metrics`]; what also decides readiness (the
+//! gateway's state, the token's, the session start limit's, the process's mode) is passed on to its
+//! [`Health`], which owns the rule. This module owns the names, and knows nothing of Graph's or Discord's
+//! protocols.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use crate::health::{Health, Mode};
+
 use axum::extract::State;
-use axum::http::{header, StatusCode};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
@@ -73,20 +71,16 @@ pub struct Metrics {
     discord_ratelimited: Family<ScopeLabel, Counter>,
     /// `remaining` of the gateway's session start limit when last read; -1 before.
     session_starts_remaining: Gauge,
-    /// While waiting for the session start limit to reset: when it resets.
-    session_start_wait: std::sync::Mutex<Option<(Instant, u64)>>,
     gateway_reconnects: Counter,
     live_notifications: Counter,
     live_refused: Family<ReasonLabel, Counter>,
     live_subscriptions: Family<OutcomeLabel, Counter>,
     live_edits: Family<OutcomeLabel, Counter>,
-    /// 1 while connected: also the state `/healthz` reads.
+    /// 1 while connected.
     gateway_connected: Gauge,
     ever_connected: AtomicBool,
-    /// Until when the cached Graph token may be used; `None` before the first successful sign-in.
-    token_usable_until: std::sync::Mutex<Option<Instant>>,
-    /// What this process takes commands over, which decides what "healthy" means.
-    mode: std::sync::Mutex<Mode>,
+    /// What readiness is decided from.
+    health: Health,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -111,7 +105,6 @@ impl Default for Metrics {
             http_refused: Family::default(),
             discord_ratelimited: Family::default(),
             session_starts_remaining: Gauge::default(),
-            session_start_wait: std::sync::Mutex::new(None),
             gateway_reconnects: Counter::default(),
             live_notifications: Counter::default(),
             live_refused: Family::default(),
@@ -119,8 +112,7 @@ impl Default for Metrics {
             live_edits: Family::default(),
             gateway_connected: Gauge::default(),
             ever_connected: AtomicBool::new(false),
-            token_usable_until: std::sync::Mutex::new(None),
-            mode: std::sync::Mutex::new(Mode::Gateway),
+            health: Health::default(),
             registry: Registry::default(),
         };
         registry.register("commands", "/meetnow commands received", metrics.commands.clone());
@@ -228,9 +220,7 @@ impl Metrics {
         let ok = usable_until.is_some();
         self.token_refreshes.get_or_create(&ResultLabel { result: if ok { "ok" } else { "error" } }).inc();
         self.token_refresh_failing.set(i64::from(!ok));
-        if let (Some(until), Ok(mut current)) = (usable_until, self.token_usable_until.lock()) {
-            *current = Some(until);
-        }
+        self.health.token_refreshed(usable_until);
     }
 
     /// Discord answered a call with 429; `scope` is `user`, `global` or `shared`.
@@ -242,9 +232,7 @@ impl Metrics {
     /// when this process waits before it connects (`None` once it goes ahead).
     pub fn session_starts(&self, remaining: u64, waiting_until: Option<Instant>) {
         self.session_starts_remaining.set(i64::try_from(remaining).unwrap_or(i64::MAX));
-        if let Ok(mut wait) = self.session_start_wait.lock() {
-            *wait = waiting_until.map(|until| (until, remaining));
-        }
+        self.health.session_starts(remaining, waiting_until);
     }
 
     /// A request to the interactions endpoint was refused before it was parsed (`reason`: see
@@ -279,6 +267,7 @@ impl Metrics {
         if connected && !was && self.ever_connected.swap(true, Ordering::SeqCst) {
             self.gateway_reconnects.inc();
         }
+        self.health.gateway(connected);
     }
 
     /// The Prometheus text exposition of every metric.
@@ -291,67 +280,17 @@ impl Metrics {
 
     /// Records what the process takes commands over (and, for the endpoint, whether it still serves it).
     pub fn set_mode(&self, mode: Mode) {
-        if let Ok(mut current) = self.mode.lock() {
-            *current = mode;
-        }
+        self.health.set_mode(mode);
     }
 
-    /// `Ok` when ready for commands (with any warnings), otherwise the reasons it is not.
-    pub fn health(&self) -> Result<Vec<String>, Vec<String>> {
-        let mut reasons = Vec::new();
-        match self.mode.lock().map(|mode| *mode).unwrap_or(Mode::Stopping) {
-            Mode::Gateway if self.gateway_connected.get() != 1 => {
-                reasons.push("the Discord gateway is not connected".to_owned())
-            }
-            Mode::Gateway | Mode::Endpoint => {}
-            Mode::Stopping => reasons.push("shutting down: finishing the commands in flight".to_owned()),
-        }
-        if let Some((until, remaining)) = self.session_start_wait.lock().ok().and_then(|wait| *wait) {
-            let minutes = until.saturating_duration_since(Instant::now()).as_secs().div_ceil(60);
-            reasons.push(format!(
-                "waiting for Discord's gateway session start limit to reset in {minutes} min ({remaining} starts left \
-                 today): the process restarted too often"
-            ));
-        }
-        let usable_until = self.token_usable_until.lock().ok().and_then(|until| *until);
-        let now = Instant::now();
-        let refresh_failing = self.token_refresh_failing.get() == 1;
-        let mut warnings = Vec::new();
-        match usable_until {
-            Some(until) if until > now => {
-                if refresh_failing {
-                    let minutes = (until - now).as_secs() / 60;
-                    warnings.push(format!(
-                        "the last Microsoft Graph token refresh failed; the cached token is usable for {minutes} \
-                         more minutes"
-                    ));
-                }
-            }
-            _ if refresh_failing => {
-                reasons.push("no usable Microsoft Graph token: the last token refresh failed".to_owned())
-            }
-            _ => reasons.push("no usable Microsoft Graph token yet".to_owned()),
-        }
-        if reasons.is_empty() {
-            Ok(warnings)
-        } else {
-            Err(reasons)
-        }
+    /// What readiness is decided from (see [`Health`]).
+    pub fn health(&self) -> &Health {
+        &self.health
     }
 
-    /// The routes: `/metrics`, `/livez`, `/readyz` and `/healthz`.
+    /// The route `/metrics`.
     pub fn router(self: Arc<Self>) -> Router {
-        Router::new()
-            .route("/metrics", get(metrics_text))
-            // Liveness: the process answers. A restart cures nothing that /readyz reports (a gateway
-            // reconnecting, Entra refusing a token), so an orchestrator's liveness probe must not ask it.
-            .route("/livez", get(|| async { json(StatusCode::OK, r#"{"status":"ok"}"#.to_owned()) }))
-            .route("/readyz", get(ready))
-            .route("/healthz", get(healthz))
-            .fallback(|| async {
-                (StatusCode::NOT_FOUND, "not found: try /metrics, /healthz, /livez or /readyz\n").into_response()
-            })
-            .with_state(self)
+        Router::new().route("/metrics", get(metrics_text)).with_state(self)
     }
 }
 
@@ -359,88 +298,9 @@ async fn metrics_text(State(metrics): State<Arc<Metrics>>) -> Response {
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], metrics.render()).into_response()
 }
 
-/// 200 while ready (warnings don't count), 503 with the reasons otherwise.
-async fn ready(State(metrics): State<Arc<Metrics>>) -> Response {
-    match metrics.health() {
-        Ok(_) => json(StatusCode::OK, r#"{"status":"ok"}"#.to_owned()),
-        Err(reasons) => unavailable(&reasons),
-    }
-}
-
-/// As [`ready`], and a ready process with warnings says `degraded` and why.
-async fn healthz(State(metrics): State<Arc<Metrics>>) -> Response {
-    match metrics.health() {
-        Ok(warnings) if warnings.is_empty() => json(StatusCode::OK, r#"{"status":"ok"}"#.to_owned()),
-        Ok(warnings) => {
-            json(StatusCode::OK, serde_json::json!({"status": "degraded", "reasons": warnings}).to_string())
-        }
-        Err(reasons) => unavailable(&reasons),
-    }
-}
-
-fn unavailable(reasons: &[String]) -> Response {
-    json(StatusCode::SERVICE_UNAVAILABLE, serde_json::json!({"status": "unavailable", "reasons": reasons}).to_string())
-}
-
-fn json(status: StatusCode, body: String) -> Response {
-    (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
-}
-
-/// What a process takes commands over; `/healthz` asks of each what it needs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
-    /// The gateway websocket: healthy while it is connected.
-    Gateway,
-    /// Discord's interactions endpoint: healthy while it is served (no gateway needed).
-    Endpoint,
-    /// Shutdown has begun: not ready for new commands, so a load balancer sends them elsewhere.
-    Stopping,
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn in_an_hour() -> Option<Instant> {
-        Some(Instant::now() + Duration::from_secs(3600))
-    }
-
-    #[test]
-    fn health_needs_the_gateway_and_a_token() {
-        let m = Metrics::default();
-        assert_eq!(m.health().unwrap_err().len(), 2);
-        m.gateway(true);
-        m.token_refreshed(in_an_hour());
-        assert!(m.health().is_ok());
-        m.gateway(false);
-        assert_eq!(m.health().unwrap_err(), vec!["the Discord gateway is not connected"]);
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn a_failed_refresh_with_a_usable_token_cached_is_a_warning_until_the_token_expires() {
-        let m = Metrics::default();
-        m.set_mode(Mode::Endpoint);
-        m.token_refreshed(in_an_hour());
-        m.token_refreshed(None);
-        let warnings = m.health().expect("still ready");
-        assert!(warnings[0].contains("refresh failed") && warnings[0].contains("60 more minutes"), "{warnings:?}");
-        assert!(m.render().contains("meetnow_token_refresh_failing 1"));
-        tokio::time::advance(Duration::from_secs(3601)).await;
-        assert_eq!(m.health().unwrap_err(), vec!["no usable Microsoft Graph token: the last token refresh failed"]);
-        m.token_refreshed(in_an_hour());
-        assert_eq!(m.health(), Ok(vec![]));
-        assert!(m.render().contains("meetnow_token_refresh_failing 0"));
-    }
-
-    #[test]
-    fn the_endpoint_needs_no_gateway_and_stopping_is_unhealthy() {
-        let m = Metrics::default();
-        m.token_refreshed(in_an_hour());
-        m.set_mode(Mode::Endpoint);
-        assert!(m.health().is_ok());
-        m.set_mode(Mode::Stopping);
-        assert_eq!(m.health().unwrap_err(), vec!["shutting down: finishing the commands in flight"]);
-    }
 
     #[test]
     fn reconnects_count_sessions_after_the_first() {
@@ -459,11 +319,13 @@ mod tests {
         m.meeting_announced(true);
         m.command_failed("throttled");
         m.graph_request(Duration::from_millis(120), Some(429));
+        m.token_refreshed(None);
         let text = m.render();
         assert!(text.contains("meetnow_commands_total 1"));
         assert!(text.contains("meetnow_meetings_total{origin=\"created\"} 1"));
         assert!(text.contains("meetnow_errors_total{kind=\"throttled\"} 1"));
         assert!(text.contains("meetnow_graph_throttled_total 1"));
         assert!(text.contains("meetnow_graph_request_duration_seconds_bucket{le=\"0.25\"} 1"));
+        assert!(text.contains("meetnow_token_refresh_failing 1"));
     }
 }

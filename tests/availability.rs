@@ -89,8 +89,11 @@ async fn a_bridge_another_process_made_for_the_command_is_announced_as_new_pinne
     let prepared = bot.discord.prepare(std::slice::from_ref(&invocation));
     // Another process got the command first and made the bridge (Graph answered it 201), then died before its
     // lobby PATCH. This process is answered 200.
-    let other =
-        GraphClient::new(meetnow::http_client().unwrap(), &support::config(&bot.graph.env()).graph, Default::default());
+    let other = GraphClient::new(
+        meetnow::http::client().unwrap(),
+        &support::config(&bot.graph.env()).graph,
+        Default::default(),
+    );
     let key = MeetingKey::for_channel(GUILD_ID, invocation.channel_id);
     let request = MeetingRequest { subject: "#inc-1 bridge".into(), key: Some(key) };
     let (_, lobby_not_applied) = other.meeting_now(&request).await.unwrap();

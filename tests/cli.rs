@@ -341,9 +341,9 @@ mod secrets {
         let (_graph, _discord, vars) = support::stand_ins().await;
         let config = support::config(&vars);
         let client =
-            meetnow::graph::GraphClient::new(meetnow::http_client().unwrap(), &config.graph, Default::default());
+            meetnow::graph::GraphClient::new(meetnow::http::client().unwrap(), &config.graph, Default::default());
         client.token_info().await.unwrap(); // a token is now cached inside the client
-        let http = meetnow::discord::http(&config, meetnow::http_client().unwrap()).unwrap();
+        let http = meetnow::discord::rest::http(&config, meetnow::http::client().unwrap()).unwrap();
         let shown = format!("{config:?}\n{:?}\n{client:?}\n{http:?}", config.graph);
         assert_eq!(leaks(&shown), Vec::<String>::new(), "{shown}");
         assert!(shown.contains("REDACTED"));

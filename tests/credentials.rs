@@ -189,7 +189,7 @@ async fn a_federated_token_is_read_afresh_at_every_sign_in() {
     let vars = without_secret(&graph, &[("AZURE_FEDERATED_TOKEN_FILE", file.display().to_string())]);
     let config = support::config(&vars);
     let metrics = std::sync::Arc::new(meetnow::metrics::Metrics::default());
-    let client = meetnow::graph::GraphClient::new(meetnow::http_client().unwrap(), &config.graph, metrics);
+    let client = meetnow::graph::GraphClient::new(meetnow::http::client().unwrap(), &config.graph, metrics);
     let key = meetnow::meeting::MeetingKey::named("fed-1").unwrap();
     let request = meetnow::meeting::MeetingRequest { subject: "Sev2".into(), key: Some(key) };
     client.meeting(&request).await.unwrap();

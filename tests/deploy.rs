@@ -85,7 +85,7 @@ fn the_manifests_hang_together_and_run_restricted() {
     assert_eq!(container["securityContext"]["readOnlyRootFilesystem"], true);
     assert_eq!(container["securityContext"]["capabilities"]["drop"][0], "ALL");
     // The shutdown grace (5 s) and the drain limit (10 s) fit in the pod's grace period.
-    let stopping = meetnow::config::DEFAULT_SHUTDOWN_GRACE + meetnow::discord::DRAIN_LIMIT;
+    let stopping = meetnow::config::DEFAULT_SHUTDOWN_GRACE + meetnow::app::DRAIN_LIMIT;
     assert!(pod["terminationGracePeriodSeconds"].as_u64().unwrap() > stopping.as_secs());
 
     // The image's user is the one the pod runs as, and the image has no shell to start the binary with.
@@ -114,5 +114,5 @@ fn the_systemd_unit_stops_the_way_meetnow_drains() {
         assert!(unit.lines().any(|l| l == line), "{line}");
     }
     let stop: u64 = unit.lines().find_map(|l| l.strip_prefix("TimeoutStopSec=")).unwrap().parse().unwrap();
-    assert!(stop > (meetnow::config::DEFAULT_SHUTDOWN_GRACE + meetnow::discord::DRAIN_LIMIT).as_secs());
+    assert!(stop > (meetnow::config::DEFAULT_SHUTDOWN_GRACE + meetnow::app::DRAIN_LIMIT).as_secs());
 }

@@ -18,7 +18,7 @@ fn client_with(graph: &GraphStandIn, extra: &[(&'static str, &str)], policy: Ret
     let mut vars = graph.env();
     vars.extend(extra.iter().map(|(k, v)| (*k, v.to_string())));
     let config = support::config(&vars);
-    GraphClient::with_policy(meetnow::http_client().unwrap(), &config.graph, policy, Default::default())
+    GraphClient::with_policy(meetnow::http::client().unwrap(), &config.graph, policy, Default::default())
 }
 
 fn standing(key: &str) -> MeetingRequest {

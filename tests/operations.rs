@@ -120,7 +120,7 @@ async fn a_metrics_address_in_use_stops_the_bot_with_a_clear_error() {
     vars.push(("METRICS_ADDR", addr.clone()));
     let config = support::config(&vars);
     let error =
-        meetnow::discord::Deps::bind(&config, meetnow::http_client().unwrap(), Default::default()).await.err().unwrap();
+        meetnow::app::Deps::bind(&config, meetnow::http::client().unwrap(), Default::default()).await.err().unwrap();
     assert!(error.to_string().starts_with(&format!("METRICS_ADDR: could not listen on {addr}")), "{error}");
 }
 

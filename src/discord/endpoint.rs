@@ -118,6 +118,20 @@ impl Endpoint {
     }
 }
 
+/// What HTTP mode does before it serves: proves the token (a wrong one is fatal, as on the gateway), learns
+/// the application id webhook routes need and the bot's own user id, and registers `/meetnow` by REST (there
+/// is no READY to do it on).
+///
+/// # Errors
+/// When Discord refuses the token or can't be reached.
+pub async fn prepare(http: &Http, bot: &Bot, guild_id: Option<serenity::all::GuildId>) -> Result<(), serenity::Error> {
+    let application = http.get_current_application_info().await?;
+    http.set_application_id(application.id);
+    bot.set_own_id(http.get_current_user().await?.id);
+    super::gateway::register(http, guild_id).await;
+    Ok(())
+}
+
 async fn receive(State(endpoint): State<Arc<Endpoint>>, headers: HeaderMap, body: Bytes) -> Response {
     endpoint.respond(&headers, &body).await
 }

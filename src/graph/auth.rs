@@ -119,7 +119,7 @@ impl TokenCache {
         let authority = config.authority_host.as_str().trim_end_matches('/');
         let graph = config.graph_endpoint.as_str().trim_end_matches('/');
         let identity_http = match config.credential {
-            Credential::ManagedIdentity(_) => crate::http_client_builder().no_proxy().build().ok(),
+            Credential::ManagedIdentity(_) => crate::http::client_builder().no_proxy().build().ok(),
             _ => None,
         };
         Self {

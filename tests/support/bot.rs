@@ -5,7 +5,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use meetnow::discord::{Deps, RunError};
+use meetnow::app::{Deps, RunError};
 use meetnow::graph::RetryPolicy;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -35,7 +35,7 @@ pub struct Options<'a> {
 
 impl Default for Options<'_> {
     fn default() -> Self {
-        Self { env: &[], policy: RunningBot::quick_policy(), drain_limit: meetnow::discord::DRAIN_LIMIT }
+        Self { env: &[], policy: RunningBot::quick_policy(), drain_limit: meetnow::app::DRAIN_LIMIT }
     }
 }
 
@@ -82,14 +82,14 @@ impl RunningBot {
         let config = super::config(&vars);
         super::show_logs();
         let registrations_before = discord.registrations().len();
-        let http = meetnow::http_client().expect("http client");
+        let http = meetnow::http::client().expect("http client");
         let mut deps = Deps::bind(&config, http, options.policy).await.expect("listeners bound");
         deps.drain_limit = options.drain_limit;
         let local = |listener: &Option<tokio::net::TcpListener>| listener.as_ref().map(|l| l.local_addr().unwrap());
         let (metrics_addr, interactions_addr) = (local(&deps.metrics_listener), local(&deps.listener));
         let (shutdown, stop) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
-            meetnow::discord::run(&config, deps, async {
+            meetnow::app::run(&config, deps, async {
                 let _ = stop.await;
             })
             .await
