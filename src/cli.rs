@@ -75,7 +75,7 @@ pub fn render_attendance(calls: &[crate::meeting::CallAttendance]) -> String {
                 a.name.as_deref().filter(|n| !n.trim().is_empty()).or(a.email.as_deref()).unwrap_or("(unknown)");
             let name: String = shown.chars().filter(|c| !c.is_control()).collect();
             let (join, leave) = (time(a.first_join), time(a.last_leave));
-            let spent = crate::discord::attendance::duration(a.total_seconds);
+            let spent = crate::discord::render::attendance_answer::duration(a.total_seconds);
             out.push(format!("  {name:<32} {role:<10} {join} to {leave}  {spent}"));
         }
     }

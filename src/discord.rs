@@ -6,21 +6,28 @@
 //! kept by [`ratelimit`] (`DISCORD_RATELIMIT=local`, whatever `DISCORD_API_URL` is), or left to a proxy at
 //! `DISCORD_API_URL` (`proxy`). What starts and stops the process is [`crate::app`]'s.
 
-pub mod access;
-pub mod announce;
-pub mod attendance;
-pub mod command;
-pub mod endpoint;
-pub mod gateway;
-mod handler;
-pub mod live;
-pub mod ratelimit;
-pub mod rest;
-pub mod signature;
-pub mod text;
+//!
+//! # Layout
+//!
+//! - [`transport`]: how interactions arrive and REST leaves (gateway, endpoint and its signatures, REST,
+//!   the rate-limit forwarder);
+//! - [`bot`]: the bot and the parts it holds (lifecycle, Discord calls, languages, pins, identity, live
+//!   desks), and [`on`]: one file per entry point (a command, a button, a channel created, call events);
+//! - [`render`]: what it posts (the announcement, the attendance answer, the live status, text rules);
+//! - [`meetnow`]: the `/meetnow` command's registration and options; [`access`]: who may use the bot.
 
-pub use command::bot_permissions;
-pub use handler::{is_new_to_the_channel, Bot, FirstResponse, LiveSink};
+pub mod access;
+pub mod bot;
+pub mod meetnow;
+pub mod on;
+pub mod render;
+pub mod transport;
+
+pub use bot::{Bot, FirstResponse};
+pub use meetnow::bot_permissions;
+pub use on::call_events::LiveSink;
+pub use on::command::is_new_to_the_channel;
+pub use transport::{endpoint, gateway, ratelimit, rest, signature};
 
 use std::time::Duration;
 

@@ -262,7 +262,7 @@ mod tests {
 #[cfg(test)]
 mod limits {
     use super::*;
-    use crate::discord::text::limits;
+    use crate::discord::render::text::limits;
 
     /// The longest value each argument takes in practice (a Discord timestamp, a GUID, a long name list, a
     /// count), so a message is measured as the longest it gets.
@@ -344,7 +344,7 @@ mod limits {
                     text.chars().count()
                 );
                 assert!(!text.contains('{') && !text.contains('}'), "{lang:?} {id}: an unfilled argument: {text}");
-                assert!(!text.chars().any(crate::discord::text::is_invisible_format_char), "{lang:?} {id}");
+                assert!(!text.chars().any(crate::discord::render::text::is_invisible_format_char), "{lang:?} {id}");
             }
         }
     }

@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use meetnow::discord::announce::{announcement, limits, Kind};
+use meetnow::discord::render::announcement::{announcement, limits, Kind};
 
 fuzz_target!(|data: &[u8]| {
     if let Some(meeting) = meetnow::graph::fuzzing::meeting(data) {

@@ -7,9 +7,9 @@ use serenity::all::{
 };
 use tracing::Instrument as _;
 
-use super::super::access::Asker;
-use super::super::{attendance, text};
-use super::{Bot, FirstResponse, Unacknowledged};
+use crate::discord::access::Asker;
+use crate::discord::bot::{Bot, FirstResponse, Unacknowledged};
+use crate::discord::render::{attendance_answer, text};
 use crate::l10n::Lang;
 
 impl Bot {
@@ -66,7 +66,7 @@ impl Bot {
         match calls.await {
             Ok(calls) => {
                 tracing::info!(calls = calls.len(), "attendance shown");
-                Ok(attendance::answer(&calls, lang))
+                Ok(attendance_answer::answer(&calls, lang))
             }
             Err(error) => {
                 tracing::warn!(%error, kind = error.kind(), graph_request_id = error.request_id(), "could not read the attendance");

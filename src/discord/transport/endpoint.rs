@@ -25,8 +25,8 @@ use axum::Router;
 use serenity::all::{CreateInteractionResponse, Http, Interaction};
 use tokio::sync::oneshot;
 
-use super::handler::{Bot, FirstResponse};
 use super::signature::{SeenInteractions, Verifier};
+use crate::discord::bot::{Bot, FirstResponse};
 use crate::metrics::Metrics;
 
 /// How long the request waits for the handler's first response: Discord gives up after three seconds.
@@ -102,11 +102,13 @@ impl Endpoint {
         match interaction {
             // Exactly Discord's documented PONG (serenity's adds `"data": null`).
             Interaction::Ping(_) => with_type(StatusCode::OK, "application/json", br#"{"type":1}"#.to_vec()),
-            Interaction::Command(command) if command.data.name == super::command::NAME => {
+            Interaction::Command(command) if command.data.name == crate::discord::meetnow::NAME => {
                 self.remember_application(command.application_id);
                 self.first_response(|first| self.bot.spawn(self.http.clone(), command, first)).await
             }
-            Interaction::Component(click) if click.data.custom_id == super::attendance::BUTTON_ID => {
+            Interaction::Component(click)
+                if click.data.custom_id == crate::discord::render::attendance_answer::BUTTON_ID =>
+            {
                 self.remember_application(click.application_id);
                 self.first_response(|first| self.bot.spawn_attendance(self.http.clone(), click, first)).await
             }

@@ -5,7 +5,7 @@ use serenity::all::{
     ResolvedValue,
 };
 
-use super::text::{clean_text, limits, truncate};
+use super::render::text::{clean_text, limits, truncate};
 use crate::l10n::{Lang, LANGS};
 
 pub const NAME: &str = "meetnow";

@@ -10,9 +10,10 @@
 use serenity::all::{ChannelType, GuildChannel, Http, Timestamp};
 use tracing::Instrument as _;
 
-use super::super::access::{Asker, Refusal};
-use super::super::announce::{self, Kind};
-use super::{apply, Bot};
+use super::command::apply;
+use crate::discord::access::{Asker, Refusal};
+use crate::discord::bot::{Bot, PinJob};
+use crate::discord::render::announcement::{self, Kind};
 use crate::live::subscriptions::Ensure;
 use crate::meeting::{MeetingKey, MeetingRequest, Origin};
 
@@ -35,7 +36,7 @@ pub fn wants_a_bridge(channel: &GuildChannel, patterns: &crate::config::ChannelP
 }
 
 impl Bot {
-    /// Asks [`Access`](super::super::access::Access) about a new channel: its server must be served, and a
+    /// Asks [`Access`](crate::discord::access::Access) about a new channel: its server must be served, and a
     /// thread's creator (anyone who may create threads) must have one of the allowed roles, looked up by REST
     /// (`GET /guilds/{guild}/members/{user}`: no privileged intent needed). A channel's creator needed Manage
     /// Channels, which is enough.
@@ -64,8 +65,8 @@ impl Bot {
             if let Err(refusal) = self.may_have_a_bridge(http, channel).await {
                 return tracing::info!(reason = refusal.reason(), "not giving a new channel a bridge");
             }
-            let lang = self.server_lang(http, channel.guild_id).await;
-            let subject = announce::default_subject(Some(&channel.name), lang);
+            let lang = self.languages.server(&self.calls, http, channel.guild_id).await;
+            let subject = announcement::default_subject(Some(&channel.name), lang);
             let key = MeetingKey::for_channel(channel.guild_id.get(), channel.id.get());
             let request = MeetingRequest { subject: subject.clone(), key: Some(key) };
             let (meeting, lobby) = match Box::pin(self.graph.meeting_now(&request)).await {
@@ -80,15 +81,16 @@ impl Bot {
                 tracing::debug!("the new channel's bridge exists already; not announcing it again");
                 return apply(lobby).await;
             }
-            let announcement = announce::announcement(&meeting, Kind::Standing, &subject, lang);
+            let announcement = announcement::announcement(&meeting, Kind::Standing, &subject, lang);
             let (posted, ()) = tokio::join!(self.post_in_channel(http, channel.id, &announcement), apply(lobby));
             match posted {
                 Ok(posted) => {
                     tracing::info!(meeting_id = %meeting.id, origin = ?meeting.origin, automatic = true, "bridge announced");
                     self.metrics.meeting_announced(true);
                     self.watch_bridge(Some(channel.guild_id), channel.id, &meeting.join_url, Ensure::Announced);
-                    if self.pin {
-                        self.pin_once(http, super::PinJob { posted, join_url: meeting.join_url }).await;
+                    if self.pins.enabled() {
+                        let pin = PinJob { posted, join_url: meeting.join_url };
+                        self.pins.pin_once(&self.calls, &self.identity, http, pin).await;
                     }
                 }
                 Err(error) => {

@@ -13,8 +13,10 @@ use serenity::all::{
 use serenity::async_trait;
 use tokio_util::sync::CancellationToken;
 
-use super::handler::{self, Bot, FirstResponse};
-use super::{attendance, command};
+use crate::discord::bot::{Bot, FirstResponse};
+use crate::discord::meetnow as command;
+use crate::discord::on::channel_created::wants_a_bridge;
+use crate::discord::render::attendance_answer as attendance;
 use crate::metrics::Metrics;
 
 /// A serenity client connected to the gateway, not yet running.
@@ -138,7 +140,7 @@ impl Events {
     }
 
     fn new_channel(&self, ctx: Context, channel: GuildChannel) {
-        if handler::wants_a_bridge(&channel, &self.auto_channels, Timestamp::now()) {
+        if wants_a_bridge(&channel, &self.auto_channels, Timestamp::now()) {
             self.bot.spawn_new_channel(ctx.http.clone(), channel);
         }
     }
@@ -158,7 +160,7 @@ impl EventHandler for Events {
         self.new_channel(ctx, channel);
     }
 
-    /// A thread was created (or the bot was added to one: [`handler::wants_a_bridge`] tells them apart).
+    /// A thread was created (or the bot was added to one: [`wants_a_bridge`] tells them apart).
     async fn thread_create(&self, ctx: Context, thread: GuildChannel) {
         self.new_channel(ctx, thread);
     }

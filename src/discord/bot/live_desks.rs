@@ -35,9 +35,9 @@ use serenity::all::{
 };
 
 use super::Bot;
-use crate::discord::live as render;
+use crate::discord::render::live_embed as render;
 use crate::live::subscriptions::Ensure;
-use crate::live::{BridgeAddress, CallEvent, CallEventSink, LiveStatus};
+use crate::live::{BridgeAddress, CallEvent, LiveStatus};
 
 /// How long a desk collects events before it edits.
 pub const COALESCE: Duration = Duration::from_millis(1500);
@@ -47,7 +47,7 @@ pub const VERIFY_AFTER: [Duration; 2] = [Duration::from_secs(2), Duration::from_
 const RECENT_MESSAGES: u8 = 50;
 /// Events a desk holds at once, pending or held for verification: a roster of hundreds is a few hundred
 /// events an hour.
-const MAX_HELD: usize = 4096;
+pub(in crate::discord) const MAX_HELD: usize = 4096;
 /// A carrier at least this old is re-posted when a call is live, before Discord's hour is up: so its edit
 /// budget is never needed mid-call, and the old one still has the one edit that makes it a pointer.
 pub const REPOST_AFTER: Duration = Duration::from_secs(50 * 60);
@@ -56,15 +56,15 @@ const OLD_MESSAGE_EDITS: isize = 30046;
 
 /// The desks of this process, one per bridge with events in hand.
 #[derive(Default)]
-pub(crate) struct Desks {
-    desks: Mutex<HashMap<BridgeAddress, Arc<Desk>>>,
+pub(in crate::discord) struct Desks {
+    pub(in crate::discord) desks: Mutex<HashMap<BridgeAddress, Arc<Desk>>>,
 }
 
 #[derive(Default)]
-struct Desk {
+pub(in crate::discord) struct Desk {
     /// Events not yet folded in by this desk.
-    pending: Mutex<Vec<CallEvent>>,
-    wake: tokio::sync::Notify,
+    pub(in crate::discord) pending: Mutex<Vec<CallEvent>>,
+    pub(in crate::discord) wake: tokio::sync::Notify,
     /// The carrier this desk found last, read again by id for the verification rounds.
     carrier: Mutex<Option<MessageId>>,
     /// The announcement this desk posted last, when it could not pin it: still the carrier, though the
@@ -80,60 +80,30 @@ enum Look {
     Known,
 }
 
-/// Hands verified call events from `live` to the bot.
-pub struct LiveSink {
-    pub bot: Arc<Bot>,
-    pub http: Arc<Http>,
-}
-
-impl CallEventSink for LiveSink {
-    fn serves(&self, guild: u64) -> bool {
-        guild != 0 && self.bot.access.server(Some(GuildId::new(guild))).is_ok()
-    }
-
-    fn call_events(&self, bridge: BridgeAddress, events: Vec<CallEvent>) {
-        self.bot.call_events(self.http.clone(), bridge, events);
-    }
-}
-
 impl Bot {
     /// Makes sure Graph sends this bridge's call events (in the background: the announcement never waits).
-    pub(super) fn watch_bridge(&self, guild: Option<GuildId>, channel: ChannelId, join_url: &str, why: Ensure) {
+    pub(in crate::discord) fn watch_bridge(
+        &self,
+        guild: Option<GuildId>,
+        channel: ChannelId,
+        join_url: &str,
+        why: Ensure,
+    ) {
         let (Some(live), Some(guild)) = (self.live.clone(), guild) else { return };
         let bridge = BridgeAddress::new(guild.get(), channel.get(), join_url);
         let join_url = join_url.to_owned();
-        self.track(async move { live.subscriptions.ensure(&bridge, &join_url, why).await });
-    }
-
-    /// Takes verified events for `bridge`: to its desk, started if it was not running.
-    pub fn call_events(self: &Arc<Self>, http: Arc<Http>, bridge: BridgeAddress, events: Vec<CallEvent>) {
-        let (desk, start) = {
-            let mut desks = self.desks.desks.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-            let start = !desks.contains_key(&bridge);
-            let desk = desks.entry(bridge.clone()).or_default().clone();
-            let mut pending = desk.pending.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-            pending.extend(events);
-            let excess = pending.len().saturating_sub(MAX_HELD);
-            pending.drain(..excess);
-            drop(pending);
-            (desk, start)
-        };
-        desk.wake.notify_one();
-        if start {
-            let bot = self.clone();
-            self.track(async move { bot.keep_current(&http, bridge, desk).await });
-        }
+        self.lifecycle.track(async move { live.subscriptions.ensure(&bridge, &join_url, why).await });
     }
 
     /// The desk's loop (see the module docs); ends once its events are safely in the announcement and no
     /// more came.
-    async fn keep_current(&self, http: &Http, bridge: BridgeAddress, desk: Arc<Desk>) {
+    pub(in crate::discord) async fn keep_current(&self, http: &Http, bridge: BridgeAddress, desk: Arc<Desk>) {
         let Some(live) = self.live.clone() else { return };
         let mut held: Vec<CallEvent> = Vec::new();
         'collect: loop {
             tokio::select! {
                 () = tokio::time::sleep(COALESCE) => {}
-                () = self.stopping.cancelled() => {}
+                () = self.lifecycle.stopping().cancelled() => {}
             }
             let fresh = std::mem::take(&mut *desk.pending.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
             for event in fresh {
@@ -148,15 +118,15 @@ impl Bot {
             held.drain(..excess);
             self.fold_into_announcement(http, &live, &bridge, &desk, &held, Look::Channel).await;
             for wait in VERIFY_AFTER {
-                let stopping = self.stopping.is_cancelled();
+                let stopping = self.lifecycle.stopping().is_cancelled();
                 tokio::select! {
                     () = desk.wake.notified() => continue 'collect,
                     () = tokio::time::sleep(wait) => {}
                     // Shutting down: one last check now, not a wait the drain limit would cut short.
-                    () = self.stopping.cancelled(), if !stopping => {}
+                    () = self.lifecycle.stopping().cancelled(), if !stopping => {}
                 }
                 self.fold_into_announcement(http, &live, &bridge, &desk, &held, Look::Known).await;
-                if self.stopping.is_cancelled() {
+                if self.lifecycle.stopping().is_cancelled() {
                     break;
                 }
             }
@@ -196,7 +166,7 @@ impl Bot {
             self.metrics.live_edit("unchanged");
             return;
         }
-        let lang = self.server_lang(http, GuildId::new(bridge.guild)).await;
+        let lang = self.languages.server(&self.calls, http, GuildId::new(bridge.guild)).await;
         let carrier_url = state.encode(live.state_budget()).map(|encoded| live.carrier_url(&encoded));
         let mut embeds = announcement_embeds(&message.embeds, None);
         embeds.extend(render::embed(&state, carrier_url, lang));
@@ -258,7 +228,7 @@ impl Bot {
         };
         self.metrics.live_edit("reposted");
         tracing::info!(channel_id = bridge.channel, old = %old.id, fresh = %fresh, "re-posted the bridge's announcement with its live status");
-        let pinned = self.pin && {
+        let pinned = self.pins.enabled() && {
             let reason = Some("meetnow: the bridge's announcement, re-posted with its live status");
             match self.discord(|| http.pin_message(channel, fresh, reason)).await {
                 Ok(()) => true,
@@ -296,7 +266,7 @@ impl Bot {
                 tracing::warn!(%error, message_id = %old.id, "could not unpin the bridge's previous announcement");
             }
         }
-        let pointer = self.pin.then(|| render::pointer(lang));
+        let pointer = self.pins.enabled().then(|| render::pointer(lang));
         let embeds = announcement_embeds(&old.embeds, pointer);
         let edit = || {
             let edit = EditMessage::new().embeds(embeds.clone()).allowed_mentions(CreateAllowedMentions::new());
@@ -321,7 +291,7 @@ impl Bot {
     fn carries(&self, message: &Message, bridge: &BridgeAddress) -> bool {
         let pointer =
             message.embeds.first().and_then(|e| e.footer.as_ref()).is_some_and(|f| render::is_pointer(&f.text));
-        !pointer && self.announces(message, |link| crate::live::tag_of(link) == bridge.tag)
+        !pointer && self.identity.announces(message, |link| crate::live::tag_of(link) == bridge.tag)
     }
 
     /// The carrier of the bridge's live status, read now (see the module docs for which one). Older pinned
@@ -334,7 +304,8 @@ impl Bot {
         let known = *desk.carrier.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         if let (Look::Known, Some(id)) = (look, known) {
             if let Ok(message) = self.discord(|| http.get_message(channel, id)).await {
-                let still = self.carries(&message, bridge) && (message.pinned || !self.pin || reposted == Some(id));
+                let still =
+                    self.carries(&message, bridge) && (message.pinned || !self.pins.enabled() || reposted == Some(id));
                 if still {
                     return Some(message);
                 }

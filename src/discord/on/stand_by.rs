@@ -1,20 +1,21 @@
 //! What a process does with a command it did not acknowledge: nothing visible, but the lobby settings of the
 //! bridge it may have made, and, if the process that acknowledged it dies, the announcement (see the
-//! module docs of `handler`, "Several processes on one token").
+//! module docs of `on::command`, "Several processes on one token").
 
 use serenity::all::{CommandInteraction, Http, MessageFlags};
 use time::OffsetDateTime;
 
 use tokio::time::Instant;
 
-use super::super::announce::Kind;
-use super::{apply, issued_at, Bot, PinJob, Unacknowledged};
+use super::command::{apply, issued_at};
+use crate::discord::bot::{Bot, PinJob, Unacknowledged};
+use crate::discord::render::announcement::Kind;
 use crate::graph::{GraphError, LobbyUpdate};
 use crate::meeting::Meeting;
 
 impl Bot {
     /// A command this process did not acknowledge and asked Graph nothing for.
-    pub(super) fn not_acknowledged(&self, refused: &Unacknowledged) {
+    pub(in crate::discord) fn not_acknowledged(&self, refused: &Unacknowledged) {
         match refused {
             Unacknowledged::AnsweredElsewhere => tracing::debug!("another process answers this command"),
             Unacknowledged::Failed(error) => {
@@ -30,7 +31,7 @@ impl Bot {
     /// "thinking…" then means that process died (a crash, a SIGKILL, a node lost); this one has the same
     /// bridge (createOrGet) and the interaction token, so it finishes the announcement. An answered or
     /// removed reply is left alone: the losing process leaves no trace.
-    pub(super) async fn stand_by(
+    pub(in crate::discord) async fn stand_by(
         &self,
         http: &Http,
         command: &CommandInteraction,
@@ -63,7 +64,7 @@ impl Bot {
         };
         tokio::select! {
             () = tokio::time::sleep(look_at.min(limit)) => {}
-            () = self.stopping.cancelled() => return None,
+            () = self.lifecycle.stopping().cancelled() => return None,
         }
         match self.interaction(|| http.get_original_interaction_response(&command.token)).await {
             // Only Discord's "thinking…" placeholder is unfinished: an edited reply, whatever it shows, is not.

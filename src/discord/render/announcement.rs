@@ -107,7 +107,7 @@ pub fn announcement(meeting: &Meeting, kind: Kind, fallback_subject: &str, lang:
             buttons.push(CreateButton::new_link(url).label(truncate(&lang.text("button-local-numbers"), 80)));
         }
     }
-    buttons.push(super::attendance::button(lang));
+    buttons.push(super::attendance_answer::button(lang));
     Announcement { embed, buttons: Some(CreateActionRow::Buttons(buttons)) }
 }
 
@@ -233,7 +233,7 @@ mod tests {
 #[cfg(test)]
 mod properties {
     use super::*;
-    use crate::discord::text::is_invisible_format_char;
+    use crate::discord::render::text::is_invisible_format_char;
     use crate::meeting::{DialIn, JoinById};
     use proptest::prelude::*;
 

@@ -20,7 +20,7 @@ pub const MAX_CLOCK_SKEW: Duration = Duration::from_secs(5 * 60);
 
 /// How long an interaction id is remembered: as long as its token lives, after which nothing can answer it
 /// anyway (and the timestamp window is shorter).
-pub const REPLAY_WINDOW: Duration = super::INTERACTION_TOKEN_LIFETIME;
+pub const REPLAY_WINDOW: Duration = crate::discord::INTERACTION_TOKEN_LIFETIME;
 
 /// The most interaction ids remembered: a bound on memory whatever arrives. Far above what a process
 /// answers in [`REPLAY_WINDOW`] (BENCHMARKS.md's largest burst is 2,000).

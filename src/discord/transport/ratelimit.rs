@@ -1,0 +1,249 @@
+//! Discord's rate limits, kept by the bot itself (`DISCORD_RATELIMIT=local`, the default): every REST call
+//! serenity makes goes through a forwarder on loopback that waits its turn, then sends it to Discord (or to
+//! `DISCORD_API_URL`) with the shared HTTP client.
+//!
+//! Why a forwarder: serenity 0.12.5 sends to `https://discord.com` whenever its own limiter is on (a base URL
+//! is honoured only with the limiter off), its limiter never holds its global lock, and the first burst on a
+//! bucket it has not seen yet all goes out at once. Pointing serenity at this forwarder (serenity's "proxy",
+//! limiter off) gives every call one place where limits are kept, whatever the upstream is.
+//!
+//! What it keeps to, from Discord's "Rate Limits" documentation:
+//! - **Buckets from the headers**: a bucket per route and major parameter (channel, guild, webhook token,
+//!   interaction), its size and reset read from `X-RateLimit-Remaining` and `X-RateLimit-Reset-After` on every
+//!   answer; no number is hard-coded. A bucket seen for the first time lets one request through and holds the
+//!   rest until that answer has told it the numbers.
+//! - **The global limit**, proactively: at most [`GLOBAL_PER_SECOND`] bot-token requests in any second, a
+//!   request counted from when it leaves until a second after its answer.
+//!   Interaction callbacks and interaction webhooks are exempt, as Discord exempts them, so an
+//!   acknowledgement never queues behind pins.
+//! - **429s**: waited out (`retry_after`, for the bucket or, when global, for every request) and repeated,
+//!   each counted in `meetnow_discord_ratelimited_total{scope}` and logged. A 429 with an error code of its
+//!   own (30046) is handed back at once.
+//!
+//! **Only this process.** The loopback port is readable by anyone on the host (`/proc/net/tcp`), so the
+//! forwarder relays only requests carrying [`SECRET_HEADER`] with this process's secret (made at start,
+//! compared in constant time, never forwarded): anything else is refused before it reaches Discord, and its
+//! connection closed. A connection must carry such a request within [`ADMIT_WITHIN`] of opening and is
+//! closed after [`IDLE_TIMEOUT`] without one; at most [`MAX_CONNECTIONS`] are open (one client needs one);
+//! bodies are capped at [`MAX_BODY_BYTES`].
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderName, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use tokio::net::TcpListener;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use crate::metrics::Metrics;
+
+mod bucket;
+mod global;
+mod route;
+
+use bucket::Bucket;
+use global::Global;
+use route::{RateLimited, RouteKey};
+
+/// Bot-token requests a second: Discord's global limit is 50; a little under it absorbs jitter between when
+/// a request leaves here and when Discord counts it.
+pub const GLOBAL_PER_SECOND: usize = 48;
+
+/// How many times one call is repeated after 429s before the 429 is handed back.
+const MAX_RATE_LIMITED_ATTEMPTS: u32 = 5;
+
+/// A 429 asking for longer than this is handed back at once: the caller's deadline is nearer.
+const LONGEST_WAIT: Duration = Duration::from_secs(60);
+
+/// Buckets kept before idle ones are forgotten.
+const BUCKETS_BEFORE_PRUNING: usize = 4096;
+
+/// The largest request body forwarded: the bot sends messages and embeds (6,000 characters at most), never
+/// attachments.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// The header that carries this process's secret to the forwarder.
+pub const SECRET_HEADER: &str = "x-meetnow-forwarder";
+/// Connections open at once: the bot's own client uses one HTTP/2 connection (two while it replaces one).
+pub const MAX_CONNECTIONS: usize = 16;
+/// A connection is closed after this long without a request in flight (the bot's client closes its idle
+/// connection first, after 5 s).
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(10);
+/// A connection that has carried no request with the secret this long after it opened is closed.
+pub const ADMIT_WITHIN: Duration = Duration::from_secs(2);
+
+/// Headers that describe one hop, not the request, and the secret: never forwarded.
+const HOP_BY_HOP: [&str; 7] =
+    ["host", "connection", "content-length", "transfer-encoding", "keep-alive", "upgrade", SECRET_HEADER];
+
+/// The limiter: buckets by route, the global window, and where requests go.
+pub struct Limiter {
+    /// What this process's own client sends in [`SECRET_HEADER`].
+    secret: secrecy::SecretString,
+    http: reqwest::Client,
+    /// `https://discord.com` or `DISCORD_API_URL`, without a trailing slash.
+    upstream: String,
+    buckets: Mutex<HashMap<String, Arc<Bucket>>>,
+    global: Global,
+    metrics: Arc<Metrics>,
+}
+
+impl Limiter {
+    /// A limiter that sends with `http` to `upstream`, for requests that carry `secret` (see
+    /// [`Limiter::new_secret`]).
+    pub fn new(secret: secrecy::SecretString, http: reqwest::Client, upstream: &str, metrics: Arc<Metrics>) -> Self {
+        Self {
+            secret,
+            http,
+            upstream: upstream.trim_end_matches('/').to_owned(),
+            buckets: Mutex::default(),
+            global: Global::default(),
+            metrics,
+        }
+    }
+
+    /// A fresh secret for this process's client and its forwarder: 256 random bits, in hexadecimal.
+    pub fn new_secret() -> secrecy::SecretString {
+        let bytes: [u8; 32] = rand::random();
+        secrecy::SecretString::new(bytes.iter().map(|b| format!("{b:02x}")).collect())
+    }
+
+    /// Whether `headers` carry this process's secret (compared in constant time).
+    fn is_ours(&self, headers: &HeaderMap) -> bool {
+        use secrecy::ExposeSecret as _;
+        use subtle::ConstantTimeEq as _;
+        let given = headers.get(SECRET_HEADER).map(|v| v.as_bytes()).unwrap_or_default();
+        let ours = self.secret.expose_secret().as_bytes();
+        given.len() == ours.len() && bool::from(given.ct_eq(ours))
+    }
+
+    /// Serves the forwarder on `listener` (loopback) until `stop` is cancelled, over HTTP/2 in clear text (the
+    /// bot's own client knows it): one connection carries a whole burst, where HTTP/1.1 would open one per
+    /// call in flight. No request deadline: a call may wait minutes for its bucket under a burst of
+    /// thousands; the caller's own timeout bounds it.
+    pub async fn serve(self: Arc<Self>, listener: TcpListener, stop: CancellationToken) {
+        let router = Router::new().fallback(forward).with_state(self);
+        let limits = crate::server::Limits {
+            header_read_timeout: Duration::from_secs(60),
+            request_deadline: Duration::from_secs(600),
+            max_connections: MAX_CONNECTIONS,
+            max_in_flight: 4096,
+            max_header_bytes: 64 * 1024,
+            max_body_bytes: MAX_BODY_BYTES,
+            idle_timeout: IDLE_TIMEOUT,
+            admit_within: Some(ADMIT_WITHIN),
+        };
+        let h2c = crate::server::Protocol::H2c;
+        crate::server::serve_as(h2c, listener, router, stop, Duration::from_secs(1), limits).await;
+    }
+
+    /// Sends one request within the limits, repeating it after 429s.
+    async fn send(&self, method: Method, path_and_query: &str, headers: &HeaderMap, body: Bytes) -> Response {
+        let path = path_and_query.split('?').next().unwrap_or_default();
+        let route = RouteKey::of(&method, path);
+        let bucket = self.bucket(&route.key);
+        let counts_globally = !route.exempt_from_global && headers.contains_key("authorization");
+        for attempt in 1..=MAX_RATE_LIMITED_ATTEMPTS {
+            let probe = bucket.admit().await;
+            let place = if counts_globally { Some(self.global.admit().await) } else { None };
+            let mut request =
+                self.http.request(method.clone(), format!("{}{path_and_query}", self.upstream)).body(body.clone());
+            for (name, value) in headers {
+                if !HOP_BY_HOP.contains(&name.as_str()) {
+                    request = request.header(name, value);
+                }
+            }
+            let sent = request.send().await;
+            drop(place);
+            let answer = match sent {
+                Ok(answer) => answer,
+                Err(error) => {
+                    drop(probe);
+                    tracing::warn!(error = %crate::http::describe_transport_error(&error), route = %route.label, "could not reach Discord");
+                    return (StatusCode::BAD_GATEWAY, "could not reach Discord\n").into_response();
+                }
+            };
+            let status = answer.status();
+            let answer_headers = answer.headers().clone();
+            bucket.learn(&answer_headers);
+            drop(probe);
+            let Ok(body) = crate::http::read_capped(answer, MAX_BODY_BYTES).await else {
+                return (StatusCode::BAD_GATEWAY, "Discord's answer could not be read\n").into_response();
+            };
+            if status != StatusCode::TOO_MANY_REQUESTS {
+                return relay(status, &answer_headers, body);
+            }
+            let limited = RateLimited::read(&answer_headers, &body);
+            if limited.refusal {
+                // Not a window to wait out but a refusal with its own code (30046: no more edits of a message
+                // older than an hour): the caller decides, and repeating it would only add invalid requests.
+                return relay(status, &answer_headers, body);
+            }
+            self.metrics.discord_rate_limited(limited.scope);
+            tracing::warn!(
+                route = %route.label, scope = limited.scope, retry_after_ms = limited.retry_after.as_millis() as u64,
+                attempt, "Discord rate-limited a call"
+            );
+            if limited.retry_after > LONGEST_WAIT || attempt == MAX_RATE_LIMITED_ATTEMPTS {
+                return relay(status, &answer_headers, body);
+            }
+            let until = Instant::now() + limited.retry_after;
+            if limited.global {
+                self.global.pause_until(until);
+            } else {
+                bucket.exhaust_until(until);
+            }
+        }
+        (StatusCode::TOO_MANY_REQUESTS, "rate limited\n").into_response()
+    }
+
+    fn bucket(&self, key: &str) -> Arc<Bucket> {
+        let mut buckets = self.buckets.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        // Interactions and their webhooks have a bucket each: forget the ones no request holds and whose
+        // window has passed, so memory follows the load, not the uptime.
+        if buckets.len() >= BUCKETS_BEFORE_PRUNING {
+            let now = Instant::now();
+            buckets.retain(|_, bucket| Arc::strong_count(bucket) > 1 || !bucket.idle(now));
+        }
+        buckets.entry(key.to_owned()).or_default().clone()
+    }
+}
+
+async fn forward(State(limiter): State<Arc<Limiter>>, request: Request) -> Response {
+    let connection = request.extensions().get::<crate::server::Connection>().cloned();
+    if !limiter.is_ours(request.headers()) {
+        // Another process on the host: nothing it sends reaches Discord, and its connection is closed.
+        if let Some(connection) = connection {
+            connection.refuse();
+        }
+        limiter.metrics.http_refused("forwarder_stranger");
+        return (StatusCode::FORBIDDEN, "this forwarder serves only the process that started it\n").into_response();
+    }
+    if let Some(connection) = connection {
+        connection.admit();
+    }
+    let (parts, body) = request.into_parts();
+    let Ok(body) = axum::body::to_bytes(body, MAX_BODY_BYTES).await else {
+        return (StatusCode::PAYLOAD_TOO_LARGE, "body too large\n").into_response();
+    };
+    let path_and_query = parts.uri.path_and_query().map_or("/", |p| p.as_str()).to_owned();
+    limiter.send(parts.method, &path_and_query, &parts.headers, body).await
+}
+
+fn relay(status: StatusCode, headers: &reqwest::header::HeaderMap, body: Bytes) -> Response {
+    let mut response = Response::new(Body::from(body));
+    *response.status_mut() = status;
+    for (name, value) in headers {
+        if !HOP_BY_HOP.contains(&name.as_str()) {
+            if let Ok(name) = HeaderName::from_bytes(name.as_str().as_bytes()) {
+                response.headers_mut().append(name, value.clone());
+            }
+        }
+    }
+    response
+}
