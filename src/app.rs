@@ -18,7 +18,7 @@ use tokio_util::sync::CancellationToken;
 use crate::config::{Config, ConfigError, InteractionsEndpoint, RateLimiting};
 use crate::discord::{self, Bot, LiveSink};
 use crate::graph::{GraphClient, RetryPolicy};
-use crate::health::{Health, Mode};
+use crate::health::Mode;
 use crate::live::LiveStatus;
 use crate::metrics::Metrics;
 use crate::server::Limits;
@@ -117,7 +117,7 @@ pub async fn run(
         if let Ok(bound) = listener.local_addr() {
             tracing::info!(%bound, "serving /metrics, /healthz, /livez and /readyz");
         }
-        let router = metrics.clone().router().merge(Health::router(metrics.clone()));
+        let router = metrics.clone().router().merge(metrics.health().router());
         let serving = crate::server::serve(listener, router, stop_listeners.clone(), drain_limit, Limits::default());
         background.spawn(serving);
     }
@@ -183,7 +183,7 @@ fn start_live_status(
 ) -> Option<Arc<LiveStatus>> {
     let live_config = config.live.as_ref()?;
     if let crate::credential::Credential::Certificate(signing) = &config.graph.credential {
-        if signing.sha256_thumbprint == live_config.certificates.current.sha256_thumbprint {
+        if signing.sha256_thumbprint == live_config.certificate.sha256_thumbprint {
             tracing::warn!(warning = crate::live::crypto::SHARED_KEY_WARNING, "one key for sign-in and notifications");
         }
     }

@@ -248,16 +248,16 @@ async fn check_live(report: &mut Report, config: &Config, http: &reqwest::Client
         "live status",
         format!("on (Graph's meeting call events, a beta API): Graph posts to {base}/graph/notifications/…"),
     );
-    let certificate = &live.certificates.current;
+    let certificate = &live.certificate;
     let left = certificate.not_after - time::OffsetDateTime::now_utc();
     let warn_within = time::Duration::try_from(crate::credential::EXPIRY_WARNING).unwrap_or(time::Duration::ZERO);
     let shown = format!(
         "{} (RSA {} bits, within Graph's {} to {}; id {}), expires {}",
         certificate.path.display(),
         certificate.key_bits,
-        crate::live::crypto::MIN_KEY_BITS,
-        crate::live::crypto::MAX_KEY_BITS,
-        certificate.id,
+        crate::credential::ENCRYPTION_KEY_BITS.start(),
+        crate::credential::ENCRYPTION_KEY_BITS.end(),
+        crate::live::NotificationCertificate::new(certificate).id,
         certificate.expires_on()
     );
     if let crate::credential::Credential::Certificate(signing) = &config.graph.credential {
@@ -265,7 +265,7 @@ async fn check_live(report: &mut Report, config: &Config, http: &reqwest::Client
             report.warn("notification cert", crate::live::crypto::SHARED_KEY_WARNING);
         }
     }
-    if let Some(previous) = &live.certificates.previous {
+    if let Some(previous) = &live.previous_certificate {
         report.ok(
             "previous cert",
             format!(
@@ -273,7 +273,7 @@ async fn check_live(report: &mut Report, config: &Config, http: &reqwest::Client
                  subscription on it is moved to the new one when it is next renewed (within 12 hours of its \
                  bridge's use). Unset MEETNOW_NOTIFICATION_PREVIOUS_CERTIFICATE_PATH three days after the switch",
                 previous.path.display(),
-                previous.id
+                crate::live::NotificationCertificate::new(previous).id
             ),
         );
     }

@@ -5,7 +5,8 @@
 //! [`ConfigError`] that names the variable, says what is wrong and what a valid value looks like, and never
 //! contains a secret's value. Secrets are [`SecretString`]s, whose `Debug` prints `[REDACTED]`.
 //!
-//! This module knows nothing of HTTP, serenity or Graph; it only decides what the settings are.
+//! This module knows nothing of HTTP, serenity, Graph or the features that read it; it only decides what the
+//! settings are (plain values, and what `credential` reads from files).
 
 use std::fmt;
 use std::time::Duration;
@@ -69,8 +70,10 @@ pub struct Config {
 pub struct LiveConfig {
     /// Where Graph reaches this bot from the internet, without a trailing slash.
     pub public_url: Url,
-    /// The certificate Graph encrypts call events with, and its key; during a rotation, the previous one too.
-    pub certificates: crate::live::Certificates,
+    /// The certificate Graph encrypts call events with, and its key.
+    pub certificate: std::sync::Arc<crate::credential::EncryptionCertificate>,
+    /// During a rotation, the certificate being replaced.
+    pub previous_certificate: Option<std::sync::Arc<crate::credential::EncryptionCertificate>>,
 }
 
 /// Channel name patterns with `*` wildcards (`inc-*,sev1-*`), matched without regard to case.
@@ -330,6 +333,7 @@ impl fmt::Display for LobbyBypass {
 
 pub(crate) mod parse;
 
+pub use parse::check_public_key;
 use parse::*;
 
 #[cfg(test)]

@@ -183,6 +183,93 @@ impl ClientCertificate {
     }
 }
 
+/// The RSA key sizes Graph takes for the certificate it encrypts change notifications to ("Set up change
+/// notifications that include resource data": 2,048 to 4,096 bits).
+pub const ENCRYPTION_KEY_BITS: std::ops::RangeInclusive<usize> = 2048..=4096;
+
+/// A certificate Graph encrypts live status's call events to (`MEETNOW_NOTIFICATION_CERTIFICATE_PATH`, and
+/// during a rotation `MEETNOW_NOTIFICATION_PREVIOUS_CERTIFICATE_PATH`), read and checked when the
+/// configuration loads: a certificate and its RSA key of [`ENCRYPTION_KEY_BITS`], belonging together, valid
+/// today. What live status derives from it (the decryption, the client state, the people's keys) is
+/// `live::crypto`'s.
+pub struct EncryptionCertificate {
+    pub path: PathBuf,
+    /// The certificate, DER.
+    pub certificate: Vec<u8>,
+    pub key: rsa::RsaPrivateKey,
+    /// The private key, PKCS#1 DER (what keys are derived from).
+    pub(crate) pkcs1: Vec<u8>,
+    pub key_bits: usize,
+    pub not_after: OffsetDateTime,
+    /// `x5t#S256`: base64url of the certificate's SHA-256, as the sign-in certificate's.
+    pub sha256_thumbprint: String,
+}
+
+impl fmt::Debug for EncryptionCertificate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EncryptionCertificate")
+            .field("path", &self.path)
+            .field("key_bits", &self.key_bits)
+            .field("not_after", &self.not_after)
+            .finish_non_exhaustive()
+    }
+}
+
+impl EncryptionCertificate {
+    /// Reads and checks the PEM file at `path` (named `variable` in the fixes).
+    ///
+    /// # Errors
+    /// A sentence saying what is wrong and how to fix it.
+    pub fn load(path: &Path, variable: &str) -> Result<Self, String> {
+        let bytes = std::fs::read(path).map_err(|e| {
+            format!(
+                "{} can't be read ({e}); point it at a PEM file holding a certificate and its RSA private key",
+                path.display()
+            )
+        })?;
+        Self::from_pem(path, &bytes, variable)
+    }
+
+    /// As [`EncryptionCertificate::load`], from the file's bytes.
+    ///
+    /// # Errors
+    /// As [`EncryptionCertificate::load`].
+    pub fn from_pem(path: &Path, bytes: &[u8], variable: &str) -> Result<Self, String> {
+        use rsa::pkcs1::DecodeRsaPrivateKey as _;
+        use rsa::traits::PublicKeyParts as _;
+        let file = CertificateFile::from_pem(path, bytes, OffsetDateTime::now_utc(), variable)?;
+        let key = rsa::RsaPrivateKey::from_pkcs1_der(&file.pkcs1)
+            .map_err(|e| format!("{} holds an RSA key that can't be read ({e})", path.display()))?;
+        let key_bits = key.size() * 8;
+        if !ENCRYPTION_KEY_BITS.contains(&key_bits) {
+            return Err(format!(
+                "{} holds a {key_bits}-bit RSA key; Graph takes {} to {} bits and refuses the subscription \
+                 otherwise. Make a new one: `openssl req -x509 -newkey rsa:2048 -nodes -days 365 -subj \
+                 /CN=meetnow-notifications -keyout key.pem -out cert.pem && cat cert.pem key.pem > \
+                 notifications.pem`",
+                path.display(),
+                ENCRYPTION_KEY_BITS.start(),
+                ENCRYPTION_KEY_BITS.end()
+            ));
+        }
+        let sha256 = ring::digest::digest(&ring::digest::SHA256, &file.certificate);
+        Ok(Self {
+            path: path.to_owned(),
+            sha256_thumbprint: base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha256),
+            certificate: file.certificate,
+            key,
+            pkcs1: file.pkcs1,
+            key_bits,
+            not_after: file.not_after,
+        })
+    }
+
+    /// The expiry date, e.g. `2027-11-23`.
+    pub fn expires_on(&self) -> String {
+        date(self.not_after)
+    }
+}
+
 /// A PEM file's certificate and RSA private key, checked to belong together and to be valid now: what both
 /// the sign-in certificate and live status's encryption certificate need.
 pub(crate) struct CertificateFile {

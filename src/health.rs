@@ -7,7 +7,8 @@
 //! otherwise empty a load balancer of every replica at once): it is a warning in `/healthz`. Alive (`/livez`)
 //! means only that it answers: a restart cures nothing `/readyz` reports.
 //!
-//! [`crate::metrics::Metrics`] passes on what it records that decides readiness; this module owns the rule.
+//! `metrics::Metrics` passes on what it records that decides readiness; this module owns the rule and knows
+//! nothing of the metrics.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -125,8 +126,8 @@ impl Health {
         }
     }
 
-    /// The routes `/livez`, `/readyz` and `/healthz` of the metrics listener, whose `/metrics` is `metrics`'s.
-    pub fn router(metrics: Arc<crate::metrics::Metrics>) -> Router {
+    /// The routes `/livez`, `/readyz` and `/healthz` (served with `/metrics` on the metrics listener).
+    pub fn router(self: Arc<Self>) -> Router {
         Router::new()
             // Liveness: the process answers. A restart cures nothing that /readyz reports (a gateway
             // reconnecting, Entra refusing a token), so an orchestrator's liveness probe must not ask it.
@@ -136,21 +137,21 @@ impl Health {
             .fallback(|| async {
                 (StatusCode::NOT_FOUND, "not found: try /metrics, /healthz, /livez or /readyz\n").into_response()
             })
-            .with_state(metrics)
+            .with_state(self)
     }
 }
 
 /// 200 while ready (warnings don't count), 503 with the reasons otherwise.
-async fn ready(State(metrics): State<Arc<crate::metrics::Metrics>>) -> Response {
-    match metrics.health().report() {
+async fn ready(State(health): State<Arc<Health>>) -> Response {
+    match health.report() {
         Ok(_) => json(StatusCode::OK, r#"{"status":"ok"}"#.to_owned()),
         Err(reasons) => unavailable(&reasons),
     }
 }
 
 /// As [`ready`], and a ready process with warnings says `degraded` and why.
-async fn healthz(State(metrics): State<Arc<crate::metrics::Metrics>>) -> Response {
-    match metrics.health().report() {
+async fn healthz(State(health): State<Arc<Health>>) -> Response {
+    match health.report() {
         Ok(warnings) if warnings.is_empty() => json(StatusCode::OK, r#"{"status":"ok"}"#.to_owned()),
         Ok(warnings) => {
             json(StatusCode::OK, serde_json::json!({"status": "degraded", "reasons": warnings}).to_string())

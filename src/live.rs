@@ -103,7 +103,7 @@ impl LiveStatus {
             graph.clone(),
         ));
         let public_url = live.public_url.clone();
-        let certificates = live.certificates.clone();
+        let certificates = Certificates::new(&live.certificate, live.previous_certificate.as_deref());
         let subscriptions =
             Arc::new(subscriptions::Subscriptions::new(graph, certificates.clone(), public_url.clone()));
         Self { public_url, certificates, tokens, subscriptions, decryptions: Default::default(), metrics }

@@ -80,7 +80,7 @@ pub struct Metrics {
     gateway_connected: Gauge,
     ever_connected: AtomicBool,
     /// What readiness is decided from.
-    health: Health,
+    health: Arc<Health>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -112,7 +112,7 @@ impl Default for Metrics {
             live_edits: Family::default(),
             gateway_connected: Gauge::default(),
             ever_connected: AtomicBool::new(false),
-            health: Health::default(),
+            health: Arc::default(),
             registry: Registry::default(),
         };
         registry.register("commands", "/meetnow commands received", metrics.commands.clone());
@@ -284,8 +284,8 @@ impl Metrics {
     }
 
     /// What readiness is decided from (see [`Health`]).
-    pub fn health(&self) -> &Health {
-        &self.health
+    pub fn health(&self) -> Arc<Health> {
+        self.health.clone()
     }
 
     /// The route `/metrics`.

@@ -1,5 +1,13 @@
 //! Each variable's parser: what a valid value looks like, and the sentence a wrong one gets (naming the
-//! variable, never echoing a secret).
+//! variable, never echoing a secret). The ways of signing in are [`sign_in`]'s; the inbound listener, HTTP
+//! mode and live status, which need one another, are [`listeners`]'.
+
+mod listeners;
+mod sign_in;
+
+pub use listeners::check_public_key;
+pub(super) use listeners::{parse_interactions, parse_listen, parse_live};
+pub(super) use sign_in::parse_credential;
 
 use std::net::IpAddr;
 use std::time::Duration;
@@ -7,8 +15,7 @@ use std::time::Duration;
 use reqwest::Url;
 use secrecy::SecretString;
 
-use super::{ChannelPatterns, ConfigError, InteractionsEndpoint, LiveConfig, LobbyBypass, LogFormat, RateLimiting};
-use crate::credential::{ClientCertificate, Credential, ManagedIdentity, IMDS_HOST};
+use super::{ChannelPatterns, ConfigError, LobbyBypass, LogFormat, RateLimiting};
 
 pub(super) fn require(get: &impl Fn(&str) -> Option<String>, name: &'static str) -> Result<String, ConfigError> {
     get(name).ok_or_else(|| ConfigError::new(name, format!("is not set; {}", what_it_is(name))))
@@ -97,7 +104,7 @@ pub(super) fn is_loopback_host(url: &Url) -> bool {
 }
 
 /// The link-local address of Azure's instance metadata service.
-fn is_metadata_host(url: &Url) -> bool {
+pub(super) fn is_metadata_host(url: &Url) -> bool {
     url.host() == Some(url::Host::Ipv4(std::net::Ipv4Addr::new(169, 254, 169, 254)))
 }
 
@@ -130,118 +137,6 @@ pub(super) fn parse_client_id(value: String) -> Result<String, ConfigError> {
                  e.g. 11111111-2222-3333-4444-555555555555"
             ),
         ))
-    }
-}
-
-pub(super) fn parse_client_secret(value: String) -> Result<SecretString, ConfigError> {
-    // The portal shows a secret's Value once and its Secret ID forever; the ID is a GUID and a
-    // classic paste mistake. A secret value is never in that form. (The value is not echoed.)
-    if is_guid(&value) {
-        return Err(ConfigError::new(
-            "AZURE_CLIENT_SECRET",
-            "looks like the secret's Secret ID (a GUID), not its Value; in Certificates & secrets create a new \
-             client secret and copy the Value column right away (it is shown only once)",
-        ));
-    }
-    Ok(SecretString::new(value))
-}
-
-/// The one way of signing in: whichever of the four variables is set, and only one.
-pub(super) fn parse_credential(get: &impl Fn(&str) -> Option<String>) -> Result<Credential, ConfigError> {
-    let managed_identity = get("MEETNOW_MANAGED_IDENTITY")
-        .map(|v| parse_bool("MEETNOW_MANAGED_IDENTITY", &v))
-        .transpose()?
-        .unwrap_or(false);
-    let set: Vec<&'static str> = CREDENTIAL_VARIABLES
-        .into_iter()
-        .filter(|&name| if name == "MEETNOW_MANAGED_IDENTITY" { managed_identity } else { get(name).is_some() })
-        .collect();
-    match set.as_slice() {
-        [] => Err(ConfigError::new(
-            "AZURE_CLIENT_SECRET",
-            "is not set, and no other way of signing in is either; set exactly one of AZURE_CLIENT_SECRET (the \
-             client secret's Value), AZURE_CLIENT_CERTIFICATE_PATH (a PEM certificate and key, the safer choice), \
-             AZURE_FEDERATED_TOKEN_FILE (Kubernetes workload identity) or MEETNOW_MANAGED_IDENTITY=true (on Azure)",
-        )),
-        ["AZURE_CLIENT_SECRET"] => Ok(Credential::Secret(parse_client_secret(require(get, "AZURE_CLIENT_SECRET")?)?)),
-        ["AZURE_CLIENT_CERTIFICATE_PATH"] => {
-            let path = require(get, "AZURE_CLIENT_CERTIFICATE_PATH")?;
-            ClientCertificate::load(std::path::Path::new(&path))
-                .map(|certificate| Credential::Certificate(std::sync::Arc::new(certificate)))
-                .map_err(|problem| ConfigError::new("AZURE_CLIENT_CERTIFICATE_PATH", problem))
-        }
-        ["AZURE_FEDERATED_TOKEN_FILE"] => {
-            Ok(Credential::FederatedToken(require(get, "AZURE_FEDERATED_TOKEN_FILE")?.into()))
-        }
-        ["MEETNOW_MANAGED_IDENTITY"] => parse_managed_identity(get).map(Credential::ManagedIdentity),
-        [first, others @ ..] => Err(ConfigError::new(
-            first,
-            format!(
-                "is set together with {}; meetnow signs in exactly one way, so unset all but one of them",
-                others.join(" and ")
-            ),
-        )),
-    }
-}
-
-const CREDENTIAL_VARIABLES: [&str; 4] =
-    ["AZURE_CLIENT_SECRET", "AZURE_CLIENT_CERTIFICATE_PATH", "AZURE_FEDERATED_TOKEN_FILE", "MEETNOW_MANAGED_IDENTITY"];
-
-/// `IDENTITY_ENDPOINT` with `IDENTITY_HEADER` (set by App Service, Container Apps and Functions), else the
-/// instance metadata service.
-fn parse_managed_identity(get: &impl Fn(&str) -> Option<String>) -> Result<ManagedIdentity, ConfigError> {
-    let url = |variable: &'static str, value: &str| {
-        let url = Url::parse(value)
-            .ok()
-            .filter(|u| matches!(u.scheme(), "http" | "https") && u.has_host())
-            .ok_or_else(|| ConfigError::new(variable, format!("{value:?} is not an http:// or https:// URL")))?;
-        // The identity header and the token cross this connection: in clear text only where it can't leave
-        // the host (loopback, as App Service and Container Apps give it) or the link-local metadata address.
-        if url.scheme() == "http" && !(is_loopback_host(&url) || is_metadata_host(&url)) {
-            return Err(ConfigError::new(
-                variable,
-                format!(
-                    "{value:?} uses http:// for a host that is neither loopback nor the metadata address \
-                     169.254.169.254; the identity header and the token would cross the network in clear text. \
-                     Use https://, or unset it and let the platform set it"
-                ),
-            ));
-        }
-        Ok(url)
-    };
-    match (get("IDENTITY_ENDPOINT"), get("IDENTITY_HEADER")) {
-        (Some(endpoint), Some(header)) => {
-            // It is sent as a header, so it must be one; the value is a secret and is not echoed.
-            let mut header = reqwest::header::HeaderValue::from_str(&header)
-                .ok()
-                .filter(|_| header.bytes().all(|b| b.is_ascii_graphic()))
-                .ok_or_else(|| {
-                    ConfigError::new(
-                        "IDENTITY_HEADER",
-                        "contains spaces or characters an HTTP header can't carry; the platform sets it, so unset \
-                         it rather than edit it",
-                    )
-                })?;
-            header.set_sensitive(true);
-            Ok(ManagedIdentity::AppService { endpoint: url("IDENTITY_ENDPOINT", &endpoint)?, header })
-        }
-        (Some(_), None) => Err(ConfigError::new(
-            "IDENTITY_HEADER",
-            "is not set, but IDENTITY_ENDPOINT is; the platform sets both (App Service, Container Apps, Functions). \
-             Unset IDENTITY_ENDPOINT to use the instance metadata service instead",
-        )),
-        (None, Some(_)) => Err(ConfigError::new(
-            "IDENTITY_ENDPOINT",
-            "is not set, but IDENTITY_HEADER is; the platform sets both, or neither on VMs and AKS",
-        )),
-        (None, None) => {
-            let host = get("AZURE_POD_IDENTITY_AUTHORITY_HOST").unwrap_or_else(|| IMDS_HOST.to_owned());
-            let host = url("AZURE_POD_IDENTITY_AUTHORITY_HOST", &host)?;
-            let endpoint = host.join("/metadata/identity/oauth2/token").map_err(|e| {
-                ConfigError::new("AZURE_POD_IDENTITY_AUTHORITY_HOST", format!("{host} can't take a path ({e})"))
-            })?;
-            Ok(ManagedIdentity::Imds { endpoint })
-        }
     }
 }
 
@@ -356,153 +251,6 @@ pub(super) fn parse_metrics_addr(value: &str) -> Result<std::net::SocketAddr, Co
     })
 }
 
-/// `MEETNOW_LISTEN_ADDR`, or its former name `MEETNOW_INTERACTIONS_ADDR`, with the name that was used.
-pub(super) fn parse_listen(
-    listen: Option<String>,
-    former: Option<String>,
-) -> Result<Option<(std::net::SocketAddr, &'static str)>, ConfigError> {
-    let (variable, value) = match (listen, former) {
-        (None, None) => return Ok(None),
-        (Some(listen), Some(former)) if listen != former => {
-            return Err(ConfigError::new(
-                "MEETNOW_LISTEN_ADDR",
-                format!(
-                    "is {listen:?} but its former name MEETNOW_INTERACTIONS_ADDR is {former:?}; there is one inbound \
-                     listener now: keep MEETNOW_LISTEN_ADDR and remove MEETNOW_INTERACTIONS_ADDR"
-                ),
-            ))
-        }
-        (Some(listen), _) => ("MEETNOW_LISTEN_ADDR", listen),
-        (None, Some(former)) => ("MEETNOW_INTERACTIONS_ADDR", former),
-    };
-    let addr = value.parse().map_err(|_| {
-        ConfigError::new(
-            variable,
-            format!("{value:?} is not an address and port; use e.g. 0.0.0.0:8080 (or 127.0.0.1:8080 behind a proxy)"),
-        )
-    })?;
-    Ok(Some((addr, variable)))
-}
-
-pub(super) fn parse_interactions(
-    public_key: Option<String>,
-    listen: Option<(std::net::SocketAddr, &'static str)>,
-    live_status: bool,
-) -> Result<Option<InteractionsEndpoint>, ConfigError> {
-    let (public_key, addr) = match (public_key, listen) {
-        (None, None) => return Ok(None),
-        (Some(key), Some((addr, _))) => (key, addr),
-        (Some(_), None) => {
-            return Err(ConfigError::new(
-                "MEETNOW_LISTEN_ADDR",
-                "is not set, but DISCORD_PUBLIC_KEY is; set both to serve Discord's Interactions Endpoint URL \
-                 (e.g. MEETNOW_LISTEN_ADDR=0.0.0.0:8080), or neither to take commands over the gateway",
-            ))
-        }
-        (None, Some(_)) if live_status => return Ok(None),
-        (None, Some((_, variable))) => {
-            return Err(ConfigError::new(
-                "DISCORD_PUBLIC_KEY",
-                format!(
-                    "is not set, but {variable} is, and nothing else needs a listener; copy the Public Key from the \
-                     Developer Portal (your application → General Information) to take commands over HTTP, set \
-                     MEETNOW_PUBLIC_URL for live status, or unset {variable} to use the gateway alone"
-                ),
-            ))
-        }
-    };
-    let key = parse_hex_key(&public_key).ok_or_else(|| {
-        ConfigError::new(
-            "DISCORD_PUBLIC_KEY",
-            format!(
-                "{public_key:?} is not a public key; it is 64 hexadecimal characters, from the Developer Portal \
-                 (your application → General Information → Public Key)"
-            ),
-        )
-    })?;
-    if let Err(weakness) = crate::discord::signature::check_public_key(&key) {
-        return Err(ConfigError::new(
-            "DISCORD_PUBLIC_KEY",
-            format!(
-                "is not a usable Ed25519 public key: {weakness}, so it would accept signatures nobody made; copy the \
-                 Public Key again from the Developer Portal (your application → General Information → Public Key)"
-            ),
-        ));
-    }
-    Ok(Some(InteractionsEndpoint { public_key: key, addr }))
-}
-
-/// Live status: on when `MEETNOW_PUBLIC_URL` is set, which then needs a listener and a certificate
-/// (`MEETNOW_NOTIFICATION_CERTIFICATE_PATH`, or the sign-in certificate), and during a certificate rotation
-/// takes the one being replaced (`MEETNOW_NOTIFICATION_PREVIOUS_CERTIFICATE_PATH`).
-pub(super) fn parse_live(
-    public_url: Option<String>,
-    certificate_path: Option<String>,
-    previous_path: Option<String>,
-    listen: Option<(std::net::SocketAddr, &'static str)>,
-    credential: &Credential,
-) -> Result<Option<LiveConfig>, ConfigError> {
-    const VARIABLE: &str = "MEETNOW_NOTIFICATION_CERTIFICATE_PATH";
-    const PREVIOUS: &str = "MEETNOW_NOTIFICATION_PREVIOUS_CERTIFICATE_PATH";
-    let Some(public_url) = public_url else {
-        if let Some(variable) = [(VARIABLE, &certificate_path), (PREVIOUS, &previous_path)]
-            .into_iter()
-            .find_map(|(variable, value)| value.is_some().then_some(variable))
-        {
-            return Err(ConfigError::new(
-                variable,
-                "is set, but MEETNOW_PUBLIC_URL is not; live status needs both (the URL at which Graph reaches this \
-                 bot, e.g. https://meetnow.example.com), or unset it",
-            ));
-        }
-        return Ok(None);
-    };
-    let url = parse_base_url("MEETNOW_PUBLIC_URL", &public_url)?;
-    if listen.is_none() {
-        return Err(ConfigError::new(
-            "MEETNOW_LISTEN_ADDR",
-            "is not set, but MEETNOW_PUBLIC_URL is; live status needs an inbound listener for Graph's \
-             notifications: set MEETNOW_LISTEN_ADDR (e.g. 0.0.0.0:8080) and route MEETNOW_PUBLIC_URL to it",
-        ));
-    }
-    let path =
-        match (certificate_path, credential) {
-            (Some(path), _) => std::path::PathBuf::from(path),
-            (None, Credential::Certificate(signing)) => signing.path.clone(),
-            (None, _) => return Err(ConfigError::new(
-                VARIABLE,
-                "is not set, and the app does not sign in with a certificate; live status needs one, because Graph \
-                 encrypts call events with it. Make one (`openssl req -x509 -newkey rsa:2048 -nodes -days 365 -subj \
-                 /CN=meetnow-notifications -keyout key.pem -out cert.pem && cat cert.pem key.pem > \
-                 notifications.pem`; it needs no upload anywhere) and point this variable at it on every process",
-            )),
-        };
-    let load = |variable: &'static str, path: &std::path::Path| {
-        crate::live::NotificationCertificate::load(path, variable)
-            .map(std::sync::Arc::new)
-            .map_err(|problem| ConfigError::new(variable, problem))
-    };
-    let current = load(VARIABLE, &path)?;
-    let previous = match previous_path {
-        Some(previous) => {
-            let previous = load(PREVIOUS, std::path::Path::new(&previous))?;
-            if previous.id == current.id {
-                return Err(ConfigError::new(
-                    PREVIOUS,
-                    format!(
-                        "holds the same certificate as {VARIABLE} (id {}); during a rotation it is the one being \
-                         replaced: point {VARIABLE} at the new certificate, or unset {PREVIOUS}",
-                        current.id
-                    ),
-                ));
-            }
-            Some(previous)
-        }
-        None => None,
-    };
-    Ok(Some(LiveConfig { public_url: url, certificates: crate::live::Certificates { current, previous } }))
-}
-
 /// `MEETNOW_LOCALE`: a Discord locale code meetnow speaks.
 pub(super) fn parse_locale(value: &str) -> Result<crate::l10n::Lang, ConfigError> {
     crate::l10n::Lang::from_discord(value).ok_or_else(|| {
@@ -517,17 +265,6 @@ pub(super) fn parse_locale(value: &str) -> Result<crate::l10n::Lang, ConfigError
             ),
         )
     })
-}
-
-pub(super) fn parse_hex_key(value: &str) -> Option<[u8; 32]> {
-    if value.len() != 64 || !value.is_ascii() {
-        return None;
-    }
-    let mut key = [0u8; 32];
-    for (byte, pair) in key.iter_mut().zip(value.as_bytes().chunks(2)) {
-        *byte = u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok()?;
-    }
-    Some(key)
 }
 
 pub(super) fn parse_log_filter(value: String) -> Result<String, ConfigError> {

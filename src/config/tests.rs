@@ -323,7 +323,7 @@ fn live_status_needs_a_public_https_url_a_listener_and_an_rsa_certificate_with_i
     let config = live(&[("MEETNOW_NOTIFICATION_CERTIFICATE_PATH", path)]).unwrap();
     let on = config.live.expect("live status on");
     assert_eq!(on.public_url.as_str(), "https://meetnow.example.com/");
-    assert_eq!(on.certificates.current.key_bits, 2048);
+    assert_eq!(on.certificate.key_bits, 2048);
     assert_eq!(config.listen_addr, Some("0.0.0.0:8080".parse().unwrap()));
     assert!(config.discord.interactions.is_none(), "a listener for Graph alone is not HTTP mode");
 
@@ -378,9 +378,9 @@ fn during_a_rotation_the_previous_certificate_is_read_too() {
         ("MEETNOW_NOTIFICATION_PREVIOUS_CERTIFICATE_PATH", old_path),
     ])
     .unwrap();
-    let certificates = config.live.unwrap().certificates;
-    assert_eq!(certificates.current.path, new.path());
-    assert_eq!(certificates.previous.unwrap().path, old.path());
+    let on = config.live.unwrap();
+    assert_eq!(on.certificate.path, new.path());
+    assert_eq!(on.previous_certificate.unwrap().path, old.path());
 
     let same = live(&[
         ("MEETNOW_NOTIFICATION_CERTIFICATE_PATH", new_path),
@@ -404,7 +404,7 @@ fn the_sign_in_certificate_serves_for_notifications_and_the_former_listener_name
     let good = certificate_file(RSA_2048, true);
     let path = good.path().to_str().unwrap();
     let config = live(&[("AZURE_CLIENT_SECRET", ""), ("AZURE_CLIENT_CERTIFICATE_PATH", path)]).unwrap();
-    assert_eq!(config.live.unwrap().certificates.current.path, good.path());
+    assert_eq!(config.live.unwrap().certificate.path, good.path());
 
     let former = live(&[
         ("MEETNOW_NOTIFICATION_CERTIFICATE_PATH", path),

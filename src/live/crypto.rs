@@ -15,23 +15,16 @@
 //! While the certificate is replaced, [`Certificates`] holds the new one and the previous one: subscriptions
 //! are made on (and moved to) the new one, and notifications for either are read.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use aes::cipher::{block_padding::Pkcs7, BlockDecryptMut as _, KeyIvInit as _};
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine as _;
 use hmac::{Hmac, Mac as _};
-use rsa::pkcs1::DecodeRsaPrivateKey as _;
-use rsa::traits::PublicKeyParts as _;
 use sha2::{Digest as _, Sha256};
 use time::OffsetDateTime;
 
-use crate::credential::CertificateFile;
-
-/// The smallest and largest RSA keys accepted: Graph's own rule for the encryption certificate ("Set up
-/// change notifications that include resource data": 2,048 to 4,096 bits).
-pub const MIN_KEY_BITS: usize = 2048;
-pub const MAX_KEY_BITS: usize = 4096;
+use crate::credential::EncryptionCertificate;
 
 /// What `meetnow check` and the start-up log say when the app signs in with the key that also decrypts
 /// notifications (`MEETNOW_NOTIFICATION_CERTIFICATE_PATH` unset, or the same file).
@@ -109,38 +102,9 @@ pub struct EncryptedContent {
 }
 
 impl NotificationCertificate {
-    /// Reads and checks the PEM file at `path` (named `variable` in the fixes).
-    ///
-    /// # Errors
-    /// A sentence saying what is wrong and how to fix it.
-    pub fn load(path: &Path, variable: &str) -> Result<Self, String> {
-        let bytes = std::fs::read(path).map_err(|e| {
-            format!(
-                "{} can't be read ({e}); point it at a PEM file holding a certificate and its RSA private key",
-                path.display()
-            )
-        })?;
-        Self::from_pem(path, &bytes, variable)
-    }
-
-    /// As [`NotificationCertificate::load`], from the file's bytes.
-    ///
-    /// # Errors
-    /// As [`NotificationCertificate::load`].
-    pub fn from_pem(path: &Path, bytes: &[u8], variable: &str) -> Result<Self, String> {
-        let file = CertificateFile::from_pem(path, bytes, OffsetDateTime::now_utc(), variable)?;
-        let key = rsa::RsaPrivateKey::from_pkcs1_der(&file.pkcs1)
-            .map_err(|e| format!("{} holds an RSA key that can't be read ({e})", path.display()))?;
-        let key_bits = key.size() * 8;
-        if !(MIN_KEY_BITS..=MAX_KEY_BITS).contains(&key_bits) {
-            return Err(format!(
-                "{} holds a {key_bits}-bit RSA key; Graph takes {MIN_KEY_BITS} to {MAX_KEY_BITS} bits and refuses \
-                 the subscription otherwise. Make a new one: `openssl req -x509 -newkey rsa:2048 -nodes -days 365 \
-                 -subj /CN=meetnow-notifications -keyout key.pem -out cert.pem && cat cert.pem key.pem > \
-                 notifications.pem`",
-                path.display()
-            ));
-        }
+    /// What live status derives from a checked certificate file: the subscription's certificate and its id,
+    /// the key that decrypts, and the keys of the client state and of the people.
+    pub fn new(file: &EncryptionCertificate) -> Self {
         let thumbprint = Sha256::digest(&file.certificate);
         let hex: String = thumbprint.iter().take(12).map(|b| format!("{b:02x}")).collect();
         let derive = |label: &[u8]| -> [u8; 32] {
@@ -149,17 +113,17 @@ impl NotificationCertificate {
             derive.update(&file.pkcs1);
             derive.finalize().into()
         };
-        Ok(Self {
-            path: path.to_owned(),
+        Self {
+            path: file.path.clone(),
             certificate_base64: STANDARD.encode(&file.certificate),
             id: format!("meetnow-{hex}"),
-            sha256_thumbprint: URL_SAFE_NO_PAD.encode(thumbprint),
+            sha256_thumbprint: file.sha256_thumbprint.clone(),
             not_after: file.not_after,
-            key_bits,
-            key,
+            key_bits: file.key_bits,
+            key: file.key.clone(),
             client_state_key: derive(b"meetnow clientState key v1\0"),
             person_key: derive(b"meetnow person key v2\0"),
-        })
+        }
     }
 
     /// The expiry date, e.g. `2027-11-23`.
@@ -237,6 +201,14 @@ pub struct Certificates {
 }
 
 impl Certificates {
+    /// The certificates of `current` and, during a rotation, `previous`.
+    pub fn new(current: &EncryptionCertificate, previous: Option<&EncryptionCertificate>) -> Self {
+        Self {
+            current: std::sync::Arc::new(NotificationCertificate::new(current)),
+            previous: previous.map(|previous| std::sync::Arc::new(NotificationCertificate::new(previous))),
+        }
+    }
+
     fn all(&self) -> impl Iterator<Item = &NotificationCertificate> {
         std::iter::once(self.current.as_ref()).chain(self.previous.as_deref())
     }

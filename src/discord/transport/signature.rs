@@ -12,6 +12,9 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use ed25519_dalek::{Signature, VerifyingKey};
+
+#[cfg(test)]
+use crate::config::check_public_key;
 use tokio::time::Instant;
 
 /// How far `X-Signature-Timestamp` may be from this host's clock, either way, as Discord's own libraries
@@ -25,22 +28,6 @@ pub const REPLAY_WINDOW: Duration = crate::discord::INTERACTION_TOKEN_LIFETIME;
 /// The most interaction ids remembered: a bound on memory whatever arrives. Far above what a process
 /// answers in [`REPLAY_WINDOW`] (BENCHMARKS.md's largest burst is 2,000).
 const MAX_REMEMBERED: usize = 100_000;
-
-/// Why a key can't be used to verify Discord's signatures.
-pub fn check_public_key(bytes: &[u8; 32]) -> Result<VerifyingKey, &'static str> {
-    let key = VerifyingKey::from_bytes(bytes).map_err(|_| "it is not a point on the Ed25519 curve")?;
-    let point = key.to_edwards();
-    if point.compress().to_bytes() != *bytes {
-        return Err("it is not the canonical encoding of its point");
-    }
-    if point.is_small_order() {
-        return Err("it is a point of small order");
-    }
-    if !point.is_torsion_free() {
-        return Err("it is not of full order (it has a small-order component)");
-    }
-    Ok(key)
-}
 
 /// Why a request was refused: each is a 401, and only the log tells them apart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,9 +61,10 @@ pub struct Verifier {
 
 impl Verifier {
     /// # Errors
-    /// When `public_key` is weak (see [`check_public_key`]); the configuration refuses such keys first.
+    /// When `public_key` is weak (see [`crate::config::check_public_key`]); the configuration refuses such
+    /// keys first.
     pub fn new(public_key: &[u8; 32]) -> Result<Self, &'static str> {
-        check_public_key(public_key).map(|key| Self { key })
+        crate::config::check_public_key(public_key).map(|key| Self { key })
     }
 
     /// Checks a request's signature headers against its raw body, with `now` as Unix seconds.
