@@ -22,6 +22,7 @@ use crate::health::Mode;
 use crate::live::LiveStatus;
 use crate::metrics::Metrics;
 use crate::server::Limits;
+use crate::telemetry::Chain;
 
 /// How long shutdown waits for commands in flight, unless [`Deps::drain_limit`] says otherwise.
 pub const DRAIN_LIMIT: Duration = Duration::from_secs(10);
@@ -169,7 +170,7 @@ async fn sign_in(config: &Config, graph: &GraphClient) {
         tracing::warn!(%warning, "the client certificate expires soon");
     }
     if let Err(error) = graph.sign_in().await {
-        tracing::error!(%error, fix = %error.user_message(), "graph sign-in failed at start-up");
+        tracing::error!(error = %Chain(&error), fix = %error.user_message(), "graph sign-in failed at start-up");
     }
 }
 

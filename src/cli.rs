@@ -8,6 +8,7 @@ use serde::Serialize;
 use crate::config::Config;
 use crate::graph::{GraphClient, GraphError, ATTENDANCE_ROLE, REQUIRED_ROLE};
 use crate::meeting::{Meeting, MeetingKey, MeetingRequest, Origin, NO_DIAL_IN_REASON};
+use crate::telemetry::Chain;
 
 /// The standing meeting `meetnow check` creates once and then reuses, proving the whole path works.
 pub const CHECK_KEY: &str = "meetnow-setup-check";
@@ -30,7 +31,7 @@ pub async fn create(
     output: Output,
 ) -> Result<(), GraphError> {
     let meeting = graph.meeting(&MeetingRequest { subject, key }).await.inspect_err(|error| {
-        tracing::error!(%error, kind = error.kind(), "could not create the meeting");
+        tracing::error!(error = %Chain(error), kind = error.kind(), "could not create the meeting");
     })?;
     let printed = match output {
         Output::Text => render_text(&meeting),

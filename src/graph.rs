@@ -37,6 +37,7 @@ use time::OffsetDateTime;
 use crate::config::GraphConfig;
 use crate::meeting::{rfc3339, Meeting, MeetingRequest, Origin};
 use crate::metrics::Metrics;
+use crate::telemetry::Chain;
 use auth::TokenCache;
 use retry::Repeat;
 use wire::{CreateBody, CreateOrGetBody, LobbyBypassSettings, LobbyBypassWire, LobbyPatchBody, OnlineMeetingWire};
@@ -263,7 +264,7 @@ impl LobbyUpdate {
         let body = LobbyPatchBody { lobby_bypass_settings: self.graph.lobby_settings() };
         let url = self.graph.meetings_url(&[&self.meeting_id]);
         if let Err(error) = self.graph.send(Method::PATCH, url, Some(&body), Repeat::Safe, |_| Ok(())).await {
-            tracing::warn!(%error, meeting_id = %self.meeting_id, "could not apply lobby settings; the tenant's default lobby applies");
+            tracing::warn!(error = %Chain(&error), meeting_id = %self.meeting_id, "could not apply lobby settings; the tenant's default lobby applies");
         }
     }
 }

@@ -60,9 +60,10 @@ pub(crate) async fn read_capped(mut response: reqwest::Response, cap: usize) -> 
     Ok(body.freeze())
 }
 
-/// A transport error in words, without the URL's query (reqwest's Display can include the URL).
-pub(crate) fn describe_transport_error(error: &reqwest::Error) -> String {
-    let kind = if error.is_timeout() {
+/// What kind of transport failure this was, in words: the summary an error keeps beside the
+/// `reqwest::Error` it returns as its `source()`.
+pub(crate) fn transport_kind(error: &reqwest::Error) -> &'static str {
+    if error.is_timeout() {
         "timed out"
     } else if error.is_connect() {
         "connection failed"
@@ -70,16 +71,15 @@ pub(crate) fn describe_transport_error(error: &reqwest::Error) -> String {
         "connection broke while reading the response"
     } else {
         "request failed"
-    };
-    let mut source = std::error::Error::source(error);
-    let mut causes = Vec::new();
-    while let Some(cause) = source {
-        causes.push(cause.to_string());
-        source = cause.source();
     }
-    if causes.is_empty() {
-        kind.to_owned()
-    } else {
-        format!("{kind}: {}", causes.join(": "))
+}
+
+/// A transport error in words, with its causes and without the URL's query (reqwest's Display can include
+/// the URL): for a message that keeps no `source()`.
+pub(crate) fn describe_transport_error(error: &reqwest::Error) -> String {
+    let kind = transport_kind(error);
+    match std::error::Error::source(error) {
+        Some(cause) => format!("{kind}: {}", crate::telemetry::Chain(cause)),
+        None => kind.to_owned(),
     }
 }

@@ -11,6 +11,7 @@ use meetnow::cli::{self, ChecksFailed, Output};
 use meetnow::config::{Config, ConfigError};
 use meetnow::graph::{GraphClient, GraphError, RetryPolicy};
 use meetnow::meeting::{InvalidKey, MeetingKey};
+use meetnow::telemetry::Chain;
 
 /// Microsoft Teams bridges for Discord incident channels.
 ///
@@ -53,27 +54,28 @@ enum Command {
     },
 }
 
-/// Why meetnow ended other than successfully: everything `main` reports.
+/// Why meetnow ended other than successfully: everything `main` reports. Each `Display` says what failed and
+/// its `source()` why; `main` prints the whole chain once.
 #[derive(Debug, thiserror::Error)]
 enum AppError {
-    #[error("error: .env: {0}")]
-    DotEnv(dotenvy::Error),
-    #[error("configuration error: {0}")]
+    #[error("error: .env")]
+    DotEnv(#[source] dotenvy::Error),
+    #[error("configuration error")]
     Config(#[from] ConfigError),
-    #[error("error: --key: {0}")]
+    #[error("error: --key")]
     Key(#[from] InvalidKey),
-    #[error("error: could not start the async runtime: {0}")]
-    Runtime(std::io::Error),
-    #[error("error: could not set up HTTPS: {0}")]
-    Https(reqwest::Error),
-    /// Graph refused `meetnow create`: its sentence says why and how to fix it.
+    #[error("error: could not start the async runtime")]
+    Runtime(#[source] std::io::Error),
+    #[error("error: could not set up HTTPS")]
+    Https(#[source] reqwest::Error),
+    /// Graph refused `meetnow create`: its sentence says why and how to fix it (the details went to the log).
     #[error("error: {}", .0.user_message())]
     Graph(Box<GraphError>),
     /// `meetnow check` printed its FAIL lines already.
-    #[error("{0}")]
+    #[error(transparent)]
     Checks(#[from] ChecksFailed),
-    #[error("error: {0}")]
-    Run(Box<RunError>),
+    #[error("error")]
+    Run(#[source] Box<RunError>),
 }
 
 // Boxed: an error is rare, and a large `Err` would make every `Result` here as large.
@@ -108,8 +110,10 @@ fn main() -> ExitCode {
         Err(error) => {
             // A configuration error inside `run` reads like one from the environment.
             match &error {
-                AppError::Run(run) if matches!(**run, RunError::Config(_)) => eprintln!("configuration error: {run}"),
-                other => eprintln!("{other}"),
+                AppError::Run(run) if matches!(**run, RunError::Config(_)) => {
+                    eprintln!("configuration error: {}", Chain(&**run));
+                }
+                other => eprintln!("{}", Chain(other)),
             }
             ExitCode::from(error.exit_status())
         }
@@ -204,6 +208,58 @@ mod tests {
         let refused = GraphError::unavailable("connection refused");
         let error = AppError::from(refused.clone());
         assert_eq!(error.exit_status(), 1);
-        assert_eq!(error.to_string(), format!("error: {}", refused.user_message()));
+        assert_eq!(Chain(&error).to_string(), format!("error: {}", refused.user_message()));
+    }
+
+    /// Every variant (and every way `run` can fail), as the person at the terminal reads it: what failed,
+    /// then why, each once.
+    #[test]
+    fn every_error_reads_once_what_failed_and_why() {
+        let io = |text: &str| std::io::Error::other(text.to_owned());
+        let addr: std::net::SocketAddr = ([127, 0, 0, 1], 9464).into();
+        let config = || ConfigError { variable: "AZURE_CLIENT_ID", problem: "is not set".into() };
+        let https = reqwest::Client::new().get("no url").build().unwrap_err();
+        let errors = [
+            AppError::DotEnv(dotenvy::Error::LineParse("A B".into(), 2)),
+            AppError::Config(config()),
+            AppError::Key(InvalidKey),
+            AppError::Runtime(io("no threads")),
+            AppError::Https(https),
+            AppError::from(GraphError::MeetingNotFound),
+            AppError::Checks(ChecksFailed(2)),
+            AppError::from(RunError::Config(config())),
+            AppError::from(RunError::Discord(serenity::Error::Other("401: Unauthorized"))),
+            AppError::from(RunError::Metrics { addr, source: io("address in use") }),
+            AppError::from(RunError::Listen { addr, source: io("permission denied") }),
+            AppError::from(RunError::Limiter(io("no loopback"))),
+        ];
+        for error in &errors {
+            let expected = match error {
+                AppError::DotEnv(_) => "error: .env: Error parsing line: 'A B', error at line index: 2",
+                AppError::Config(_) => "configuration error: AZURE_CLIENT_ID: is not set",
+                AppError::Key(_) => "error: --key: the key must be 1 to 100 printable characters without spaces",
+                AppError::Runtime(_) => "error: could not start the async runtime: no threads",
+                AppError::Https(_) => "error: could not set up HTTPS: builder error: relative URL without a base",
+                AppError::Graph(_) => {
+                    "error: This bridge is not one of the organizer's meetings any more (deleted, or made by another \
+                     organizer), so its attendance can't be read."
+                }
+                AppError::Checks(_) => "2 check(s) failed; each FAIL line above says how to fix it",
+                AppError::Run(run) => match **run {
+                    RunError::Config(_) => "error: AZURE_CLIENT_ID: is not set",
+                    RunError::Discord(_) => "error: Discord refused to start the bot: 401: Unauthorized",
+                    RunError::Metrics { .. } => {
+                        "error: METRICS_ADDR: could not listen on 127.0.0.1:9464: address in use"
+                    }
+                    RunError::Listen { .. } => {
+                        "error: MEETNOW_LISTEN_ADDR: could not listen on 127.0.0.1:9464: permission denied"
+                    }
+                    RunError::Limiter(_) => {
+                        "error: could not listen on loopback for Discord's rate limiter: no loopback"
+                    }
+                },
+            };
+            assert_eq!(Chain(error).to_string(), expected);
+        }
     }
 }

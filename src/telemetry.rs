@@ -8,6 +8,9 @@
 //! `#[instrument]`ed gateway functions (`handle_event`, `handle_gateway_dispatch`, ...) record the whole
 //! event, interaction token included, as an INFO span field that every line logged inside them would print;
 //! and its websocket module's warning for an event it can't read prints the event's text.
+//!
+//! Errors are logged whole with [`Chain`]: an error's `Display` says what failed and its `source()` why,
+//! never both, so a log line that printed only `Display` would drop the why.
 
 use tracing::level_filters::LevelFilter;
 use tracing_subscriber::filter::Targets;
@@ -52,4 +55,53 @@ pub fn init(format: LogFormat, filter: &str) {
 /// serenity's spans carry gateway events and request routes as fields (see the module docs).
 fn is_serenity_span(meta: &tracing::Metadata<'_>) -> bool {
     meta.is_span() && meta.target().starts_with("serenity")
+}
+
+/// An error and its causes on one line, `what: why: why underneath`: how errors are written in logs and on
+/// stderr. A cause the text before it already ends with is not repeated: some crates (serenity among them)
+/// print their inner error and return it as `source()` too.
+pub struct Chain<'a>(pub &'a (dyn std::error::Error + 'static));
+
+impl std::fmt::Display for Chain<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut before = self.0.to_string();
+        f.write_str(&before)?;
+        let mut cause = self.0.source();
+        while let Some(error) = cause {
+            let text = error.to_string();
+            if !before.ends_with(&text) {
+                write!(f, ": {text}")?;
+            }
+            before = text;
+            cause = error.source();
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("could not listen on 127.0.0.1:9464")]
+    struct Outer(#[source] std::io::Error);
+
+    #[test]
+    fn a_chain_prints_every_cause_once() {
+        let error = Outer(std::io::Error::new(std::io::ErrorKind::AddrInUse, "address in use"));
+        assert_eq!(Chain(&error).to_string(), "could not listen on 127.0.0.1:9464: address in use");
+    }
+
+    #[test]
+    fn a_cause_already_printed_is_not_repeated() {
+        // serenity prints its inner error and returns it as `source()` as well.
+        let reset = std::io::Error::new(std::io::ErrorKind::ConnectionReset, "connection reset");
+        let error = Start(serenity::Error::Io(reset));
+        assert_eq!(Chain(&error).to_string(), "Discord refused to start the bot: connection reset");
+    }
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("Discord refused to start the bot")]
+    struct Start(#[source] serenity::Error);
 }

@@ -44,6 +44,7 @@ async fn a_server_certificate_from_an_unknown_ca_is_reported_as_exactly_that() {
     assert_eq!(out.status.code(), Some(1), "{said}");
     assert!(said.contains("is not signed by a certificate authority this host trusts"), "{said}");
     assert!(said.contains("SSL_CERT_FILE") && !said.contains("not answering"), "{said}");
+    assert!(said.contains("invalid peer certificate"), "the log keeps the TLS error itself: {said}");
     graph.connections.wait_for("the bot to break off the handshake", |c| c.refused.load(Ordering::SeqCst) >= 1).await;
 
     // Trusting another CA does not help, and `check` says the same for Discord.

@@ -9,6 +9,7 @@ pub use listeners::check_public_key;
 pub(super) use listeners::{parse_interactions, parse_listen, parse_live};
 pub(super) use sign_in::parse_credential;
 
+use std::fmt::Write as _;
 use std::net::IpAddr;
 use std::time::Duration;
 
@@ -19,6 +20,23 @@ use super::{ChannelPatterns, ConfigError, LobbyBypass, LogFormat, RateLimiting};
 
 pub(super) fn require(get: &impl Fn(&str) -> Option<String>, name: &'static str) -> Result<String, ConfigError> {
     get(name).ok_or_else(|| ConfigError::new(name, format!("is not set; {}", what_it_is(name))))
+}
+
+/// A value as the messages quote it: in double quotes, with quotes, backslashes and control characters
+/// escaped, so a stray newline or an invisible character in a variable shows.
+pub(super) struct Quoted<'a, T: AsRef<str> + ?Sized>(pub &'a T);
+
+impl<T: AsRef<str> + ?Sized> std::fmt::Display for Quoted<'_, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_char('"')?;
+        for c in self.0.as_ref().chars() {
+            match c {
+                '\'' => f.write_char(c)?,
+                _ => write!(f, "{}", c.escape_debug())?,
+            }
+        }
+        f.write_char('"')
+    }
 }
 
 /// What a required variable holds and where to find it, for the "is not set" message.
@@ -62,17 +80,23 @@ pub(super) fn parse_snowflake(variable: &'static str, value: &str) -> Result<u64
         Ok(id) if id > 0 => Ok(id),
         _ => Err(ConfigError::new(
             variable,
-            format!("{value:?} is not a Discord id; it must be a number such as 1051234567890123456 (Developer Mode → right-click → Copy ID)"),
+            format!("{value} is not a Discord id; it must be a number such as 1051234567890123456 (Developer Mode → right-click → Copy ID)", value = Quoted(&value)),
         )),
     }
 }
 
 pub(super) fn parse_base_url(variable: &'static str, value: &str) -> Result<Url, ConfigError> {
     let url = Url::parse(value).map_err(|e| {
-        ConfigError::new(variable, format!("{value:?} is not a URL ({e}); it must look like https://host"))
+        ConfigError::new(
+            variable,
+            format!("{value} is not a URL ({e}); it must look like https://host", value = Quoted(&value)),
+        )
     })?;
     if url.query().is_some() || url.fragment().is_some() || url.cannot_be_a_base() {
-        return Err(ConfigError::new(variable, format!("{value:?} must be a base URL without query or fragment")));
+        return Err(ConfigError::new(
+            variable,
+            format!("{value} must be a base URL without query or fragment", value = Quoted(&value)),
+        ));
     }
     match url.scheme() {
         "https" => {}
@@ -81,17 +105,24 @@ pub(super) fn parse_base_url(variable: &'static str, value: &str) -> Result<Url,
             return Err(ConfigError::new(
                 variable,
                 format!(
-                "{value:?} uses http:// for a host that is not loopback; use https:// so no secret crosses a network \
-                     in clear text (http:// is accepted only for 127.0.0.0/8, [::1] and localhost)"
+                "{value} uses http:// for a host that is not loopback; use https:// so no secret crosses a network \
+                     in clear text (http:// is accepted only for 127.0.0.0/8, [::1] and localhost)",
+                value = Quoted(&value)
             ),
             ))
         }
-        other => return Err(ConfigError::new(variable, format!("{value:?} has scheme {other:?}; use https://"))),
+        other => {
+            return Err(ConfigError::new(
+                variable,
+                format!("{value} has scheme {other}; use https://", value = Quoted(&value), other = Quoted(&other)),
+            ))
+        }
     }
     // One form whether the value ends in a slash or not: a path prefix (`https://proxy/graph/`) loses its
     // trailing slash; a root URL keeps the `/` every URL has. Callers append path segments to either.
     let trimmed = url.as_str().trim_end_matches('/').to_owned();
-    Url::parse(&trimmed).map_err(|e| ConfigError::new(variable, format!("{value:?} is not a URL ({e})")))
+    Url::parse(&trimmed)
+        .map_err(|e| ConfigError::new(variable, format!("{value} is not a URL ({e})", value = Quoted(&value))))
 }
 
 pub(super) fn is_loopback_host(url: &Url) -> bool {
@@ -119,8 +150,9 @@ pub(super) fn parse_tenant(value: String) -> Result<String, ConfigError> {
         Err(ConfigError::new(
             "AZURE_TENANT_ID",
             format!(
-                "{value:?} is neither a tenant id (GUID like 72f988bf-86f1-41af-91ab-2d7cd011db47) nor a domain \
-                 (like contoso.onmicrosoft.com); find it in Entra admin center → Overview → Tenant ID"
+                "{value} is neither a tenant id (GUID like 72f988bf-86f1-41af-91ab-2d7cd011db47) nor a domain \
+                 (like contoso.onmicrosoft.com); find it in Entra admin center → Overview → Tenant ID",
+                value = Quoted(&value)
             ),
         ))
     }
@@ -133,8 +165,9 @@ pub(super) fn parse_client_id(value: String) -> Result<String, ConfigError> {
         Err(ConfigError::new(
             "AZURE_CLIENT_ID",
             format!(
-                "{value:?} is not a GUID; copy the Application (client) ID from the app registration's Overview page, \
-                 e.g. 11111111-2222-3333-4444-555555555555"
+                "{value} is not a GUID; copy the Application (client) ID from the app registration's Overview page, \
+                 e.g. 11111111-2222-3333-4444-555555555555",
+                value = Quoted(&value)
             ),
         ))
     }
@@ -145,9 +178,12 @@ pub(super) fn parse_organizer(value: String) -> Result<String, ConfigError> {
         return Ok(value);
     }
     let hint = if value.contains('@') {
-        format!("{value:?} is an e-mail address, but Graph needs the user's Entra object id (a GUID)")
+        format!(
+            "{value} is an e-mail address, but Graph needs the user's Entra object id (a GUID)",
+            value = Quoted(&value)
+        )
     } else {
-        format!("{value:?} is not an Entra object id (a GUID)")
+        format!("{value} is not an Entra object id (a GUID)", value = Quoted(&value))
     };
     Err(ConfigError::new(
         "MEETNOW_ORGANIZER_ID",
@@ -161,7 +197,10 @@ pub(super) fn parse_organizer(value: String) -> Result<String, ConfigError> {
 pub(super) fn parse_lobby(value: &str) -> Result<LobbyBypass, ConfigError> {
     LobbyBypass::ALL.into_iter().find(|scope| scope.as_graph_str().eq_ignore_ascii_case(value)).ok_or_else(|| {
         let valid: Vec<_> = LobbyBypass::ALL.iter().map(|s| s.as_graph_str()).collect();
-        ConfigError::new("MEETNOW_LOBBY_BYPASS", format!("{value:?} is not one of: {}", valid.join(", ")))
+        ConfigError::new(
+            "MEETNOW_LOBBY_BYPASS",
+            format!("{value} is not one of: {}", valid.join(", "), value = Quoted(&value)),
+        )
     })
 }
 
@@ -169,7 +208,10 @@ pub(super) fn parse_bool(variable: &'static str, value: &str) -> Result<bool, Co
     match value.to_ascii_lowercase().as_str() {
         "true" | "1" | "yes" | "on" => Ok(true),
         "false" | "0" | "no" | "off" => Ok(false),
-        _ => Err(ConfigError::new(variable, format!("{value:?} is not a boolean; use true or false"))),
+        _ => Err(ConfigError::new(
+            variable,
+            format!("{value} is not a boolean; use true or false", value = Quoted(&value)),
+        )),
     }
 }
 
@@ -178,7 +220,7 @@ pub(super) fn parse_duration(value: &str) -> Result<Duration, ConfigError> {
         Ok(minutes @ 1..=1440) => Ok(Duration::from_secs(minutes * 60)),
         _ => Err(ConfigError::new(
             "MEETNOW_DURATION_MINUTES",
-            format!("{value:?} is not a whole number of minutes from 1 to 1440 (one day)"),
+            format!("{value} is not a whole number of minutes from 1 to 1440 (one day)", value = Quoted(&value)),
         )),
     }
 }
@@ -202,7 +244,10 @@ pub(super) fn parse_guild_ids(value: &str) -> Result<Vec<u64>, ConfigError> {
     if ids.is_empty() {
         return Err(ConfigError::new(
             "MEETNOW_ALLOWED_GUILD_IDS",
-            format!("{value:?} names no server; list server ids separated by commas, e.g. 1051234567890123456"),
+            format!(
+                "{value} names no server; list server ids separated by commas, e.g. 1051234567890123456",
+                value = Quoted(&value)
+            ),
         ));
     }
     Ok(ids)
@@ -213,7 +258,7 @@ pub(super) fn parse_shutdown_grace(value: &str) -> Result<Duration, ConfigError>
         Ok(seconds @ 0..=60) => Ok(Duration::from_secs(seconds)),
         _ => Err(ConfigError::new(
             "MEETNOW_SHUTDOWN_GRACE_SECONDS",
-            format!("{value:?} is not a whole number of seconds from 0 to 60, e.g. 5"),
+            format!("{value} is not a whole number of seconds from 0 to 60, e.g. 5", value = Quoted(&value)),
         )),
     }
 }
@@ -225,8 +270,9 @@ pub(super) fn parse_ratelimit(value: &str) -> Result<RateLimiting, ConfigError> 
         _ => Err(ConfigError::new(
             "DISCORD_RATELIMIT",
             format!(
-                "{value:?} is not local or proxy; local (the default) keeps Discord's rate limits in the bot, proxy \
-                 leaves them to a proxy at DISCORD_API_URL"
+                "{value} is not local or proxy; local (the default) keeps Discord's rate limits in the bot, proxy \
+                 leaves them to a proxy at DISCORD_API_URL",
+                value = Quoted(&value)
             ),
         )),
     }
@@ -236,7 +282,7 @@ pub(super) fn parse_log_format(value: &str) -> Result<LogFormat, ConfigError> {
     match value.to_ascii_lowercase().as_str() {
         "pretty" => Ok(LogFormat::Pretty),
         "json" => Ok(LogFormat::Json),
-        _ => Err(ConfigError::new("LOG_FORMAT", format!("{value:?} is not pretty or json"))),
+        _ => Err(ConfigError::new("LOG_FORMAT", format!("{value} is not pretty or json", value = Quoted(&value)))),
     }
 }
 
@@ -245,7 +291,8 @@ pub(super) fn parse_metrics_addr(value: &str) -> Result<std::net::SocketAddr, Co
         ConfigError::new(
             "METRICS_ADDR",
             format!(
-                "{value:?} is not an address and port; use e.g. 127.0.0.1:9464 (or 0.0.0.0:9464 for every interface)"
+                "{value} is not an address and port; use e.g. 127.0.0.1:9464 (or 0.0.0.0:9464 for every interface)",
+                value = Quoted(&value)
             ),
         )
     })
@@ -259,9 +306,10 @@ pub(super) fn parse_locale(value: &str) -> Result<crate::l10n::Lang, ConfigError
         ConfigError::new(
             "MEETNOW_LOCALE",
             format!(
-                "{value:?} is not a language meetnow speaks; use one of {} (Discord's locale codes), or leave it \
+                "{value} is not a language meetnow speaks; use one of {} (Discord's locale codes), or leave it \
                  empty to post in each server's language",
-                spoken.join(", ")
+                spoken.join(", "),
+                value = Quoted(&value)
             ),
         )
     })
@@ -269,7 +317,10 @@ pub(super) fn parse_locale(value: &str) -> Result<crate::l10n::Lang, ConfigError
 
 pub(super) fn parse_log_filter(value: String) -> Result<String, ConfigError> {
     tracing_subscriber::EnvFilter::try_new(&value).map(|_| value.clone()).map_err(|e| {
-        ConfigError::new("RUST_LOG", format!("{value:?} is not a tracing filter ({e}); e.g. info,meetnow=debug"))
+        ConfigError::new(
+            "RUST_LOG",
+            format!("{value} is not a tracing filter ({e}); e.g. info,meetnow=debug", value = Quoted(&value)),
+        )
     })
 }
 
@@ -282,8 +333,9 @@ pub(super) fn parse_auto_channels(value: &str) -> Result<ChannelPatterns, Config
             return Err(ConfigError::new(
                 "MEETNOW_AUTO_CHANNELS",
                 format!(
-                    "{pattern:?} is not a channel name pattern; use names with * wildcards, e.g. inc-*,sev1-* \
-                     (a pattern must contain more than *)"
+                    "{pattern} is not a channel name pattern; use names with * wildcards, e.g. inc-*,sev1-* \
+                     (a pattern must contain more than *)",
+                    pattern = Quoted(&pattern)
                 ),
             ));
         }

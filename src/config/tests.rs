@@ -430,3 +430,11 @@ fn meetnow_locale_is_a_language_meetnow_speaks() {
     assert_eq!(refused.variable, "MEETNOW_LOCALE");
     assert!(refused.problem.contains("ru, zh-CN, es-ES, es-419"), "{refused}");
 }
+
+#[test]
+fn values_are_quoted_as_written_with_what_is_invisible_shown() {
+    assert_eq!(parse::Quoted("sev1").to_string(), "\"sev1\"");
+    assert_eq!(parse::Quoted("it's \"x\"\n\u{200b}").to_string(), "\"it's \\\"x\\\"\\n\\u{200b}\"");
+    let error = error_for("LOG_FORMAT", "js\u{200b}on");
+    assert_eq!(error.to_string(), "LOG_FORMAT: \"js\\u{200b}on\" is not pretty or json");
+}

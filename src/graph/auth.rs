@@ -20,12 +20,13 @@ use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::watch;
 use tokio::time::Instant;
 
-use super::error::TokenError;
+use super::error::{Cause, TokenError};
 use super::wire::{IdentityErrorBody, TokenErrorBody, TokenResponse};
 use crate::config::GraphConfig;
 use crate::credential::{self, Credential, ManagedIdentity};
-use crate::http::{describe_transport_error, TooLong};
+use crate::http::{describe_transport_error, transport_kind, TooLong};
 use crate::metrics::Metrics;
+use crate::telemetry::Chain;
 
 /// How long before expiry a token stops being handed out (a request must not start with a dying token).
 const EXPIRY_MARGIN: Duration = Duration::from_secs(5 * 60);
@@ -216,7 +217,7 @@ impl TokenCache {
                 Ok(_) => failures = 0,
                 Err(error) => {
                     failures += 1;
-                    tracing::warn!(%error, failures, "background token refresh failed");
+                    tracing::warn!(error = %Chain(&error), failures, "background token refresh failed");
                     tokio::time::sleep(Duration::from_secs(5 * u64::from(failures.min(12)))).await;
                 }
             }
@@ -343,10 +344,9 @@ impl TokenCache {
     /// A transport failure. For a managed identity, a refused connection means there is no such endpoint
     /// on this host: a setup problem with its own fix, not an outage.
     fn unreachable(&self, error: reqwest::Error) -> TokenError {
-        let detail = describe_transport_error(&error);
         if is_untrusted_certificate(&error) {
             let host = error.url().and_then(|u| u.host_str()).unwrap_or("the sign-in host").to_owned();
-            return TokenError::UntrustedCertificate { host, detail };
+            return TokenError::UntrustedCertificate { host, source: Cause::new(error.without_url()) };
         }
         match &self.credential {
             Credential::ManagedIdentity(identity) if error.is_connect() => {
@@ -355,13 +355,17 @@ impl TokenCache {
                 };
                 TokenError::Credential {
                     detail: format!(
-                        "no managed identity endpoint answers at {} ({detail}). MEETNOW_MANAGED_IDENTITY works only on \
+                        "no managed identity endpoint answers at {} ({}). MEETNOW_MANAGED_IDENTITY works only on \
                          an Azure host that has a managed identity; elsewhere use AZURE_CLIENT_CERTIFICATE_PATH",
-                        endpoint.origin().ascii_serialization()
+                        endpoint.origin().ascii_serialization(),
+                        describe_transport_error(&error),
                     ),
                 }
             }
-            _ => TokenError::Unavailable { detail, source: Some(super::error::Cause::new(error.without_url())) },
+            _ => TokenError::Unavailable {
+                detail: transport_kind(&error).to_owned(),
+                source: Some(Cause::new(error.without_url())),
+            },
         }
     }
 

@@ -3,7 +3,9 @@
 //!
 //! Graph's error body becomes fields (status, `code`, `message`, `request-id`, `client-request-id`), so the
 //! log can carry them and the message can be chosen from them. The user message never includes request
-//! ids or raw bodies; those go to the log through `Display`/`Debug`.
+//! ids or raw bodies; those go to the log through `Display`. A `Display` says what failed and never
+//! repeats its `source()` (the transport or TLS error underneath): logs print both with
+//! [`crate::telemetry::Chain`].
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -93,7 +95,7 @@ impl std::fmt::Display for ApiError {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TokenError {
     /// Entra answered with an error: usually a configuration mistake, named by its AADSTS code.
-    #[error("token request refused: HTTP {status} {error} AADSTS{aadsts:?}: {description}", error = error.as_deref().unwrap_or("?"), description = description.as_deref().unwrap_or(""))]
+    #[error("token request refused: {}", Refusal { status: *status, aadsts: *aadsts, error, description, trace_id, correlation_id })]
     Refused {
         status: u16,
         /// The first of `error_codes`, e.g. 7000215.
@@ -114,11 +116,16 @@ pub enum TokenError {
     /// The managed identity endpoint refused (no identity, wrong client id).
     #[error("managed identity endpoint refused: HTTP {status}: {}", explanation.as_deref().unwrap_or("no explanation"))]
     IdentityRefused { status: u16, explanation: Option<String> },
-    /// The TLS connection failed because the server's certificate is not trusted here.
-    #[error("the certificate of {host} is not trusted: {detail}")]
-    UntrustedCertificate { host: String, detail: String },
-    /// The token endpoint could not be reached or kept failing (5xx, connection, timeout); `source` is the
-    /// transport error, when there was one.
+    /// The TLS connection failed because the server's certificate is not trusted here; `source` is the TLS
+    /// error (which certificate, why).
+    #[error("the certificate of {host} is not trusted")]
+    UntrustedCertificate {
+        host: String,
+        #[source]
+        source: Cause,
+    },
+    /// The token endpoint could not be reached or kept failing (5xx, connection, timeout). `detail` says
+    /// which; `source` is the transport error underneath, when there was one (not repeated in `detail`).
     #[error("token endpoint unavailable: {detail}")]
     Unavailable {
         detail: String,
@@ -148,13 +155,19 @@ pub enum GraphError {
     #[error("token not accepted: {0}")]
     Unauthorized(ApiError),
     /// 429 that lasted longer than the time budget; `last` is Graph's last answer (its request id included).
-    #[error("throttled (retry after {retry_after:?}): {last}")]
+    #[error("throttled{}: {last}", Wait(*retry_after))]
     Throttled { retry_after: Option<Duration>, last: ApiError },
-    /// The TLS handshake with Graph failed: its certificate is not signed by a CA this host trusts.
-    #[error("the certificate of {host} is not trusted: {detail}")]
-    UntrustedCertificate { host: String, detail: String },
+    /// The TLS handshake with Graph failed: its certificate is not signed by a CA this host trusts; `source`
+    /// is the TLS error.
+    #[error("the certificate of {host} is not trusted")]
+    UntrustedCertificate {
+        host: String,
+        #[source]
+        source: Cause,
+    },
     /// 5xx, connection failures and timeouts that lasted longer than the time budget: `api` is Graph's last
-    /// error answer, `source` the last transport error, whichever there was.
+    /// error answer, `source` the last transport error, whichever there was. `detail` says what happened
+    /// without repeating `source`.
     #[error("graph unavailable: {detail}")]
     Unavailable {
         detail: String,
@@ -172,8 +185,65 @@ pub enum GraphError {
     #[error("no meeting with that join link")]
     MeetingNotFound,
     /// A 2xx whose body can't be turned into a meeting (HTML, truncated JSON, no link).
-    #[error("unreadable response (HTTP {status}, request-id {request_id:?}): {problem}")]
+    #[error("unreadable response (HTTP {status}{}): {problem}", RequestId(request_id.as_deref()))]
     UnexpectedResponse { status: u16, request_id: Option<String>, problem: MeetingShapeError },
+}
+
+/// The body of [`TokenError::Refused`]'s `Display`: what Entra said, with the ids its support asks for.
+struct Refusal<'a> {
+    status: u16,
+    aadsts: Option<u64>,
+    error: &'a Option<String>,
+    description: &'a Option<String>,
+    trace_id: &'a Option<String>,
+    correlation_id: &'a Option<String>,
+}
+
+impl std::fmt::Display for Refusal<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "HTTP {}", self.status)?;
+        if let Some(error) = self.error {
+            write!(f, " {error}")?;
+        }
+        if let Some(code) = self.aadsts {
+            write!(f, " AADSTS{code}")?;
+        }
+        if let Some(description) = self.description {
+            // Entra's descriptions begin with the code already.
+            let code = self.aadsts.map(|code| format!("AADSTS{code}: ")).unwrap_or_default();
+            write!(f, ": {}", description.strip_prefix(code.as_str()).unwrap_or(description))?;
+        }
+        match (self.trace_id, self.correlation_id) {
+            (Some(trace), Some(correlation)) => write!(f, " (trace id {trace}, correlation id {correlation})"),
+            (Some(trace), None) => write!(f, " (trace id {trace})"),
+            (None, Some(correlation)) => write!(f, " (correlation id {correlation})"),
+            (None, None) => Ok(()),
+        }
+    }
+}
+
+/// How long Graph asked to wait, when it said.
+struct Wait(Option<Duration>);
+
+impl std::fmt::Display for Wait {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Some(wait) => write!(f, " (Graph asked to wait {} s)", wait.as_secs()),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Graph's request id, when it sent one.
+struct RequestId<'a>(Option<&'a str>);
+
+impl std::fmt::Display for RequestId<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Some(id) => write!(f, ", request-id {id}"),
+            None => Ok(()),
+        }
+    }
 }
 
 /// The application permission the attendance reports need (optional: only the Attendance button uses it).
@@ -330,78 +400,4 @@ pub(crate) fn shorten(text: &str, max: usize) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn api(status: u16) -> ApiError {
-        ApiError {
-            status,
-            code: Some("General".into()),
-            message: Some("m".into()),
-            request_id: Some("req-123".into()),
-            client_request_id: "c".into(),
-        }
-    }
-
-    #[test]
-    fn access_policy_message_names_both_commands_with_ids() {
-        let message = GraphError::AccessPolicyMissing {
-            client_id: "CLIENT".into(),
-            organizer_id: "ORGANIZER".into(),
-            api: api(403),
-        }
-        .user_message();
-        assert!(message.contains("New-CsApplicationAccessPolicy -Identity MeetNow -AppIds \"CLIENT\""));
-        assert!(message.contains("Grant-CsApplicationAccessPolicy -PolicyName MeetNow -Identity \"ORGANIZER\""));
-        assert!(message.contains("30 minutes"));
-        assert!(!message.contains("req-123"), "request ids go to the log only");
-    }
-
-    #[test]
-    fn every_token_code_has_its_own_fix() {
-        let refused_with = |code, credential| {
-            GraphError::from(TokenError::Refused {
-                status: 401,
-                aadsts: Some(code),
-                error: Some("invalid_client".into()),
-                description: None,
-                trace_id: None,
-                correlation_id: None,
-                tenant_id: "TENANT".into(),
-                client_id: "CLIENT".into(),
-                credential,
-            })
-            .user_message()
-        };
-        let refused = |code| refused_with(code, "AZURE_CLIENT_SECRET");
-        assert!(refused(7_000_215).contains("Value, not its Secret ID"));
-        assert!(refused(7_000_222).contains("expired"));
-        assert!(refused(700_016).contains("no app CLIENT in tenant TENANT"));
-        assert!(refused(90_002).contains("no tenant TENANT"));
-        assert!(refused(900_023).contains("not a valid tenant"));
-        assert!(refused(70_011).contains("GRAPH_ENDPOINT"));
-        let certificate = |code| refused_with(code, "AZURE_CLIENT_CERTIFICATE_PATH");
-        let federated = |code| refused_with(code, "AZURE_FEDERATED_TOKEN_FILE");
-        assert!(certificate(700_027).contains("Upload certificate"));
-        assert!(certificate(700_024).contains("clock"));
-        assert!(federated(700_024).contains("projected service account token"));
-        for code in [70_021, 700_211, 700_213] {
-            assert!(federated(code).contains("Federated credentials"), "AADSTS{code}");
-        }
-        assert!(certificate(700_021).contains("another app"));
-        assert!(certificate(12_345).contains("AZURE_CLIENT_CERTIFICATE_PATH"), "the fallback names the way in use");
-    }
-
-    #[test]
-    fn throttling_says_when_to_retry() {
-        let e = GraphError::Throttled { retry_after: Some(Duration::from_secs(42)), last: api(429) };
-        assert!(e.user_message().contains("42 seconds"));
-        assert_eq!(e.request_id(), Some("req-123"), "the request id support asks for stays with the error");
-    }
-
-    #[test]
-    fn shorten_counts_characters_not_bytes() {
-        assert_eq!(shorten("ééé", 2), "éé…");
-        assert_eq!(shorten("ab", 2), "ab");
-    }
-}
+mod tests;

@@ -18,7 +18,7 @@ use tokio::time::Instant;
 use super::auth;
 use super::wire::ErrorEnvelope;
 use super::{ApiError, GraphClient, GraphError, MeetingShapeError, TokenError};
-use crate::http::{describe_transport_error, read_capped, TooLong};
+use crate::http::{read_capped, transport_kind, TooLong};
 
 /// The longest `Retry-After` taken as given; a longer one (or a nonsense one) is read as this. Far beyond any
 /// budget, so the request is reported as throttled at once, with a wait a person can act on.
@@ -150,8 +150,8 @@ impl GraphClient {
                     }
                     Err(Attempt::Token(other)) => return Err(other.into()),
                     // Trust does not change by asking again: the fix is the host's CA store.
-                    Err(Attempt::Untrusted { host, detail }) => {
-                        return Err(GraphError::UntrustedCertificate { host, detail })
+                    Err(Attempt::Untrusted { host, source }) => {
+                        return Err(GraphError::UntrustedCertificate { host, source })
                     }
                     Err(Attempt::Transport { detail, delivered, source }) => {
                         let failure = GraphError::Unavailable { detail, api: None, source };
@@ -266,7 +266,7 @@ impl GraphClient {
             self.inner.metrics.graph_request(sent.elapsed(), None);
             if auth::is_untrusted_certificate(&e) {
                 let host = e.url().and_then(|u| u.host_str()).unwrap_or("Graph").to_owned();
-                return Attempt::Untrusted { host, detail: describe_transport_error(&e) };
+                return Attempt::Untrusted { host, source: super::error::Cause::new(e.without_url()) };
             }
             // Connection errors happen before anything was sent; anything else may have reached Graph.
             Attempt::transport(e.is_connect(), e)
@@ -313,7 +313,7 @@ pub(super) enum Attempt {
     /// The TLS handshake failed on a certificate this host does not trust.
     Untrusted {
         host: String,
-        detail: String,
+        source: super::error::Cause,
     },
     /// `delivered`: the request may have reached Graph (timeout, reset), so a POST may have taken effect.
     Transport {
@@ -328,7 +328,7 @@ impl Attempt {
     /// reached Graph.
     fn transport(before_sending: bool, error: reqwest::Error) -> Self {
         Self::Transport {
-            detail: describe_transport_error(&error),
+            detail: transport_kind(&error).to_owned(),
             delivered: !before_sending,
             source: Some(super::error::Cause::new(error.without_url())),
         }

@@ -325,6 +325,21 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    #[test]
+    fn every_shape_error_says_what_is_missing() {
+        for (problem, reads) in [
+            (
+                MeetingShapeError::NotJson("expected value at line 1".into()),
+                "the response is not JSON: expected value at line 1",
+            ),
+            (MeetingShapeError::MissingId, "the meeting has no id"),
+            (MeetingShapeError::MissingJoinUrl, "the meeting has no join link"),
+            (MeetingShapeError::BadJoinUrl, "the join link is not an https:// URL"),
+        ] {
+            assert_eq!(problem.to_string(), reads);
+        }
+    }
+
     fn meeting(value: serde_json::Value) -> Result<Meeting, MeetingShapeError> {
         OnlineMeetingWire::parse(value.to_string().as_bytes())?.into_meeting(Origin::Created)
     }

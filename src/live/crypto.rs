@@ -252,3 +252,21 @@ impl Certificates {
         self.current.keys()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_refusal_reads_as_a_sentence_with_its_own_label() {
+        for (refusal, reads, label) in [
+            (Undecryptable::OtherCertificate, "encrypted with another certificate", "other_certificate"),
+            (Undecryptable::Malformed, "not base64, or too long", "malformed"),
+            (Undecryptable::DataKey, "the data key does not decrypt with our key", "data_key"),
+            (Undecryptable::DataSignature, "the signature over the data does not verify", "data_signature"),
+            (Undecryptable::Data, "the data does not decrypt", "data"),
+        ] {
+            assert_eq!((refusal.to_string().as_str(), refusal.reason()), (reads, label));
+        }
+    }
+}

@@ -89,7 +89,7 @@ pub enum Unreadable {
     NotJson(String),
     #[error("no callEventType or eventType")]
     NoEventType,
-    #[error("event type {0:?} without a roster")]
+    #[error("event type \"{}\" without a roster", .0.escape_debug())]
     UnknownEventType(String),
     #[error("no readable eventDateTime")]
     NoTime,
@@ -230,6 +230,18 @@ mod tests {
 
     fn keys() -> Keys {
         Keys::new([7; 32])
+    }
+
+    #[test]
+    fn every_unreadable_payload_says_why_and_quotes_what_it_was_sent() {
+        for (unreadable, reads) in [
+            (Unreadable::NotJson("EOF at 1:1".into()), "not JSON: EOF at 1:1"),
+            (Unreadable::NoEventType, "no callEventType or eventType"),
+            (Unreadable::UnknownEventType("held\n".into()), "event type \"held\\n\" without a roster"),
+            (Unreadable::NoTime, "no readable eventDateTime"),
+        ] {
+            assert_eq!(unreadable.to_string(), reads);
+        }
     }
 
     fn roster_of(payload: &[u8]) -> Vec<RosterChange> {

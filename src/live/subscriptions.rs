@@ -34,6 +34,7 @@ use tokio::time::Instant;
 
 use super::{notification_url, BridgeAddress, Certificates};
 use crate::graph::{GraphClient, GraphError, Move, NewSubscription, Subscribed, Subscription};
+use crate::telemetry::Chain;
 
 /// How far ahead a subscription is made or renewed: Graph's limit for these is 4,230 minutes; one minute
 /// less allows for clocks.
@@ -390,7 +391,7 @@ impl Subscriptions {
     fn failed(&self, entry: &mut Known, step: &'static str, error: &GraphError) {
         self.graph.metrics().live_subscription("failed");
         tracing::error!(
-            step, %error, kind = error.kind(), graph_request_id = error.request_id(),
+            step, error = %Chain(error), kind = error.kind(), graph_request_id = error.request_id(),
             fix = %subscription_fix(error),
             "could not keep the bridge's live-status subscription; trying again in five minutes"
         );

@@ -154,7 +154,7 @@ impl TokenChecker {
         }
         let header = jsonwebtoken::decode_header(token).map_err(|e| TokenRefusal::Signature(e.to_string()))?;
         if header.alg != Algorithm::RS256 {
-            return Err(TokenRefusal::Signature(format!("algorithm {:?}", header.alg)));
+            return Err(TokenRefusal::Signature("signed with another algorithm".into()));
         }
         let kid = header.kid.ok_or_else(|| TokenRefusal::Signature("no key id".into()))?;
         let key = self.key(&kid).await?;
@@ -241,5 +241,36 @@ impl TokenChecker {
             TooLong::Over(cap) => unavailable(format!("longer than {cap} bytes")),
         })?;
         serde_json::from_slice(&body).map_err(|e| unavailable(format!("not a key set: {e}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_refusal_reads_as_a_sentence_with_its_own_label() {
+        let detail = || "kid abc unknown".to_owned();
+        for (refusal, reads, label) in [
+            (TokenRefusal::Missing, "no validation token", "token_missing"),
+            (
+                TokenRefusal::Signature(detail()),
+                "a validation token is not a JWT signed with RS256 by a known key: kid abc unknown",
+                "token_signature",
+            ),
+            (TokenRefusal::Expired, "a validation token has expired or is not yet valid", "token_expired"),
+            (
+                TokenRefusal::Claims(detail()),
+                "a validation token is not for this app, tenant or Graph's change tracking: kid abc unknown",
+                "token_claims",
+            ),
+            (
+                TokenRefusal::KeysUnavailable(detail()),
+                "Microsoft's signing keys could not be read: kid abc unknown",
+                "keys_unavailable",
+            ),
+        ] {
+            assert_eq!((refusal.to_string().as_str(), refusal.reason()), (reads, label));
+        }
     }
 }

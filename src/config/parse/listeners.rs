@@ -3,7 +3,7 @@
 //! `MEETNOW_PUBLIC_URL` and the notification certificates). Each needs the listener, and the listener needs
 //! one of them.
 
-use super::parse_base_url;
+use super::{parse_base_url, Quoted};
 use crate::config::{ConfigError, InteractionsEndpoint, LiveConfig};
 use crate::credential::Credential;
 
@@ -18,8 +18,10 @@ pub(in crate::config) fn parse_listen(
             return Err(ConfigError::new(
                 "MEETNOW_LISTEN_ADDR",
                 format!(
-                    "is {listen:?} but its former name MEETNOW_INTERACTIONS_ADDR is {former:?}; there is one inbound \
-                     listener now: keep MEETNOW_LISTEN_ADDR and remove MEETNOW_INTERACTIONS_ADDR"
+                    "is {listen} but its former name MEETNOW_INTERACTIONS_ADDR is {former}; there is one inbound \
+                     listener now: keep MEETNOW_LISTEN_ADDR and remove MEETNOW_INTERACTIONS_ADDR",
+                    listen = Quoted(&listen),
+                    former = Quoted(&former)
                 ),
             ))
         }
@@ -29,7 +31,10 @@ pub(in crate::config) fn parse_listen(
     let addr = value.parse().map_err(|_| {
         ConfigError::new(
             variable,
-            format!("{value:?} is not an address and port; use e.g. 0.0.0.0:8080 (or 127.0.0.1:8080 behind a proxy)"),
+            format!(
+                "{value} is not an address and port; use e.g. 0.0.0.0:8080 (or 127.0.0.1:8080 behind a proxy)",
+                value = Quoted(&value)
+            ),
         )
     })?;
     Ok(Some((addr, variable)))
@@ -66,8 +71,9 @@ pub(in crate::config) fn parse_interactions(
         ConfigError::new(
             "DISCORD_PUBLIC_KEY",
             format!(
-                "{public_key:?} is not a public key; it is 64 hexadecimal characters, from the Developer Portal \
-                 (your application → General Information → Public Key)"
+                "{public_key} is not a public key; it is 64 hexadecimal characters, from the Developer Portal \
+                 (your application → General Information → Public Key)",
+                public_key = Quoted(&public_key)
             ),
         )
     })?;

@@ -5,7 +5,7 @@
 use reqwest::Url;
 use secrecy::SecretString;
 
-use super::{is_guid, is_loopback_host, is_metadata_host, parse_bool, require};
+use super::{is_guid, is_loopback_host, is_metadata_host, parse_bool, require, Quoted};
 use crate::config::ConfigError;
 use crate::credential::{ClientCertificate, Credential, ManagedIdentity, IMDS_HOST};
 
@@ -70,16 +70,19 @@ fn parse_managed_identity(get: &impl Fn(&str) -> Option<String>) -> Result<Manag
         let url = Url::parse(value)
             .ok()
             .filter(|u| matches!(u.scheme(), "http" | "https") && u.has_host())
-            .ok_or_else(|| ConfigError::new(variable, format!("{value:?} is not an http:// or https:// URL")))?;
+            .ok_or_else(|| {
+                ConfigError::new(variable, format!("{value} is not an http:// or https:// URL", value = Quoted(&value)))
+            })?;
         // The identity header and the token cross this connection: in clear text only where it can't leave
         // the host (loopback, as App Service and Container Apps give it) or the link-local metadata address.
         if url.scheme() == "http" && !(is_loopback_host(&url) || is_metadata_host(&url)) {
             return Err(ConfigError::new(
                 variable,
                 format!(
-                    "{value:?} uses http:// for a host that is neither loopback nor the metadata address \
+                    "{value} uses http:// for a host that is neither loopback nor the metadata address \
                      169.254.169.254; the identity header and the token would cross the network in clear text. \
-                     Use https://, or unset it and let the platform set it"
+                     Use https://, or unset it and let the platform set it",
+                    value = Quoted(&value)
                 ),
             ));
         }

@@ -11,6 +11,7 @@ use crate::discord::access::Asker;
 use crate::discord::bot::{Bot, FirstResponse, Unacknowledged};
 use crate::discord::render::{attendance_answer, text};
 use crate::l10n::Lang;
+use crate::telemetry::Chain;
 
 impl Bot {
     /// Answers one click, privately (see the module docs). Any error becomes the answer's sentence.
@@ -69,7 +70,7 @@ impl Bot {
                 Ok(attendance_answer::answer(&calls, lang))
             }
             Err(error) => {
-                tracing::warn!(%error, kind = error.kind(), graph_request_id = error.request_id(), "could not read the attendance");
+                tracing::warn!(error = %Chain(&error), kind = error.kind(), graph_request_id = error.request_id(), "could not read the attendance");
                 self.metrics.command_failed(error.kind());
                 Err(error.user_message_in(lang))
             }

@@ -16,6 +16,7 @@ use crate::discord::bot::{Bot, PinJob};
 use crate::discord::render::announcement::{self, Kind};
 use crate::live::subscriptions::Ensure;
 use crate::meeting::{MeetingKey, MeetingRequest, Origin};
+use crate::telemetry::Chain;
 
 /// How old a thread may be when THREAD_CREATE arrives and still count as new: the same event comes when the
 /// bot is added to an existing thread.
@@ -72,7 +73,7 @@ impl Bot {
             let (meeting, lobby) = match Box::pin(self.graph.meeting_now(&request)).await {
                 Ok(found) => found,
                 Err(error) => {
-                    tracing::error!(%error, kind = error.kind(), "could not get a bridge for a new channel");
+                    tracing::error!(error = %Chain(&error), kind = error.kind(), "could not get a bridge for a new channel");
                     return self.metrics.command_failed(error.kind());
                 }
             };

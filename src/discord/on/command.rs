@@ -33,6 +33,7 @@ use crate::discord::render::live_embed;
 use crate::graph::LobbyUpdate;
 use crate::live::subscriptions::Ensure;
 use crate::meeting::{Meeting, MeetingKey, MeetingRequest, Origin};
+use crate::telemetry::Chain;
 
 /// How long a shutting-down process waits before telling a new command it is restarting: long enough for
 /// another process on the same token to answer it first, well within Discord's three seconds.
@@ -175,7 +176,7 @@ impl Bot {
             Ok(found) => found,
             Err(error) => {
                 tracing::error!(
-                    %error, kind = error.kind(), graph_request_id = error.request_id(),
+                    error = %Chain(&error), kind = error.kind(), graph_request_id = error.request_id(),
                     "could not get a meeting"
                 );
                 self.metrics.command_failed(error.kind());

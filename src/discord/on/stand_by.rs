@@ -12,6 +12,7 @@ use crate::discord::bot::{Bot, PinJob, Unacknowledged};
 use crate::discord::render::announcement::Kind;
 use crate::graph::{GraphError, LobbyUpdate};
 use crate::meeting::Meeting;
+use crate::telemetry::Chain;
 
 impl Bot {
     /// A command this process did not acknowledge and asked Graph nothing for.
@@ -47,7 +48,7 @@ impl Bot {
             }
             // The process that answers reports its own failure to the user.
             Err(error) => {
-                tracing::debug!(%error, "graph failed for a command this process did not acknowledge");
+                tracing::debug!(error = %Chain(&error), "graph failed for a command this process did not acknowledge");
                 None
             }
         };
