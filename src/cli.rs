@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use crate::config::Config;
 use crate::graph::{GraphClient, GraphError, ATTENDANCE_ROLE, REQUIRED_ROLE};
+use crate::l10n::Msg;
 use crate::meeting::{Meeting, MeetingKey, MeetingRequest, Origin, NO_DIAL_IN_REASON};
 use crate::telemetry::Chain;
 
@@ -62,7 +63,7 @@ pub async fn attendance(graph: &GraphClient, key: MeetingKey, output: Output) ->
 /// Attendance for a terminal: a heading per call, a line per attendee, times in UTC.
 pub fn render_attendance(calls: &[crate::meeting::CallAttendance]) -> String {
     if calls.is_empty() {
-        return crate::l10n::Lang::En.text("attendance-none");
+        return crate::l10n::Lang::ENGLISH.text(Msg::ATTENDANCE_NONE);
     }
     let time = |at: Option<time::OffsetDateTime>| at.map_or_else(|| "?".to_owned(), rfc3339_utc);
     let mut out = Vec::new();

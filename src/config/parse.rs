@@ -302,7 +302,7 @@ pub(super) fn parse_metrics_addr(value: &str) -> Result<std::net::SocketAddr, Co
 pub(super) fn parse_locale(value: &str) -> Result<crate::l10n::Lang, ConfigError> {
     crate::l10n::Lang::from_discord(value).ok_or_else(|| {
         let spoken: Vec<&str> =
-            crate::l10n::LANGS.iter().flat_map(|lang| lang.discord_codes().iter().copied()).collect();
+            crate::l10n::Lang::all().flat_map(|lang| lang.discord_codes().iter().copied()).collect();
         ConfigError::new(
             "MEETNOW_LOCALE",
             format!(

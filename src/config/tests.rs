@@ -424,7 +424,7 @@ fn the_sign_in_certificate_serves_for_notifications_and_the_former_listener_name
 fn meetnow_locale_is_a_language_meetnow_speaks() {
     let mut vars = valid();
     vars.insert("MEETNOW_LOCALE", "es-419".into());
-    assert_eq!(load(&vars).unwrap().channel_locale, Some(crate::l10n::Lang::Es));
+    assert_eq!(load(&vars).unwrap().channel_locale, Some(crate::l10n::Lang::named("es")));
     assert_eq!(load(&valid()).unwrap().channel_locale, None);
     let refused = error_for("MEETNOW_LOCALE", "klingon");
     assert_eq!(refused.variable, "MEETNOW_LOCALE");

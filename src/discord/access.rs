@@ -6,6 +6,7 @@
 //! those roles. Channels are the exception to the second: creating one needs Manage Channels, which is
 //! already more than any role list grants, so a new channel's creator is not asked for a role.
 
+use crate::l10n::Msg;
 use serenity::all::{GuildId, RoleId};
 
 /// Who is asking, as far as the rules care.
@@ -41,9 +42,9 @@ impl Refusal {
     /// What the person refused reads, privately, in their `lang`.
     pub fn sentence(self, lang: crate::l10n::Lang) -> String {
         lang.text(match self {
-            Self::NoServer => "refused-no-server",
-            Self::OtherServer => "refused-other-server",
-            Self::NoRole => "refused-no-role",
+            Self::NoServer => Msg::REFUSED_NO_SERVER,
+            Self::OtherServer => Msg::REFUSED_OTHER_SERVER,
+            Self::NoRole => Msg::REFUSED_NO_ROLE,
         })
     }
 }

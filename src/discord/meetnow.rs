@@ -6,7 +6,7 @@ use serenity::all::{
 };
 
 use super::render::text::{clean_text, limits, truncate};
-use crate::l10n::{Lang, LANGS};
+use crate::l10n::{Lang, Msg};
 
 pub const NAME: &str = "meetnow";
 /// The longest subject accepted.
@@ -33,10 +33,9 @@ pub fn bot_permissions() -> Permissions {
 const DESCRIPTION_MAX: usize = 100;
 
 /// Message `id` in every language but English, as (Discord locale, text): the description localizations.
-fn translations(id: &str) -> Vec<(&'static str, String)> {
-    LANGS
-        .into_iter()
-        .filter(|&lang| lang != Lang::En)
+fn translations(id: Msg) -> Vec<(&'static str, String)> {
+    Lang::all()
+        .filter(|&lang| lang != Lang::ENGLISH)
         .flat_map(|lang| {
             let text = truncate(&lang.text(id), DESCRIPTION_MAX);
             lang.discord_codes().iter().map(move |&code| (code, text.clone()))
@@ -49,20 +48,24 @@ fn translations(id: &str) -> Vec<(&'static str, String)> {
 /// `meetnow`, `subject` and `new` everywhere; their descriptions are in every language meetnow speaks, so
 /// each member's command picker shows their own.
 pub fn register() -> CreateCommand {
-    let mut subject =
-        CreateCommandOption::new(CommandOptionType::String, "subject", Lang::En.text("option-subject-description"))
-            .max_length(SUBJECT_MAX as u16)
-            .required(false);
-    for (code, text) in translations("option-subject-description") {
+    let mut subject = CreateCommandOption::new(
+        CommandOptionType::String,
+        "subject",
+        Lang::ENGLISH.text(Msg::OPTION_SUBJECT_DESCRIPTION),
+    )
+    .max_length(SUBJECT_MAX as u16)
+    .required(false);
+    for (code, text) in translations(Msg::OPTION_SUBJECT_DESCRIPTION) {
         subject = subject.description_localized(code, text);
     }
-    let mut new = CreateCommandOption::new(CommandOptionType::Boolean, "new", Lang::En.text("option-new-description"))
-        .required(false);
-    for (code, text) in translations("option-new-description") {
+    let mut new =
+        CreateCommandOption::new(CommandOptionType::Boolean, "new", Lang::ENGLISH.text(Msg::OPTION_NEW_DESCRIPTION))
+            .required(false);
+    for (code, text) in translations(Msg::OPTION_NEW_DESCRIPTION) {
         new = new.description_localized(code, text);
     }
-    let mut command = CreateCommand::new(NAME).description(Lang::En.text("command-description"));
-    for (code, text) in translations("command-description") {
+    let mut command = CreateCommand::new(NAME).description(Lang::ENGLISH.text(Msg::COMMAND_DESCRIPTION));
+    for (code, text) in translations(Msg::COMMAND_DESCRIPTION) {
         command = command.description_localized(code, text);
     }
     command
@@ -93,7 +96,7 @@ impl OptionsError {
     pub fn sentence(&self, lang: crate::l10n::Lang) -> String {
         match self {
             Self::SubjectTooLong(length) => {
-                lang.format("subject-too-long", &[("length", (*length).into()), ("max", SUBJECT_MAX.into())])
+                lang.format(Msg::SUBJECT_TOO_LONG, &[("length", (*length).into()), ("max", SUBJECT_MAX.into())])
             }
         }
     }

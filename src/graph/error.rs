@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::wire::MeetingShapeError;
-use crate::l10n::Lang;
+use crate::l10n::{Lang, Msg};
 
 /// The error underneath a failure (a `reqwest::Error` without its URL, say), kept whole so the log can walk
 /// its `source()` chain; shared, so the errors that carry it stay `Clone`. Two causes are equal when they
@@ -301,7 +301,7 @@ impl GraphError {
     /// What the person who asked for the meeting reads, in English (the terminal and the logs): what went
     /// wrong and how to fix it. Contains no secret, token, request id or raw response body.
     pub fn user_message(&self) -> String {
-        self.user_message_in(Lang::En)
+        self.user_message_in(Lang::ENGLISH)
     }
 
     /// [`GraphError::user_message`] in `lang` (Discord answers in the reader's language). Commands, variable
@@ -309,24 +309,23 @@ impl GraphError {
     pub fn user_message_in(&self, lang: Lang) -> String {
         match self {
             Self::Token(token) => token_message(token, lang),
-            Self::AccessPolicyMissing { client_id, organizer_id, .. } => {
-                lang.format("error-access-policy", &[("client", client_id.into()), ("organizer", organizer_id.into())])
-            }
-            Self::Forbidden(_) => lang.text("error-forbidden"),
+            Self::AccessPolicyMissing { client_id, organizer_id, .. } => lang
+                .format(Msg::ERROR_ACCESS_POLICY, &[("client", client_id.into()), ("organizer", organizer_id.into())]),
+            Self::Forbidden(_) => lang.text(Msg::ERROR_FORBIDDEN),
             Self::OrganizerNotFound { organizer_id, .. } => {
-                lang.format("error-organizer-not-found", &[("organizer", organizer_id.into())])
+                lang.format(Msg::ERROR_ORGANIZER_NOT_FOUND, &[("organizer", organizer_id.into())])
             }
-            Self::Unauthorized(_) => lang.text("error-unauthorized"),
+            Self::Unauthorized(_) => lang.text(Msg::ERROR_UNAUTHORIZED),
             Self::Throttled { retry_after, .. } => {
                 let wait = retry_after.map_or(30, |d| d.as_secs().max(1));
-                lang.format("error-throttled", &[("seconds", wait.into())])
+                lang.format(Msg::ERROR_THROTTLED, &[("seconds", wait.into())])
             }
             Self::UntrustedCertificate { host, .. } => untrusted_certificate_in(host, lang),
-            Self::Unavailable { .. } => lang.text("error-unavailable"),
+            Self::Unavailable { .. } => lang.text(Msg::ERROR_UNAVAILABLE),
             Self::Refused(api) => {
                 let message = shorten(api.message.as_deref().unwrap_or("-"), 300);
                 lang.format(
-                    "error-refused",
+                    Msg::ERROR_REFUSED,
                     &[
                         ("status", api.status.into()),
                         ("code", api.code.as_deref().unwrap_or("-").into()),
@@ -335,11 +334,11 @@ impl GraphError {
                 )
             }
             Self::AttendancePermissionMissing(_) => {
-                lang.format("error-attendance-permission", &[("role", ATTENDANCE_ROLE.into())])
+                lang.format(Msg::ERROR_ATTENDANCE_PERMISSION, &[("role", ATTENDANCE_ROLE.into())])
             }
-            Self::MeetingNotFound => lang.text("error-meeting-not-found"),
+            Self::MeetingNotFound => lang.text(Msg::ERROR_MEETING_NOT_FOUND),
             Self::UnexpectedResponse { status, .. } => {
-                lang.format("error-unexpected-response", &[("status", (*status).into())])
+                lang.format(Msg::ERROR_UNEXPECTED_RESPONSE, &[("status", (*status).into())])
             }
         }
     }
@@ -353,42 +352,44 @@ fn token_message(error: &TokenError, lang: Lang) -> String {
             let variable = ("variable", (*credential).into());
             let name = ("error", error.as_deref().unwrap_or("-").into());
             match aadsts {
-                Some(7_000_215) => lang.text("sign-in-secret-invalid"),
-                Some(7_000_222) => lang.text("sign-in-secret-expired"),
-                Some(700_016) => lang.format("sign-in-no-app", &[client, tenant]),
-                Some(90_002) => lang.format("sign-in-no-tenant", &[tenant]),
-                Some(900_023) => lang.format("sign-in-invalid-tenant", &[tenant]),
-                Some(70_011) => lang.text("sign-in-scope"),
-                Some(700_027) => lang.format("sign-in-certificate-unknown", &[client]),
-                Some(700_024) if *credential == "AZURE_FEDERATED_TOKEN_FILE" => lang.text("sign-in-federated-expired"),
-                Some(700_024) => lang.text("sign-in-clock"),
-                Some(code @ (70_021 | 700_211 | 700_212 | 700_213)) => {
-                    lang.format("sign-in-federated-mismatch", &[client, ("code", (*code).into())])
+                Some(7_000_215) => lang.text(Msg::SIGN_IN_SECRET_INVALID),
+                Some(7_000_222) => lang.text(Msg::SIGN_IN_SECRET_EXPIRED),
+                Some(700_016) => lang.format(Msg::SIGN_IN_NO_APP, &[client, tenant]),
+                Some(90_002) => lang.format(Msg::SIGN_IN_NO_TENANT, &[tenant]),
+                Some(900_023) => lang.format(Msg::SIGN_IN_INVALID_TENANT, &[tenant]),
+                Some(70_011) => lang.text(Msg::SIGN_IN_SCOPE),
+                Some(700_027) => lang.format(Msg::SIGN_IN_CERTIFICATE_UNKNOWN, &[client]),
+                Some(700_024) if *credential == "AZURE_FEDERATED_TOKEN_FILE" => {
+                    lang.text(Msg::SIGN_IN_FEDERATED_EXPIRED)
                 }
-                Some(700_021) => lang.format("sign-in-assertion-other-app", &[client]),
-                Some(50_027) => lang.format("sign-in-assertion-unreadable", &[variable]),
-                Some(code) => lang.format("sign-in-refused-code", &[("code", (*code).into()), name, variable]),
-                None => lang.format("sign-in-refused", &[name, variable]),
+                Some(700_024) => lang.text(Msg::SIGN_IN_CLOCK),
+                Some(code @ (70_021 | 700_211 | 700_212 | 700_213)) => {
+                    lang.format(Msg::SIGN_IN_FEDERATED_MISMATCH, &[client, ("code", (*code).into())])
+                }
+                Some(700_021) => lang.format(Msg::SIGN_IN_ASSERTION_OTHER_APP, &[client]),
+                Some(50_027) => lang.format(Msg::SIGN_IN_ASSERTION_UNREADABLE, &[variable]),
+                Some(code) => lang.format(Msg::SIGN_IN_REFUSED_CODE, &[("code", (*code).into()), name, variable]),
+                None => lang.format(Msg::SIGN_IN_REFUSED, &[name, variable]),
             }
         }
-        TokenError::Credential { detail } => lang.format("sign-in-credential", &[("detail", detail.into())]),
+        TokenError::Credential { detail } => lang.format(Msg::SIGN_IN_CREDENTIAL, &[("detail", detail.into())]),
         TokenError::IdentityRefused { status, explanation } => lang.format(
-            "sign-in-identity-refused",
+            Msg::SIGN_IN_IDENTITY_REFUSED,
             &[("status", (*status).into()), ("explanation", explanation.as_deref().unwrap_or("-").into())],
         ),
         TokenError::UntrustedCertificate { host, .. } => untrusted_certificate_in(host, lang),
-        TokenError::Unavailable { .. } => lang.text("sign-in-unavailable"),
-        TokenError::Malformed { .. } => lang.text("sign-in-malformed"),
+        TokenError::Unavailable { .. } => lang.text(Msg::SIGN_IN_UNAVAILABLE),
+        TokenError::Malformed { .. } => lang.text(Msg::SIGN_IN_MALFORMED),
     }
 }
 
 /// The fix for a TLS certificate this host does not trust: usually a company proxy that inspects TLS.
 pub(crate) fn untrusted_certificate_message(host: &str) -> String {
-    untrusted_certificate_in(host, Lang::En)
+    untrusted_certificate_in(host, Lang::ENGLISH)
 }
 
 fn untrusted_certificate_in(host: &str, lang: Lang) -> String {
-    lang.format("error-untrusted-certificate", &[("host", host.into())])
+    lang.format(Msg::ERROR_UNTRUSTED_CERTIFICATE, &[("host", host.into())])
 }
 
 /// At most `max` characters, with an ellipsis when cut.

@@ -59,7 +59,7 @@ impl Languages {
             Ok(locale) => Lang::or_english(Some(&locale)),
             Err(error) => {
                 tracing::debug!(%error, "could not read the server's preferred locale; posting in English");
-                return Lang::En;
+                return Lang::ENGLISH;
             }
         };
         self.remember(guild, lang);
@@ -85,18 +85,18 @@ mod tests {
     #[test]
     fn meetnow_locale_wins_over_the_servers_and_unknown_ones_are_english() {
         let each = Languages::default();
-        assert_eq!(each.channel_of(Some("ru")), Lang::Ru);
-        assert_eq!(each.channel_of(Some("pt-BR")), Lang::En);
-        assert_eq!(each.channel_of(None), Lang::En);
-        assert_eq!(Languages::fixed(Some(Lang::De)).channel_of(Some("ru")), Lang::De);
+        assert_eq!(each.channel_of(Some("ru")), Lang::named("ru"));
+        assert_eq!(each.channel_of(Some("pt-BR")), Lang::ENGLISH);
+        assert_eq!(each.channel_of(None), Lang::ENGLISH);
+        assert_eq!(Languages::fixed(Some(Lang::named("de"))).channel_of(Some("ru")), Lang::named("de"));
     }
 
     #[tokio::test(start_paused = true)]
     async fn a_servers_language_is_remembered_for_an_hour() {
         let languages = Languages::default();
         let guild = GuildId::new(1);
-        languages.remember(guild, Lang::Fr);
-        assert_eq!(languages.remembered(guild), Some(Lang::Fr));
+        languages.remember(guild, Lang::named("fr"));
+        assert_eq!(languages.remembered(guild), Some(Lang::named("fr")));
         tokio::time::advance(SERVER_LANG_MEMORY).await;
         assert_eq!(languages.remembered(guild), None, "read again after an hour");
     }

@@ -10,7 +10,7 @@ use tracing::Instrument as _;
 use crate::discord::access::Asker;
 use crate::discord::bot::{Bot, FirstResponse, Unacknowledged};
 use crate::discord::render::{attendance_answer, text};
-use crate::l10n::Lang;
+use crate::l10n::{Lang, Msg};
 use crate::telemetry::Chain;
 
 impl Bot {
@@ -38,7 +38,7 @@ impl Bot {
             }
             let join_url = click.message.embeds.first().and_then(|embed| embed.url.clone());
             let report = match join_url {
-                None => Err(lang.text("attendance-no-bridge")),
+                None => Err(lang.text(Msg::ATTENDANCE_NO_BRIDGE)),
                 Some(join_url) => self.attendance_of(&join_url, lang).await,
             };
             let edit = match report {

@@ -31,6 +31,7 @@ use crate::discord::meetnow;
 use crate::discord::render::announcement::{self, Kind};
 use crate::discord::render::live_embed;
 use crate::graph::LobbyUpdate;
+use crate::l10n::Msg;
 use crate::live::subscriptions::Ensure;
 use crate::meeting::{Meeting, MeetingKey, MeetingRequest, Origin};
 use crate::telemetry::Chain;
@@ -98,7 +99,7 @@ impl Bot {
             // Another process on the same token may be up: give it the chance to answer first, so a rolling
             // restart shows nobody this note. Alone, this process still answers within Discord's deadline.
             tokio::time::sleep(DRAINING_GRACE).await;
-            let note = Languages::personal(command).text("restarting");
+            let note = Languages::personal(command).text(Msg::RESTARTING);
             self.reply_privately(http, command, first, &note).await;
             return None;
         }

@@ -7,7 +7,7 @@
 use serenity::all::{CreateActionRow, CreateButton, CreateEmbed, Timestamp};
 
 use super::text::{clean_text, code, escape_markdown, fit_lines, limits, truncate};
-use crate::l10n::Lang;
+use crate::l10n::{Lang, Msg};
 use crate::meeting::{Meeting, NumberKind, Origin};
 
 /// Teams' brand purple, so the announcement is recognisable at a glance.
@@ -35,11 +35,11 @@ pub fn announcement(meeting: &Meeting, kind: Kind, fallback_subject: &str, lang:
     let join_fits_a_button = meeting.join_url.len() <= limits::BUTTON_URL;
     if !join_fits_a_button {
         description.push('\n');
-        description.push_str(&lang.text("announce-click-title"));
+        description.push_str(&lang.text(Msg::ANNOUNCE_CLICK_TITLE));
     }
     if meeting.dial_in.is_none() {
         description.push('\n');
-        description.push_str(&lang.text("no-dial-in"));
+        description.push_str(&lang.text(Msg::NO_DIAL_IN));
     }
 
     let mut embed = CreateEmbed::new()
@@ -55,44 +55,43 @@ pub fn announcement(meeting: &Meeting, kind: Kind, fallback_subject: &str, lang:
             .numbers()
             .map(|(kind, number)| {
                 let label = lang.text(match kind {
-                    NumberKind::Toll => "number-toll",
-                    NumberKind::TollFree => "number-toll-free",
+                    NumberKind::Toll => Msg::NUMBER_TOLL,
+                    NumberKind::TollFree => Msg::NUMBER_TOLL_FREE,
                 });
                 let shown = code(number);
                 match dial_in.one_tap(number) {
                     Some(tap) => lang.format(
-                        "dial-line-one-tap",
+                        Msg::DIAL_LINE_ONE_TAP,
                         &[
                             ("kind", label.as_str().into()),
                             ("number", shown.as_str().into()),
                             ("tap", code(&tap).as_str().into()),
                         ],
                     ),
-                    None => {
-                        lang.format("dial-line", &[("kind", label.as_str().into()), ("number", shown.as_str().into())])
-                    }
+                    None => lang
+                        .format(Msg::DIAL_LINE, &[("kind", label.as_str().into()), ("number", shown.as_str().into())]),
                 }
             })
             .collect();
         if !lines.is_empty() {
-            let more = |count: usize| lang.format("dial-more", &[("count", count.into())]);
-            embed = embed.field(lang.text("field-dial-in"), fit_lines(&lines, limits::FIELD_VALUE, more), false);
+            let more = |count: usize| lang.format(Msg::DIAL_MORE, &[("count", count.into())]);
+            embed = embed.field(lang.text(Msg::FIELD_DIAL_IN), fit_lines(&lines, limits::FIELD_VALUE, more), false);
         }
         if let Some(id) = &dial_in.conference_id {
             let value = truncate(&code(&format!("{id}#")), limits::FIELD_VALUE);
-            embed = embed.field(lang.text("field-conference-id"), value, true);
+            embed = embed.field(lang.text(Msg::FIELD_CONFERENCE_ID), value, true);
         }
     }
     if let Some(by_id) = &meeting.join_by_id {
         let id = code(&by_id.meeting_id);
         let value = match &by_id.passcode {
             Some(passcode) => lang.format(
-                "join-by-id-passcode",
+                Msg::JOIN_BY_ID_PASSCODE,
                 &[("id", id.as_str().into()), ("passcode", code(passcode).as_str().into())],
             ),
-            None => lang.format("join-by-id", &[("id", id.as_str().into())]),
+            None => lang.format(Msg::JOIN_BY_ID, &[("id", id.as_str().into())]),
         };
-        embed = embed.field(lang.text("field-join-by-id"), truncate(&value, limits::FIELD_VALUE), true);
+        embed = embed.field(lang.text(Msg::FIELD_JOIN_BY_ID), truncate(&value, limits::FIELD_VALUE), true);
     }
     if let Some(created) = meeting.created_at.and_then(|t| Timestamp::from_unix_timestamp(t.unix_timestamp()).ok()) {
         embed = embed.timestamp(created);
@@ -100,11 +99,11 @@ pub fn announcement(meeting: &Meeting, kind: Kind, fallback_subject: &str, lang:
 
     let mut buttons = Vec::new();
     if join_fits_a_button {
-        buttons.push(CreateButton::new_link(&meeting.join_url).label(truncate(&lang.text("button-join"), 80)));
+        buttons.push(CreateButton::new_link(&meeting.join_url).label(truncate(&lang.text(Msg::BUTTON_JOIN), 80)));
     }
     if let Some(url) = meeting.dial_in.as_ref().and_then(|d| d.local_numbers_url.as_ref()) {
         if url.len() <= limits::BUTTON_URL {
-            buttons.push(CreateButton::new_link(url).label(truncate(&lang.text("button-local-numbers"), 80)));
+            buttons.push(CreateButton::new_link(url).label(truncate(&lang.text(Msg::BUTTON_LOCAL_NUMBERS), 80)));
         }
     }
     buttons.push(super::attendance_answer::button(lang));
@@ -114,18 +113,22 @@ pub fn announcement(meeting: &Meeting, kind: Kind, fallback_subject: &str, lang:
 fn status_line(meeting: &Meeting, kind: Kind, lang: Lang) -> String {
     let since = meeting.created_at.or(meeting.starts_at).map(|t| format!("<t:{}:R>", t.unix_timestamp()));
     match (meeting.origin, kind, since) {
-        (Origin::Created, Kind::Standing, _) => lang.text("announce-new-standing"),
-        (Origin::Created, Kind::Separate, _) => lang.text("announce-new-separate"),
-        (Origin::Reused, _, Some(since)) => lang.format("announce-standing-since", &[("since", since.as_str().into())]),
-        (Origin::Reused, _, None) => lang.text("announce-standing"),
+        (Origin::Created, Kind::Standing, _) => lang.text(Msg::ANNOUNCE_NEW_STANDING),
+        (Origin::Created, Kind::Separate, _) => lang.text(Msg::ANNOUNCE_NEW_SEPARATE),
+        (Origin::Reused, _, Some(since)) => {
+            lang.format(Msg::ANNOUNCE_STANDING_SINCE, &[("since", since.as_str().into())])
+        }
+        (Origin::Reused, _, None) => lang.text(Msg::ANNOUNCE_STANDING),
     }
 }
 
 /// The default subject for a channel, in `lang`: `#inc-2041 bridge`.
 pub fn default_subject(channel_name: Option<&str>, lang: Lang) -> String {
     match channel_name.map(clean_text).filter(|n| !n.is_empty()) {
-        Some(name) => truncate(&lang.format("default-subject", &[("channel", name.as_str().into())]), limits::SUBJECT),
-        None => lang.text("default-subject-unnamed"),
+        Some(name) => {
+            truncate(&lang.format(Msg::DEFAULT_SUBJECT, &[("channel", name.as_str().into())]), limits::SUBJECT)
+        }
+        None => lang.text(Msg::DEFAULT_SUBJECT_UNNAMED),
     }
 }
 
@@ -162,7 +165,7 @@ mod tests {
 
     #[test]
     fn full_meeting_has_numbers_one_tap_and_both_buttons() {
-        let (embed, buttons) = json(&announcement(&meeting(Origin::Created), Kind::Standing, "x", Lang::En));
+        let (embed, buttons) = json(&announcement(&meeting(Origin::Created), Kind::Standing, "x", Lang::ENGLISH));
         assert_eq!(embed["title"], "\\#inc-2041 bridge");
         let dial = embed["fields"][0]["value"].as_str().unwrap();
         assert!(dial.contains("Toll: `+1 206-555-0100` · one tap `+12065550100,,123456789#`"), "{dial}");
@@ -176,7 +179,7 @@ mod tests {
 
     #[test]
     fn reused_bridge_says_since_when() {
-        let (embed, _) = json(&announcement(&meeting(Origin::Reused), Kind::Standing, "x", Lang::En));
+        let (embed, _) = json(&announcement(&meeting(Origin::Reused), Kind::Standing, "x", Lang::ENGLISH));
         assert_eq!(embed["description"], "This channel's standing bridge, since <t:1763802000:R>.");
     }
 
@@ -184,7 +187,7 @@ mod tests {
     fn no_dial_in_says_why_and_keeps_the_join_button() {
         let mut m = meeting(Origin::Created);
         m.dial_in = None;
-        let (embed, buttons) = json(&announcement(&m, Kind::Separate, "x", Lang::En));
+        let (embed, buttons) = json(&announcement(&m, Kind::Separate, "x", Lang::ENGLISH));
         assert!(embed["description"].as_str().unwrap().contains("Audio Conferencing licence"));
         let labels: Vec<&str> =
             buttons["components"].as_array().unwrap().iter().map(|b| b["label"].as_str().unwrap()).collect();
@@ -195,7 +198,7 @@ mod tests {
     fn long_join_url_moves_from_button_to_title_link() {
         let mut m = meeting(Origin::Created);
         m.join_url = format!("https://teams.microsoft.com/l/{}", "a".repeat(600));
-        let (embed, buttons) = json(&announcement(&m, Kind::Standing, "x", Lang::En));
+        let (embed, buttons) = json(&announcement(&m, Kind::Standing, "x", Lang::ENGLISH));
         assert_eq!(embed["url"], Value::String(m.join_url.clone()));
         assert_eq!(buttons["components"][0]["label"], "Local numbers");
     }
@@ -204,7 +207,7 @@ mod tests {
     fn hostile_subject_cannot_link_ping_or_overflow() {
         let mut m = meeting(Origin::Created);
         m.subject = Some(format!("[Join](https://evil.example) @everyone <@123>\u{202E}\n# big {}", "x".repeat(500)));
-        let (embed, _) = json(&announcement(&m, Kind::Standing, "x", Lang::En));
+        let (embed, _) = json(&announcement(&m, Kind::Standing, "x", Lang::ENGLISH));
         let title = embed["title"].as_str().unwrap();
         assert!(title.chars().count() <= limits::EMBED_TITLE);
         assert!(title.starts_with("\\[Join\\](https\\://evil.example)"), "{title}");
@@ -216,7 +219,7 @@ mod tests {
     fn many_numbers_stay_inside_a_field() {
         let mut m = meeting(Origin::Created);
         m.dial_in.as_mut().unwrap().toll_numbers = (0..100).map(|i| format!("+1 206-555-{i:04}")).collect();
-        let (embed, _) = json(&announcement(&m, Kind::Standing, "x", Lang::En));
+        let (embed, _) = json(&announcement(&m, Kind::Standing, "x", Lang::ENGLISH));
         let dial = embed["fields"][0]["value"].as_str().unwrap();
         assert!(dial.chars().count() <= limits::FIELD_VALUE);
         assert!(dial.ends_with("more on the Local numbers page"), "{dial}");
@@ -224,9 +227,9 @@ mod tests {
 
     #[test]
     fn default_subject_from_channel_name() {
-        assert_eq!(default_subject(Some("inc-2041"), Lang::En), "#inc-2041 bridge");
-        assert_eq!(default_subject(Some("\u{200B}"), Lang::En), "Incident bridge");
-        assert_eq!(default_subject(None, Lang::En), "Incident bridge");
+        assert_eq!(default_subject(Some("inc-2041"), Lang::ENGLISH), "#inc-2041 bridge");
+        assert_eq!(default_subject(Some("\u{200B}"), Lang::ENGLISH), "Incident bridge");
+        assert_eq!(default_subject(None, Lang::ENGLISH), "Incident bridge");
     }
 }
 
@@ -291,7 +294,7 @@ mod properties {
             meeting in meeting(),
             fallback in text(300),
             separate in any::<bool>(),
-            lang in prop::sample::select(crate::l10n::LANGS.to_vec()),
+            lang in prop::sample::select(Lang::all().collect::<Vec<_>>()),
         ) {
             let kind = if separate { Kind::Separate } else { Kind::Standing };
             let fallback = default_subject(Some(&fallback), lang);

@@ -8,7 +8,7 @@ use serenity::all::{CreateButton, CreateEmbed};
 use time::OffsetDateTime;
 
 use super::text::{clean_text, escape_markdown, limits, truncate};
-use crate::l10n::Lang;
+use crate::l10n::{Lang, Msg};
 use crate::meeting::{Attendee, CallAttendance};
 
 /// The button's `custom_id`: the bridge is the one the clicked message announces (its embed's join link).
@@ -20,16 +20,16 @@ const NAME_MAX: usize = 64;
 /// The button under every announcement, labelled in the channel's `lang`.
 pub fn button(lang: Lang) -> CreateButton {
     CreateButton::new(BUTTON_ID)
-        .label(truncate(&lang.text("button-attendance"), 80))
+        .label(truncate(&lang.text(Msg::BUTTON_ATTENDANCE), 80))
         .style(serenity::all::ButtonStyle::Secondary)
 }
 
 /// The ephemeral answer in `lang` (the clicker's): one section per call, oldest first, each within its share
 /// of the embed.
 pub fn answer(calls: &[CallAttendance], lang: Lang) -> CreateEmbed {
-    let embed = CreateEmbed::new().title(lang.text("attendance-title")).colour(0x0062_64A7);
+    let embed = CreateEmbed::new().title(lang.text(Msg::ATTENDANCE_TITLE)).colour(0x0062_64A7);
     if calls.is_empty() {
-        return embed.description(lang.text("attendance-none"));
+        return embed.description(lang.text(Msg::ATTENDANCE_NONE));
     }
     let share = (limits::EMBED_DESCRIPTION / calls.len()).max(200);
     let mut text = String::new();
@@ -50,9 +50,9 @@ fn section(number: usize, call: &CallAttendance, room: usize, lang: Lang) -> Str
     let heading = match call.participant_count {
         Some(count) => {
             let [number, start, end] = times;
-            lang.format("attendance-call-joined", &[number, start, end, ("count", u64::from(count).into())])
+            lang.format(Msg::ATTENDANCE_CALL_JOINED, &[number, start, end, ("count", u64::from(count).into())])
         }
-        None => lang.format("attendance-call", &times),
+        None => lang.format(Msg::ATTENDANCE_CALL, &times),
     } + "\n";
     if heading.chars().count() > room {
         return String::new();
@@ -61,7 +61,7 @@ fn section(number: usize, call: &CallAttendance, room: usize, lang: Lang) -> Str
     for (shown, attendee) in call.attendees.iter().enumerate() {
         let line = format!("{}\n", attendee_line(attendee, lang));
         let left = call.attendees.len() - shown;
-        let more = format!("{}\n", lang.format("attendance-more", &[("count", left.into())]));
+        let more = format!("{}\n", lang.format(Msg::ATTENDANCE_MORE, &[("count", left.into())]));
         let needed = out.chars().count() + line.chars().count() + if left > 1 { more.chars().count() } else { 0 };
         if needed > room {
             out.push_str(&more);
@@ -77,7 +77,7 @@ fn attendee_line(attendee: &Attendee, lang: Lang) -> String {
     // caller, say) is said to have none.
     let name = match attendee.name.as_deref().map(clean_text).filter(|n| !n.is_empty()) {
         Some(name) => escape_markdown(&truncate(&name, NAME_MAX)),
-        None => lang.text("no-display-name"),
+        None => lang.text(Msg::NO_DISPLAY_NAME),
     };
     let role = attendee
         .role
@@ -97,11 +97,11 @@ fn attendee_line(attendee: &Attendee, lang: Lang) -> String {
 /// Graph's meeting roles in `lang`; one it has not documented, as Graph wrote it (escaped).
 fn role_in(role: &str, lang: Lang) -> String {
     let id = match role.to_ascii_lowercase().as_str() {
-        "organizer" => "role-organizer",
-        "presenter" => "role-presenter",
-        "attendee" => "role-attendee",
-        "producer" => "role-producer",
-        "coorganizer" => "role-coorganizer",
+        "organizer" => Msg::ROLE_ORGANIZER,
+        "presenter" => Msg::ROLE_PRESENTER,
+        "attendee" => Msg::ROLE_ATTENDEE,
+        "producer" => Msg::ROLE_PRODUCER,
+        "coorganizer" => Msg::ROLE_COORGANIZER,
         _ => return escape_markdown(&truncate(role, 20)),
     };
     lang.text(id)
@@ -114,16 +114,16 @@ fn stamp(at: Option<OffsetDateTime>, style: char) -> String {
 
 /// `1 h 05 min`, `42 min`, `35 s` (the terminal's).
 pub fn duration(seconds: u64) -> String {
-    duration_in(seconds, Lang::En)
+    duration_in(seconds, Lang::ENGLISH)
 }
 
 /// [`duration`] in `lang`.
 pub fn duration_in(seconds: u64, lang: Lang) -> String {
     match seconds {
-        0..=59 => lang.format("seconds", &[("seconds", seconds.into())]),
-        60..=3599 => lang.format("duration-minutes", &[("minutes", (seconds / 60).into())]),
+        0..=59 => lang.format(Msg::SECONDS, &[("seconds", seconds.into())]),
+        60..=3599 => lang.format(Msg::DURATION_MINUTES, &[("minutes", (seconds / 60).into())]),
         _ => lang.format(
-            "hours-minutes-padded",
+            Msg::HOURS_MINUTES_PADDED,
             &[("hours", (seconds / 3600).into()), ("minutes", format!("{:02}", seconds % 3600 / 60).as_str().into())],
         ),
     }
@@ -167,7 +167,7 @@ mod tests {
 
     #[test]
     fn a_call_lists_each_attendee_with_timestamps_and_time() {
-        let text = description(answer(&[call(vec![attendee("Alice Example", 2, 3480)])], Lang::En));
+        let text = description(answer(&[call(vec![attendee("Alice Example", 2, 3480)])], Lang::ENGLISH));
         let (start, end) =
             (datetime!(2026-11-23 03:00 UTC).unix_timestamp(), datetime!(2026-11-23 04:00 UTC).unix_timestamp());
         assert!(text.starts_with(&format!("**Call 1** · <t:{start}:f> – <t:{end}:t> · 1 joined\n")), "{text}");
@@ -178,7 +178,7 @@ mod tests {
     #[test]
     fn hundreds_of_attendees_are_cut_within_the_limit_with_a_count() {
         let many: Vec<Attendee> = (0..600).map(|i| attendee(&format!("Person {i:03}"), (i % 60) as u8, 600)).collect();
-        let text = description(answer(&[call(many.clone()), call(many)], Lang::En));
+        let text = description(answer(&[call(many.clone()), call(many)], Lang::ENGLISH));
         assert!(text.chars().count() <= limits::EMBED_DESCRIPTION);
         assert_eq!(text.matches("**Call").count(), 2, "both calls shown");
         assert!(text.contains(" more\n"), "the rest is counted");
@@ -188,7 +188,7 @@ mod tests {
     fn hostile_names_cannot_ping_link_or_format() {
         let text = description(answer(
             &[call(vec![attendee("@everyone [x](https://evil) **bold** <@123>", 1, 60)])],
-            Lang::En,
+            Lang::ENGLISH,
         ));
         assert!(text.contains(r"\@everyone \[x\](https\://evil) \*\*bold\*\* \<\@123\>"), "{text}");
     }
@@ -197,13 +197,13 @@ mod tests {
     fn an_attendee_without_a_display_name_is_not_shown_by_e_mail() {
         let mut caller = attendee("", 1, 60);
         caller.name = None;
-        let text = description(answer(&[call(vec![caller, attendee("  ", 2, 60)])], Lang::En));
+        let text = description(answer(&[call(vec![caller, attendee("  ", 2, 60)])], Lang::ENGLISH));
         assert_eq!(text.matches("(no display name)").count(), 2, "{text}");
         assert!(!text.contains('@') && !text.contains("contoso"), "{text}");
     }
 
     #[test]
     fn before_any_call_ended_it_says_so() {
-        assert_eq!(description(answer(&[], Lang::En)), Lang::En.text("attendance-none"));
+        assert_eq!(description(answer(&[], Lang::ENGLISH)), Lang::ENGLISH.text(Msg::ATTENDANCE_NONE));
     }
 }

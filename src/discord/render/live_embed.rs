@@ -7,7 +7,7 @@
 use serenity::all::{CreateEmbed, Embed};
 
 use super::text::{clean_text, escape_markdown, limits, truncate};
-use crate::l10n::Lang;
+use crate::l10n::{Lang, Msg};
 use crate::live::state::{CallState, Presence, Shown, NAMES_SHOWN};
 
 /// Green while the call runs, grey once it ended.
@@ -19,12 +19,12 @@ const NAME_SHOWN: usize = 40;
 
 /// The footer of an announcement that is not the one keeping the live status, in `lang`.
 pub fn pointer(lang: Lang) -> String {
-    lang.text("live-pointer")
+    lang.text(Msg::LIVE_POINTER)
 }
 
 /// Whether `footer` is [`pointer`] in any language.
 pub fn is_pointer(footer: &str) -> bool {
-    crate::l10n::LANGS.iter().any(|&lang| footer == pointer(lang))
+    Lang::all().any(|lang| footer == pointer(lang))
 }
 
 /// `<t:…:t>` and `<t:…:R>` of `at` (milliseconds).
@@ -42,21 +42,24 @@ pub fn embed(state: &CallState, carrier_url: Option<String>, lang: Lang) -> Opti
     let (title, colour) = if state.is_live() {
         if let Some(start) = state.started() {
             let (time, ago) = stamps(start);
-            lines.push(lang.format("live-started", &[("time", time.as_str().into()), ("ago", ago.as_str().into())]));
+            lines.push(lang.format(Msg::LIVE_STARTED, &[("time", time.as_str().into()), ("ago", ago.as_str().into())]));
         }
         let on_call = state.with_presence(Presence::OnCall);
         let lobby = state.with_presence(Presence::Lobby);
         lines.push(match on_call.len() {
-            0 => lang.text("live-nobody"),
-            n => lang.format("live-on-call", &[("count", n.into()), ("names", names(&on_call, lang).as_str().into())]),
+            0 => lang.text(Msg::LIVE_NOBODY),
+            n => {
+                lang.format(Msg::LIVE_ON_CALL, &[("count", n.into()), ("names", names(&on_call, lang).as_str().into())])
+            }
         });
         if !lobby.is_empty() {
             let shown = names(&lobby, lang);
-            lines.push(lang.format("live-lobby", &[("count", lobby.len().into()), ("names", shown.as_str().into())]));
+            lines
+                .push(lang.format(Msg::LIVE_LOBBY, &[("count", lobby.len().into()), ("names", shown.as_str().into())]));
         }
         let title = match on_call.len() {
-            0 => lang.text("live-title-empty"),
-            n => lang.format("live-title", &[("count", n.into())]),
+            0 => lang.text(Msg::LIVE_TITLE_EMPTY),
+            n => lang.format(Msg::LIVE_TITLE, &[("count", n.into())]),
         };
         (title, LIVE_GREEN)
     } else {
@@ -66,14 +69,14 @@ pub fn embed(state: &CallState, carrier_url: Option<String>, lang: Lang) -> Opti
             lines.push(match state.started() {
                 Some(start) => {
                     let lasted = duration(end - start, lang);
-                    lang.format("ended-at-after", &[time, ago, ("duration", lasted.as_str().into())])
+                    lang.format(Msg::ENDED_AT_AFTER, &[time, ago, ("duration", lasted.as_str().into())])
                 }
-                None => lang.format("ended-at", &[time, ago]),
+                None => lang.format(Msg::ENDED_AT, &[time, ago]),
             });
         }
-        lines.push(lang.format("ended-joined", &[("count", state.joined_count().into())]));
-        lines.push(lang.text("ended-open"));
-        (lang.text("ended-title"), ENDED_GREY)
+        lines.push(lang.format(Msg::ENDED_JOINED, &[("count", state.joined_count().into())]));
+        lines.push(lang.text(Msg::ENDED_OPEN));
+        (lang.text(Msg::ENDED_TITLE), ENDED_GREY)
     };
     let mut embed = CreateEmbed::new()
         .title(truncate(&title, limits::EMBED_TITLE))
@@ -92,11 +95,11 @@ fn names(people: &[Shown<'_>], lang: Lang) -> String {
         .take(NAMES_SHOWN)
         .map(|p| match p.name.map(clean_text).filter(|n| !n.is_empty()) {
             Some(name) => escape_markdown(&truncate(&name, NAME_SHOWN)),
-            None => lang.text("no-display-name"),
+            None => lang.text(Msg::NO_DISPLAY_NAME),
         })
         .collect();
     if people.len() > NAMES_SHOWN {
-        shown.push(lang.format("live-more", &[("count", (people.len() - NAMES_SHOWN).into())]));
+        shown.push(lang.format(Msg::LIVE_MORE, &[("count", (people.len() - NAMES_SHOWN).into())]));
     }
     shown.join(", ")
 }
@@ -105,10 +108,10 @@ fn names(people: &[Shown<'_>], lang: Lang) -> String {
 fn duration(millis: i64, lang: Lang) -> String {
     let minutes = millis.max(0) / 60_000;
     match (minutes / 60, minutes % 60) {
-        (0, 0) => lang.text("duration-under-a-minute"),
-        (0, m) => lang.format("duration-minutes", &[("minutes", m.into())]),
-        (h, 0) => lang.format("duration-hours", &[("hours", h.into())]),
-        (h, m) => lang.format("duration-hours-minutes", &[("hours", h.into()), ("minutes", m.into())]),
+        (0, 0) => lang.text(Msg::DURATION_UNDER_A_MINUTE),
+        (0, m) => lang.format(Msg::DURATION_MINUTES, &[("minutes", m.into())]),
+        (h, 0) => lang.format(Msg::DURATION_HOURS, &[("hours", h.into())]),
+        (h, m) => lang.format(Msg::DURATION_HOURS_MINUTES, &[("hours", h.into()), ("minutes", m.into())]),
     }
 }
 
@@ -147,7 +150,7 @@ mod tests {
 
     #[test]
     fn nothing_before_the_first_call() {
-        assert!(embed(&CallState::default(), None, Lang::En).is_none());
+        assert!(embed(&CallState::default(), None, Lang::ENGLISH).is_none());
     }
 
     #[test]
@@ -162,7 +165,8 @@ mod tests {
                 ("c", "Cy", Presence::Lobby),
             ],
         ));
-        let e = json(embed(&state, Some("https://bot.example/graph/live#meetnow-live-2.x".into()), Lang::En).unwrap());
+        let e =
+            json(embed(&state, Some("https://bot.example/graph/live#meetnow-live-2.x".into()), Lang::ENGLISH).unwrap());
         assert_eq!(e["title"], "Call in progress: 2 people");
         let text = e["description"].as_str().unwrap();
         assert!(text.starts_with("Started <t:1764558000:t>, <t:1764558000:R>."), "{text}");
@@ -180,7 +184,7 @@ mod tests {
         let refs: Vec<(&str, &str, Presence)> =
             who.iter().map(|(k, n)| (k.as_str(), n.as_str(), Presence::OnCall)).collect();
         state.apply(&roster(1_000, &refs));
-        let e = json(embed(&state, None, Lang::En).unwrap());
+        let e = json(embed(&state, None, Lang::ENGLISH).unwrap());
         assert!(e["description"].as_str().unwrap().contains(", and 25 more"));
     }
 
@@ -190,7 +194,7 @@ mod tests {
         state.apply(&CallEvent { at: 0, change: Change::Started });
         state.apply(&roster(1_000, &[("a", "Ana", Presence::OnCall), ("b", "Bo", Presence::OnCall)]));
         state.apply(&CallEvent { at: 72 * 60_000, change: Change::Ended });
-        let e = json(embed(&state, None, Lang::En).unwrap());
+        let e = json(embed(&state, None, Lang::ENGLISH).unwrap());
         assert_eq!(e["title"], "Call ended");
         let text = e["description"].as_str().unwrap();
         assert!(text.contains("Ended <t:4320:t>, <t:4320:R>, after 1 h 12 min."), "{text}");
