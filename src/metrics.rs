@@ -76,6 +76,8 @@ pub struct Metrics {
     live_refused: Family<ReasonLabel, Counter>,
     live_subscriptions: Family<OutcomeLabel, Counter>,
     live_edits: Family<OutcomeLabel, Counter>,
+    /// Bridges whose announcement this process is keeping current now.
+    live_calls: Gauge,
     /// 1 while connected.
     gateway_connected: Gauge,
     ever_connected: AtomicBool,
@@ -110,6 +112,7 @@ impl Default for Metrics {
             live_refused: Family::default(),
             live_subscriptions: Family::default(),
             live_edits: Family::default(),
+            live_calls: Gauge::default(),
             gateway_connected: Gauge::default(),
             ever_connected: AtomicBool::new(false),
             health: Arc::default(),
@@ -173,6 +176,11 @@ impl Default for Metrics {
             "live_edits",
             "Edits of an announcement's live status, by outcome",
             metrics.live_edits.clone(),
+        );
+        registry.register(
+            "live_calls_in_hand",
+            "Bridges whose announcement this process is keeping current (events in hand, or reading back its edits)",
+            metrics.live_calls.clone(),
         );
         registry.register(
             "gateway_reconnects",
@@ -259,6 +267,12 @@ impl Metrics {
     /// `outcome`: `edited`, `unchanged`, `failed` or `no_announcement`.
     pub fn live_edit(&self, outcome: &'static str) {
         self.live_edits.get_or_create(&OutcomeLabel { outcome }).inc();
+    }
+
+    /// How many bridges' announcements this process is keeping current; 0 once every call's events are in
+    /// and read back.
+    pub fn live_calls_in_hand(&self, count: usize) {
+        self.live_calls.set(i64::try_from(count).unwrap_or(i64::MAX));
     }
 
     /// The gateway session is up (READY or RESUMED) or down.

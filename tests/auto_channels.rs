@@ -2,7 +2,6 @@
 //! bridge posted when it is created, once, whatever the number of processes.
 
 use std::collections::HashMap;
-use std::time::Duration;
 
 use crate::support::bot::RunningBot;
 use crate::support::discord::{DiscordStandIn, Invocation, Route, INTENT_GUILDS};
@@ -115,17 +114,8 @@ async fn a_channel_where_the_bot_may_not_post_gets_nothing_and_no_retry() {
         serde_json::json!({"code": 50013, "message": "Missing Permissions"}),
     );
     let locked = bot.discord.create_channel("inc-locked", 0, 0).await;
-    let metrics = bot.metrics_url("/metrics");
-    let counted = async {
-        loop {
-            let text = reqwest::get(&metrics).await.unwrap().text().await.unwrap();
-            if text.contains("meetnow_errors_total{kind=\"auto_announcement\"} 1") {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    };
-    tokio::time::timeout(Duration::from_secs(10), counted).await.expect("the failure is counted");
+    crate::support::metrics_with(&bot.metrics_url("/metrics"), "meetnow_errors_total{kind=\"auto_announcement\"} 1")
+        .await;
     // The post was refused once and not repeated (a repeat would have succeeded: the fault was used up).
     assert!(posted_in(&bot.discord, locked).is_empty());
     // And the bot goes on: the next channel gets its bridge.

@@ -452,3 +452,18 @@ async fn the_binary_runs_unprivileged_in_a_read_only_directory_without_home() {
     assert!(status.success(), "{output}");
     assert_eq!(std::fs::read_dir(&workdir).unwrap().count(), 0, "wrote nothing to its working directory");
 }
+
+#[tokio::test]
+async fn a_process_standing_by_leaves_an_answer_the_other_process_gave_whatever_it_shows() {
+    let bot = RunningBot::start(&[]).await;
+    let prepared = bot.discord.prepare(&[Invocation::in_channel(8_900_000_000_000_000_001)]).remove(0);
+    let token = prepared.0.clone();
+    bot.discord.answer_as_another_process(&token, "Teams is throttling meeting requests right now.");
+    bot.discord.dispatch(vec![prepared]).await;
+    bot.discord.wait_for("the stand-by look", |d| (d.interaction(&token).original_reads > 0).then_some(())).await;
+    let discord = bot.discord.clone();
+    bot.stop().await.unwrap();
+    let record = discord.interaction(&token);
+    assert_eq!(record.edits, 0, "not taken over");
+    assert_eq!(record.original.unwrap()["content"], "Teams is throttling meeting requests right now.");
+}

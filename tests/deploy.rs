@@ -44,21 +44,9 @@ async fn the_probes_ask_what_the_bot_serves_on_the_port_it_listens_on() {
     for probe in ["livenessProbe", "readinessProbe"] {
         assert_eq!(container[probe]["httpGet"]["port"], "metrics", "{probe}");
         let path = container[probe]["httpGet"]["path"].as_str().unwrap();
-        assert_eq!(poll_ok(&bot.metrics_url(path)).await, 200, "{probe} {path}");
+        crate::support::poll(&bot.metrics_url(path), "200", |answer| answer.status == 200).await;
     }
     bot.stop().await.unwrap();
-}
-
-/// Polls until 200 (the readiness path waits for the first token refresh and gateway state), at most 10 s.
-async fn poll_ok(url: &str) -> u16 {
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
-    loop {
-        let status = reqwest::get(url).await.map(|r| r.status().as_u16()).unwrap_or(0);
-        if status == 200 || tokio::time::Instant::now() > deadline {
-            return status;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
 }
 
 #[test]

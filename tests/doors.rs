@@ -68,10 +68,11 @@ async fn a_flood_of_huge_batches_costs_the_process_no_more_than_its_bodies() {
     assert!(statuses.iter().all(|&s| s == 202 || s == 503), "accepted, or shed: {statuses:?}");
     assert!(after - before < 16 * 1024, "the flood raised the peak by {} KiB", after - before);
     // Still answering, and counting what it dropped.
-    let metrics = crate::support::live::poll_text(&live.metrics[0], "the refusals", |text| {
-        text.contains("meetnow_live_notifications_refused_total{reason=\"client_state\"}")
+    let metrics = crate::support::poll(&live.metrics[0], "the refusals", |answer| {
+        answer.body.contains("meetnow_live_notifications_refused_total{reason=\"client_state\"}")
     })
-    .await;
+    .await
+    .body;
     assert!(metrics.contains("meetnow_live_notifications_total"), "{metrics}");
     live.stop().await;
 }

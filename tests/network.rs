@@ -137,3 +137,21 @@ async fn tls_across_a_long_link_still_takes_one_connection() {
     assert_eq!(graph.connections.handshakes.load(Ordering::SeqCst), 1, "sign-in and Graph over one HTTP/2 connection");
     assert_eq!(graph.connections.http2.load(Ordering::SeqCst), 1);
 }
+
+#[tokio::test]
+async fn a_managed_identity_token_never_goes_through_the_proxy() {
+    let graph = GraphStandIn::start().await;
+    let proxy = support::net::ConnectProxy::start().await;
+    let mut vars: Vec<(&str, String)> = graph.env().into_iter().filter(|(k, _)| *k != "AZURE_CLIENT_SECRET").collect();
+    vars.extend([
+        ("MEETNOW_MANAGED_IDENTITY", "true".into()),
+        ("IDENTITY_ENDPOINT", format!("{}/msi/token", graph.url)),
+        ("IDENTITY_HEADER", support::graph::credentials::IDENTITY_HEADER.into()),
+        ("HTTP_PROXY", proxy.url.clone()),
+    ]);
+    let out = command(&["create", "--json"], &vars, None).await;
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let targets = proxy.targets();
+    assert!(targets.iter().any(|t| t.contains("/onlineMeetings")), "Graph itself goes through the proxy: {targets:?}");
+    assert!(targets.iter().all(|t| !t.contains("/msi/")), "the identity request does not: {targets:?}");
+}

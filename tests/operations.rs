@@ -3,8 +3,6 @@
 
 use crate::support;
 
-use std::time::Duration;
-
 use crate::support::bot::RunningBot;
 use crate::support::discord::{DiscordStandIn, Invocation};
 use crate::support::graph::{Fault, GraphStandIn};
@@ -14,17 +12,10 @@ async fn get(url: &str) -> (u16, String) {
     (response.status().as_u16(), response.text().await.unwrap())
 }
 
-/// Polls `url` until `want` holds for its answer; the listener has no event to wait on. Panics after 30 s.
+/// [`crate::support::poll`], as (status, body).
 async fn poll(url: &str, what: &str, want: impl Fn(u16, &str) -> bool) -> (u16, String) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    loop {
-        let (status, body) = get(url).await;
-        if want(status, &body) {
-            return (status, body);
-        }
-        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}; last: {status} {body}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let answer = crate::support::poll(url, what, |answer| want(answer.status, &answer.body)).await;
+    (answer.status, answer.body)
 }
 
 fn value(metrics: &str, name: &str) -> f64 {
@@ -150,4 +141,29 @@ async fn json_logs_are_one_object_per_line_with_the_interaction_fields() {
     for field in ["interaction_id", "guild_id", "user_id"] {
         assert!(!span[field].is_null(), "span field {field}: {audit}");
     }
+}
+
+#[tokio::test]
+async fn no_log_line_carries_an_interaction_token_even_at_info() {
+    let (_graph, discord, vars) = support::stand_ins().await;
+    let mut vars = vars.clone();
+    vars.push(("RUST_LOG", "info".into()));
+    let bot = support::process::BotProcess::start(&vars);
+    discord.wait_for("the gateway session", |d| d.connected().then_some(())).await;
+    bot.printed("registered /meetnow").await;
+    // A 429 on the acknowledgement: the rate limiter logs it, and the route it logs holds the token.
+    let limited = serde_json::json!({"message": "You are being rate limited.", "retry_after": 0.2, "global": false});
+    discord.push_fault(support::discord::Route::Callback, 429, limited);
+    let token = discord.invoke(Invocation::in_channel(8_700_000_000_000_000_001)).await;
+    discord.settled(&token).await;
+    // After a gap in the sequence, serenity warns inside the span of the event that showed it.
+    let prepared = discord.prepare(&[Invocation::in_channel(8_700_000_000_000_000_002)]).remove(0);
+    let token2 = discord.dispatch_after_a_gap(prepared).await;
+    discord.settled(&token2).await;
+    let (_, output) = bot.terminate().await;
+    for secret in [token.as_str(), token2.as_str(), support::discord::BOT_TOKEN] {
+        assert!(!output.contains(secret), "{secret} appears in the log:\n{output}");
+    }
+    assert!(output.contains("bridge announced"), "the log itself is there: {output}");
+    assert!(output.contains("Discord rate-limited a call"), "the 429 was logged: {output}");
 }

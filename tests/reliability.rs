@@ -275,3 +275,13 @@ async fn a_restarted_bot_returns_the_same_standing_bridge() {
     assert_eq!(second.graph.meetings_created(), 1);
     second.stop().await.unwrap();
 }
+
+#[tokio::test]
+async fn graph_answers_past_the_cap_are_not_read_whole() {
+    let graph = GraphStandIn::start().await;
+    graph.set_always(Some(Fault::Huge));
+    let out = support::process::command(&["create"], &graph.env(), None).await;
+    assert_eq!(out.status.code(), Some(1));
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("not answering"), "{said}");
+}

@@ -139,6 +139,8 @@ struct Inner {
     audio: Audio,
     shape: Shape,
     latency: Duration,
+    /// True while meeting answers wait for [`GraphStandIn::release_meetings`].
+    held: Arc<tokio::sync::watch::Sender<bool>>,
     violations: Vec<String>,
     serial: u64,
     validate: bool,
@@ -195,6 +197,7 @@ impl GraphStandIn {
             audio: Audio::Full,
             shape: Shape::V1,
             latency: Duration::ZERO,
+            held: Arc::new(tokio::sync::watch::channel(false).0),
             violations: Vec::new(),
             serial: 0,
             validate: true,
@@ -292,6 +295,17 @@ impl GraphStandIn {
     /// Added to every meeting request (not to token requests).
     pub fn set_latency(&self, latency: Duration) {
         self.with(|s| s.latency = latency);
+    }
+
+    /// Meeting answers wait from now until [`GraphStandIn::release_meetings`]: what the bot does before Graph
+    /// answers can be seen as it happens.
+    pub fn hold_meetings(&self) {
+        self.with(|s| s.held.send_replace(true));
+    }
+
+    /// Lets the held meeting answers (and every later one) go.
+    pub fn release_meetings(&self) {
+        self.with(|s| s.held.send_replace(false));
     }
 
     /// Meetings created so far (createOrGet 201s plus POSTs).
@@ -526,10 +540,11 @@ async fn answer(
     fault: Option<Fault>,
     latency: Duration,
 ) -> Response {
-    let (audio, shape, base) = {
+    let (audio, shape, base, mut held) = {
         let s = app.inner.lock().unwrap();
-        (s.audio, s.shape, s.base_url.clone())
+        (s.audio, s.shape, s.base_url.clone(), s.held.subscribe())
     };
+    let _ = held.wait_for(|held| !held).await;
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }
@@ -745,4 +760,9 @@ impl Drop for NotifyOnDrop<'_> {
     fn drop(&mut self) {
         self.0.notify_waiters();
     }
+}
+
+/// The meeting POSTs (createOrGet and create) `graph` was sent.
+pub fn meeting_posts(graph: &GraphStandIn) -> usize {
+    graph.requests().iter().filter(|r| r.method == "POST" && r.path.contains("/onlineMeetings")).count()
 }

@@ -11,6 +11,7 @@ use super::graph::subscriptions::{payload, payload_of, Forgery, Participant, Pay
 use super::graph::GraphStandIn;
 #[cfg(test)]
 use super::interactions::InteractionsClient;
+use super::metrics_with;
 #[cfg(test)]
 use super::process::BotProcess;
 
@@ -20,6 +21,8 @@ pub struct CertificateFile {
     pub pem: String,
     /// The certificate alone, DER (to register it as a sign-in certificate too).
     pub der: Vec<u8>,
+    /// Its `notAfter`, as it was made.
+    pub not_after: time::OffsetDateTime,
 }
 
 impl CertificateFile {
@@ -34,10 +37,10 @@ impl CertificateFile {
     }
 
     fn of(key: &str) -> Self {
-        let AppCertificate { pem, der } = AppCertificate::valid(key);
+        let AppCertificate { pem, der, not_after } = AppCertificate::valid(key);
         let file = tempfile::NamedTempFile::new().unwrap();
         std::fs::write(file.path(), &pem).unwrap();
-        Self { file, pem, der }
+        Self { file, pem, der, not_after }
     }
 
     pub fn path(&self) -> String {
@@ -241,27 +244,6 @@ impl Call<'_> {
     pub async fn roster(&self, at: &str, participants: &[Participant]) -> u16 {
         self.graph.deliver(self.join, &payload_of(self.shape, "roster", at, participants), Forgery::None).await
     }
-}
-
-/// The text at `url` once `ready` says so, read every 50 ms for at most 10 s (metrics have no event to wait
-/// on; the shared poller of the tests).
-pub async fn poll_text(url: &str, what: &str, ready: impl Fn(&str) -> bool) -> String {
-    for _ in 0..200 {
-        if let Ok(response) = reqwest::get(url).await {
-            if let Ok(text) = response.text().await {
-                if ready(&text) {
-                    return text;
-                }
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("{url} never showed {what}");
-}
-
-/// The metrics at `url` once one of their lines is `line`.
-pub async fn metrics_with(url: &str, line: &str) -> String {
-    poll_text(url, line, |text| text.lines().any(|l| l == line)).await
 }
 
 /// Moves `tokio`'s clock on by `by` at once, then lets real time run again, so the HTTP the bot then does is

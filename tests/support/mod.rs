@@ -66,3 +66,40 @@ pub async fn wait_until<T>(
     };
     tokio::time::timeout(limit, wait).await.unwrap_or_else(|_| panic!("timed out waiting for {what}"))
 }
+
+/// What a listener answered: its status (0 when nothing answered) and body.
+pub struct Answer {
+    pub status: u16,
+    pub body: String,
+}
+
+/// Asks `url` until `want` holds for its answer, and returns that answer: the one poller of the tests, for
+/// what has no event to wait on (`/metrics`, `/healthz`, `/readyz` of a process). Asks every 50 ms; panics
+/// after 30 s with the last answer.
+pub async fn poll(url: &str, what: &str, want: impl Fn(&Answer) -> bool) -> Answer {
+    let mut last = Answer { status: 0, body: String::new() };
+    let asking = async {
+        loop {
+            last = match reqwest::get(url).await {
+                Ok(response) => {
+                    let status = response.status().as_u16();
+                    Answer { status, body: response.text().await.unwrap_or_default() }
+                }
+                Err(error) => Answer { status: 0, body: error.to_string() },
+            };
+            if want(&last) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    };
+    if tokio::time::timeout(Duration::from_secs(30), asking).await.is_err() {
+        panic!("{url} never showed {what}; last: {} {}", last.status, last.body);
+    }
+    last
+}
+
+/// The metrics at `url` once one of their lines is `line`.
+pub async fn metrics_with(url: &str, line: &str) -> String {
+    poll(url, line, |answer| answer.body.lines().any(|l| l == line)).await.body
+}

@@ -133,6 +133,7 @@ impl Bot {
             let mut desks = self.desks.desks.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
             if desk.pending.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).is_empty() {
                 desks.remove(&bridge);
+                self.metrics.live_calls_in_hand(desks.len());
                 return;
             }
         }

@@ -36,6 +36,7 @@ impl Bot {
             let excess = pending.len().saturating_sub(crate::discord::bot::MAX_HELD);
             pending.drain(..excess);
             drop(pending);
+            self.metrics.live_calls_in_hand(desks.len());
             (desk, start)
         };
         desk.wake.notify_one();

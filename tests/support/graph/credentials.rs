@@ -37,6 +37,8 @@ pub struct AppCertificate {
     /// Certificate then private key, as `AZURE_CLIENT_CERTIFICATE_PATH` holds them.
     pub pem: String,
     pub der: Vec<u8>,
+    /// Its `notAfter`, as it was made.
+    pub not_after: time::OffsetDateTime,
 }
 
 impl AppCertificate {
@@ -46,10 +48,15 @@ impl AppCertificate {
         let mut params = rcgen::CertificateParams::new(vec!["meetnow".to_owned()]).unwrap();
         let now = time::OffsetDateTime::now_utc();
         params.not_before = now + time::Duration::days(valid_from_days);
-        params.not_after = now + time::Duration::days(valid_until_days);
+        let not_after = now + time::Duration::days(valid_until_days);
+        params.not_after = not_after;
         params.distinguished_name.push(rcgen::DnType::CommonName, "meetnow");
         let certificate = params.self_signed(&key).unwrap();
-        Self { pem: format!("{}{}", certificate.pem(), key.serialize_pem()), der: certificate.der().to_vec() }
+        Self {
+            pem: format!("{}{}", certificate.pem(), key.serialize_pem()),
+            der: certificate.der().to_vec(),
+            not_after,
+        }
     }
 
     /// Valid from yesterday for a year: what an admin makes.
