@@ -1,4 +1,4 @@
-//! Configuration: every environment variable in README.md's Configuration table, read once, validated, typed.
+//! Configuration: every environment variable in README.md's Configuration tables, read once, validated, typed.
 //!
 //! [`Config::from_lookup`] takes any `Fn(&str) -> Option<String>`, so tests build configurations without
 //! touching the process environment; [`Config::from_env`] is that with `std::env::var`. A problem becomes a

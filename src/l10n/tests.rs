@@ -1,3 +1,6 @@
+//! The messages: every language complete and with English's arguments, the code's ids exactly en.ftl's, plurals
+//! per language, and every message within the Discord limit of where it is shown.
+
 use super::*;
 use fluent_syntax::ast::{Entry, Expression, InlineExpression, Pattern, PatternElement};
 use std::collections::{BTreeMap, BTreeSet};

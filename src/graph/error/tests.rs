@@ -1,3 +1,5 @@
+//! Every error as the log reads it (one Display per variant) and as a person reads it (the fixes).
+
 use super::*;
 
 fn api(status: u16) -> ApiError {
