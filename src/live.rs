@@ -4,20 +4,20 @@
 //! - [`BridgeAddress`]: which channel and bridge a notification is about, carried in the notification URL
 //!   (`/graph/notifications/{guild}/{channel}/{tag}`, the tag a hash of the join link) and bound to it by
 //!   `clientState` ([`crypto`]), so any process can check it without shared state;
-//! - [`subscriptions`]: one subscription per bridge, made when the bridge is announced, adopted when another
+//! - [`bridge_subscriptions`]: one subscription per bridge, made when the bridge is announced, adopted when another
 //!   process made it, renewed while the bridge is in use, made again when it is gone;
-//! - [`endpoint`]: the validation handshake and the notifications, answered at once, then checked (client
+//! - [`notifications`]: the validation handshake and the notifications, answered at once, then checked (client
 //!   state, resource, validation tokens, the HMAC over the data) before anything is decrypted or read;
 //! - [`events`] and [`state`]: the payloads read into call events, and the mergeable state of the call that
 //!   the announcement carries.
 //!
 //! What the channel sees is `discord`'s: it implements [`CallEventSink`] and keeps the announcement current.
 
+pub mod bridge_subscriptions;
 pub mod crypto;
-pub mod endpoint;
 pub mod events;
+pub mod notifications;
 pub mod state;
-pub mod subscriptions;
 pub mod tokens;
 
 use std::sync::Arc;
@@ -87,8 +87,8 @@ pub struct LiveStatus {
     public_url: Url,
     pub certificates: Certificates,
     pub tokens: Arc<tokens::TokenChecker>,
-    pub subscriptions: Arc<subscriptions::Subscriptions>,
-    decryptions: endpoint::Decryptions,
+    pub subscriptions: Arc<bridge_subscriptions::Subscriptions>,
+    decryptions: notifications::Decryptions,
     metrics: Arc<Metrics>,
 }
 
@@ -105,7 +105,7 @@ impl LiveStatus {
         let public_url = live.public_url.clone();
         let certificates = Certificates::new(&live.certificate, live.previous_certificate.as_deref());
         let subscriptions =
-            Arc::new(subscriptions::Subscriptions::new(graph, certificates.clone(), public_url.clone()));
+            Arc::new(bridge_subscriptions::Subscriptions::new(graph, certificates.clone(), public_url.clone()));
         Self { public_url, certificates, tokens, subscriptions, decryptions: Default::default(), metrics }
     }
 
@@ -159,7 +159,7 @@ impl LiveStatus {
 
     /// The routes Graph posts to, handing what passes to `sink`.
     pub fn router(self: &Arc<Self>, sink: Arc<dyn CallEventSink>) -> axum::Router {
-        endpoint::router(self.clone(), sink)
+        notifications::router(self.clone(), sink)
     }
 }
 

@@ -115,3 +115,96 @@ impl DiscordCalls {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// An unsuccessful answer as serenity reads it from Discord.
+    async fn answered(status: u16, body: serde_json::Value) -> serenity::Error {
+        let response = axum::http::Response::builder().status(status).body(body.to_string()).unwrap_or_default();
+        let response = serenity::http::ErrorResponse::from_response(response.into(), reqwest::Method::PATCH).await;
+        serenity::Error::Http(HttpError::UnsuccessfulRequest(response))
+    }
+
+    fn rate_limit() -> serde_json::Value {
+        serde_json::json!({"message": "You are being rate limited.", "retry_after": 0.4, "global": false})
+    }
+
+    fn calls() -> DiscordCalls {
+        DiscordCalls::new(Arc::new(Metrics::default()))
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_rate_limit_is_waited_out_and_tried_once_more_and_no_more() {
+        let made = AtomicUsize::new(0);
+        let first_limited = calls()
+            .interaction(|| async {
+                match made.fetch_add(1, Ordering::SeqCst) {
+                    0 => Err(answered(429, rate_limit()).await),
+                    _ => Ok("edited"),
+                }
+            })
+            .await;
+        assert_eq!((first_limited.ok(), made.swap(0, Ordering::SeqCst)), (Some("edited"), 2));
+
+        let always_limited: serenity::Result<()> = calls()
+            .bot_token(|| async {
+                made.fetch_add(1, Ordering::SeqCst);
+                Err(answered(429, rate_limit()).await)
+            })
+            .await;
+        assert!(always_limited.as_ref().is_err_and(is_rate_limited));
+        assert_eq!(made.swap(0, Ordering::SeqCst), 2, "one retry, not a storm");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_429_with_a_code_of_its_own_is_a_refusal_not_repeated() {
+        let made = AtomicUsize::new(0);
+        let old_message = serde_json::json!({"code": 30046, "message": "Maximum number of edits to messages older than 1 hour reached. Try again later"});
+        let refused: serenity::Result<()> = calls()
+            .interaction(|| async {
+                made.fetch_add(1, Ordering::SeqCst);
+                Err(answered(429, old_message.clone()).await)
+            })
+            .await;
+        let error = refused.unwrap_err();
+        assert!(!is_rate_limited(&error));
+        assert_eq!(discord_code(&error), Some(30046));
+        assert_eq!(made.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn bot_token_calls_wait_for_a_slot_and_interaction_calls_never_do() {
+        let calls = Arc::new(calls());
+        let (in_flight, most) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let gate = Arc::new(tokio::sync::Semaphore::new(0));
+        let mut tasks = tokio::task::JoinSet::new();
+        for _ in 0..MAX_DISCORD_CALLS_IN_FLIGHT + 8 {
+            let (calls, in_flight, most, gate) = (calls.clone(), in_flight.clone(), most.clone(), gate.clone());
+            tasks.spawn(async move {
+                calls
+                    .bot_token(|| async {
+                        let now = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+                        most.fetch_max(now, Ordering::SeqCst);
+                        let _pass = gate.acquire().await;
+                        in_flight.fetch_sub(1, Ordering::SeqCst);
+                        Ok(())
+                    })
+                    .await
+            });
+        }
+        while in_flight.load(Ordering::SeqCst) < MAX_DISCORD_CALLS_IN_FLIGHT {
+            tokio::task::yield_now().await;
+        }
+        // Every slot is taken: an acknowledgement still goes at once.
+        let acknowledged = calls.interaction(|| async { Ok("acknowledged") }).await;
+        assert_eq!(acknowledged.ok(), Some("acknowledged"));
+        gate.add_permits(MAX_DISCORD_CALLS_IN_FLIGHT + 8);
+        while let Some(done) = tasks.join_next().await {
+            assert!(done.is_ok_and(|call| call.is_ok()));
+        }
+        assert_eq!(most.load(Ordering::SeqCst), MAX_DISCORD_CALLS_IN_FLIGHT);
+    }
+}

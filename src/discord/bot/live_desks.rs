@@ -36,7 +36,7 @@ use serenity::all::{
 
 use super::Bot;
 use crate::discord::render::live_embed as render;
-use crate::live::subscriptions::Ensure;
+use crate::live::bridge_subscriptions::Ensure;
 use crate::live::{BridgeAddress, CallEvent, LiveStatus};
 
 /// How long a desk collects events before it edits.

@@ -14,7 +14,7 @@ use super::command::apply;
 use crate::discord::access::{Asker, Refusal};
 use crate::discord::bot::{Bot, PinJob};
 use crate::discord::render::announcement::{self, Kind};
-use crate::live::subscriptions::Ensure;
+use crate::live::bridge_subscriptions::Ensure;
 use crate::meeting::{MeetingKey, MeetingRequest, Origin};
 use crate::telemetry::Chain;
 

@@ -32,7 +32,7 @@ use crate::discord::render::announcement::{self, Kind};
 use crate::discord::render::live_embed;
 use crate::graph::LobbyUpdate;
 use crate::l10n::Msg;
-use crate::live::subscriptions::Ensure;
+use crate::live::bridge_subscriptions::Ensure;
 use crate::meeting::{Meeting, MeetingKey, MeetingRequest, Origin};
 use crate::telemetry::Chain;
 
