@@ -86,8 +86,13 @@ impl From<GraphError> for AppError {
 }
 
 impl From<RunError> for AppError {
+    /// A configuration problem found while running (a weak public key, say) is a configuration error like any
+    /// other: the same words, the same exit status.
     fn from(error: RunError) -> Self {
-        Self::Run(Box::new(error))
+        match error {
+            RunError::Config(config) => Self::Config(config),
+            other => Self::Run(Box::new(other)),
+        }
     }
 }
 
@@ -98,7 +103,6 @@ impl AppError {
         const CONFIGURATION: u8 = 2;
         match self {
             Self::DotEnv(_) | Self::Config(_) | Self::Key(_) => CONFIGURATION,
-            Self::Run(run) if matches!(**run, RunError::Config(_)) => CONFIGURATION,
             Self::Runtime(_) | Self::Https(_) | Self::Graph(_) | Self::Checks(_) | Self::Run(_) => SERVICE_REFUSED,
         }
     }
@@ -108,13 +112,7 @@ fn main() -> ExitCode {
     match run(Args::parse()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            // A configuration error inside `run` reads like one from the environment.
-            match &error {
-                AppError::Run(run) if matches!(**run, RunError::Config(_)) => {
-                    eprintln!("configuration error: {}", Chain(&**run));
-                }
-                other => eprintln!("{}", Chain(other)),
-            }
+            eprintln!("{}", Chain(&error));
             ExitCode::from(error.exit_status())
         }
     }
@@ -246,7 +244,7 @@ mod tests {
                 }
                 AppError::Checks(_) => "2 check(s) failed; each FAIL line above says how to fix it",
                 AppError::Run(run) => match **run {
-                    RunError::Config(_) => "error: AZURE_CLIENT_ID: is not set",
+                    RunError::Config(_) => unreachable!("From turns it into AppError::Config"),
                     RunError::Discord(_) => "error: Discord refused to start the bot: 401: Unauthorized",
                     RunError::Metrics { .. } => {
                         "error: METRICS_ADDR: could not listen on 127.0.0.1:9464: address in use"

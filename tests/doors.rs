@@ -11,7 +11,7 @@ use sha2::Digest as _;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
 use crate::support::discord::{Invocation, GUILD_ID};
-use crate::support::graph::subscriptions::{Participant, PayloadShape, Where};
+use crate::support::graph::subscriptions::{Participant, Where};
 use crate::support::live::{shows, Call, CertificateFile, LiveBot, LiveProcesses};
 use crate::support::process::BotProcess;
 
@@ -132,7 +132,7 @@ async fn no_link_the_channel_sees_gives_away_a_callers_number() {
     let (discord, graph) = (&live.bot.discord, &live.bot.graph);
     let channel = 7903;
     let (message, join) = live.announce(channel).await;
-    let call = Call { graph, join: &join, shape: PayloadShape::Schema };
+    let call = Call::on(graph, &join);
     call.send("started", "2026-12-01T03:00:00Z", &[]).await;
     let number = "+14255550123";
     call.roster(

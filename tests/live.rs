@@ -82,7 +82,7 @@ async fn a_busy_roster_is_one_edit_not_a_burst_and_the_last_state_is_kept() {
     let live = LiveBot::start(&[]).await;
     let (discord, graph) = (&live.bot.discord, &live.bot.graph);
     let (message, join) = live.announce(7201).await;
-    let call = Call { graph, join: &join, shape: PayloadShape::Schema };
+    let call = Call::on(graph, &join);
     call.send("started", "2026-12-01T03:00:00Z", &[]).await;
     shows(discord, message, &["Call in progress"]).await;
     let edits_before = discord.message_edits().len();
@@ -177,7 +177,7 @@ async fn hostile_display_names_are_shown_inert() {
     let live = LiveBot::start(&[]).await;
     let (discord, graph) = (&live.bot.discord, &live.bot.graph);
     let (message, join) = live.announce(7501).await;
-    let call = Call { graph, join: &join, shape: PayloadShape::Schema };
+    let call = Call::on(graph, &join);
     call.send("started", "2026-12-01T03:00:00Z", &[]).await;
     let hostile = "@everyone [x](https://e.v) <@&1> **b**\u{202E}\n# big";
     call.send(
@@ -262,7 +262,7 @@ async fn a_whole_call_through_two_processes_converges_on_the_right_state() {
     let metrics = live.metric(1, "meetnow_live_subscriptions_total{outcome=\"adopted\"} 1").await;
     assert!(!metrics.contains("outcome=\"failed\""), "{metrics}");
 
-    let call = Call { graph, join: &join, shape: PayloadShape::Schema };
+    let call = Call::on(graph, &join);
     balancer.route_next(&[0]);
     call.send("started", "2026-12-01T03:00:00Z", &[]).await;
     // Three join and one leaves, split between the processes, all at once, the leave sent first.
@@ -363,7 +363,7 @@ async fn the_live_status_is_in_the_servers_language() {
     let message = record.original_id.unwrap();
     let join = record.original.as_ref().unwrap()["embeds"][0]["url"].as_str().unwrap().to_owned();
     subscribed(graph, &join).await;
-    let call = Call { graph, join: &join, shape: PayloadShape::Schema };
+    let call = Call::on(graph, &join);
     call.send("started", "2026-12-01T03:00:00Z", &[]).await;
     call.send(
         "roster",

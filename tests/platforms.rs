@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use crate::support::discord::Invocation;
-use crate::support::graph::subscriptions::{Forgery, Participant, PayloadShape, Where};
+use crate::support::graph::subscriptions::{Forgery, Participant, Where};
 use crate::support::live::{pinned_shows, shows, Call, CertificateFile, LiveBot, LiveProcesses};
 
 /// A person on a laptop and a phone is one person, on the call until both have left; the name shown is the
@@ -19,7 +19,7 @@ async fn people_are_people_not_devices_with_the_names_teams_shows() {
     let live = LiveBot::start(&[]).await;
     let (discord, graph) = (&live.bot.discord, &live.bot.graph);
     let (message, join) = live.announce(7801).await;
-    let call = Call { graph, join: &join, shape: PayloadShape::Schema };
+    let call = Call::on(graph, &join);
     call.send("started", "2026-12-01T03:00:00Z", &[]).await;
     let ada = || Participant::user("u-ada", "Ada Lovelace", Where::Joined).preferred("Ada (incident lead)");
     call.roster("2026-12-01T03:00:10Z", &[ada().on("p-ada-laptop")]).await;
@@ -95,7 +95,7 @@ async fn a_typed_meetnow_makes_sure_the_subscription_still_exists() {
             g.subscriptions().iter().any(|s| s.join_url == join && s.id != first.id).then_some(())
         })
         .await;
-    let call = Call { graph, join: &join, shape: PayloadShape::Schema };
+    let call = Call::on(graph, &join);
     call.send("started", "2026-12-01T03:00:00Z", &[]).await;
     shows(discord, message, &["Call in progress"]).await;
 }
@@ -123,7 +123,7 @@ async fn a_new_notification_certificate_moves_the_subscriptions_of_bridges_in_us
     live.add(&rotating).await;
     live.stop_one(0).await;
     let (graph, discord) = (live.graph.clone(), live.discord.clone());
-    let call = Call { graph: &graph, join: &kept_join, shape: PayloadShape::Schema };
+    let call = Call::on(&graph, &kept_join);
     // Graph still encrypts to the old certificate: read with the previous one.
     assert_eq!(call.send("started", "2026-12-01T03:00:00Z", &[]).await, 202);
     shows(&discord, kept_message, &["Call in progress"]).await;
@@ -161,7 +161,7 @@ async fn a_new_notification_certificate_moves_the_subscriptions_of_bridges_in_us
     live.stop_one(0).await;
     call.send("roster", "2026-12-01T03:00:20Z", &[("u-bo", "Bo Chen", Where::Joined)]).await;
     shows(&discord, kept_message, &["Ana Lima", "Bo Chen"]).await;
-    let other = Call { graph: &graph, join: &replaced_join, shape: PayloadShape::Schema };
+    let other = Call::on(&graph, &replaced_join);
     other.send("started", "2026-12-01T04:00:00Z", &[]).await;
     shows(&discord, replaced_message, &["Call in progress"]).await;
     assert!(graph.violations().is_empty(), "{:?}", graph.violations());
@@ -184,7 +184,7 @@ async fn an_old_announcement_is_replaced_by_a_fresh_one_that_carries_the_call() 
     discord.age_messages(Duration::from_secs(3 * 24 * 3600));
 
     // The call starts; its first events reach both processes at the same moment.
-    let call = Call { graph, join: &join, shape: PayloadShape::Schema };
+    let call = Call::on(graph, &join);
     balancer.route_next(&[0, 1]);
     let (a, b) = tokio::join!(
         call.send("started", "2026-12-01T03:00:00Z", &[]),

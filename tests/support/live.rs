@@ -235,7 +235,12 @@ pub struct Call<'a> {
     pub shape: PayloadShape,
 }
 
-impl Call<'_> {
+impl<'a> Call<'a> {
+    /// The call on `join`, its events in the shape Graph's metadata gives them (what Graph sends).
+    pub fn on(graph: &'a GraphStandIn, join: &'a str) -> Self {
+        Self { graph, join, shape: PayloadShape::Schema }
+    }
+
     pub async fn send(&self, kind: &str, at: &str, who: &[(&str, &str, Where)]) -> u16 {
         self.graph.deliver(self.join, &payload(self.shape, kind, at, who), Forgery::None).await
     }

@@ -198,9 +198,11 @@ mod tests {
         while in_flight.load(Ordering::SeqCst) < MAX_DISCORD_CALLS_IN_FLIGHT {
             tokio::task::yield_now().await;
         }
-        // Every slot is taken: an acknowledgement still goes at once.
-        let acknowledged = calls.interaction(|| async { Ok("acknowledged") }).await;
-        assert_eq!(acknowledged.ok(), Some("acknowledged"));
+        // Every slot is taken: an acknowledgement still goes at once, without waiting for any.
+        let acknowledged = futures_util::FutureExt::now_or_never(calls.interaction(|| async { Ok("acknowledged") }));
+        assert_eq!(acknowledged.and_then(Result::ok), Some("acknowledged"), "an interaction call waited for a slot");
+        let pin = futures_util::FutureExt::now_or_never(calls.bot_token(|| async { Ok("pinned") }));
+        assert!(pin.is_none(), "a bot-token call went ahead with every slot taken");
         gate.add_permits(MAX_DISCORD_CALLS_IN_FLIGHT + 8);
         while let Some(done) = tasks.join_next().await {
             assert!(done.is_ok_and(|call| call.is_ok()));
