@@ -103,14 +103,14 @@ pub async fn run(
     let stop_listeners = CancellationToken::new();
 
     // Discord REST, within Discord's rate limits: the forwarder on loopback, or a proxy that keeps them.
-    let http = match config.discord.ratelimit {
+    let (http, limiter) = match config.discord.ratelimit {
         RateLimiting::Local => {
             let forwarder = TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, 0)).await.map_err(RunError::Limiter)?;
             let (http, limiter) = discord::rest::limited(config, client.clone(), &forwarder, metrics.clone())?;
-            background.spawn(limiter.serve(forwarder, stop_listeners.clone()));
-            http
+            background.spawn(limiter.clone().serve(forwarder, stop_listeners.clone()));
+            (http, Some(limiter))
         }
-        RateLimiting::Proxy => discord::rest::http(config, client.clone())?,
+        RateLimiting::Proxy => (discord::rest::http(config, client.clone())?, None),
     };
 
     sign_in(config, &graph).await;
@@ -136,6 +136,7 @@ pub async fn run(
     let bot = Arc::new(
         Bot::new(graph, access, config.pin)
             .with_rate_limits_by_proxy(by_proxy)
+            .with_limiter(limiter)
             .with_live_status(live)
             .with_channel_locale(config.channel_locale),
     );

@@ -8,7 +8,7 @@ use std::time::Duration;
 use crate::support;
 use support::bot::RunningBot;
 use support::discord::{DiscordStandIn, Invocation, Route, DEADLINE};
-use support::graph::GraphStandIn;
+use support::graph::{Fault, GraphStandIn};
 
 fn pins_in(discord: &DiscordStandIn, channel: u64) -> usize {
     discord.pins().iter().filter(|(c, _)| *c == channel).count()
@@ -96,12 +96,21 @@ async fn a_global_429_storm_does_not_delay_acknowledgements() {
     bot.stop().await.unwrap();
 }
 
+/// Reads of a channel's pins (`GET .../pins`).
+fn pin_reads(discord: &DiscordStandIn, channel: u64) -> usize {
+    let read = format!("GET /api/v10/channels/{channel}/pins");
+    discord.rest_calls().iter().filter(|call| call.split('?').next() == Some(read.as_str())).count()
+}
+
 #[tokio::test]
 async fn a_read_of_the_pins_that_fails_is_tried_again_and_never_taken_for_no_pin() {
     let bot = RunningBot::start(&[]).await;
     let failed = || serde_json::json!({"code": 0, "message": "500: Internal Server Error"});
-    // Twice: the third read answers, and the bridge is pinned once.
+    // Graph made the bridge but its 201 was lost on the way; the retry's 200 can't tell whether another
+    // process's command announced the bridge meanwhile, so the pins are read before pinning.
+    // Twice failing: the third read answers, and the bridge is pinned once.
     let channel = 9_330_000_000_000_000_001;
+    bot.graph.push_fault(Fault::ResetMidBody);
     for _ in 0..2 {
         bot.discord.push_fault(Route::PinsRead, 500, failed());
     }
@@ -110,6 +119,7 @@ async fn a_read_of_the_pins_that_fails_is_tried_again_and_never_taken_for_no_pin
     bot.discord.wait_for("the pin", |d| (pins_in(d, channel) == 1).then_some(())).await;
     // Every read failing: not knowing is not "not pinned", so nothing is pinned blind.
     let blind = 9_330_000_000_000_000_002;
+    bot.graph.push_fault(Fault::ResetMidBody);
     for _ in 0..20 {
         bot.discord.push_fault(Route::PinsRead, 500, failed());
     }
@@ -120,6 +130,19 @@ async fn a_read_of_the_pins_that_fails_is_tried_again_and_never_taken_for_no_pin
     bot.stop().await.unwrap();
     assert_eq!(pins_in(&discord, blind), 0, "no pin made without knowing");
     assert_eq!(pins_in(&discord, channel), 1);
+}
+
+#[tokio::test]
+async fn a_bridge_graph_made_for_this_command_is_pinned_with_one_call_and_no_read() {
+    let bot = RunningBot::start(&[]).await;
+    let channel = 9_330_000_000_000_000_003;
+    let token = bot.discord.invoke(Invocation::in_channel(channel)).await;
+    bot.discord.settled(&token).await;
+    // Graph's 201 says the bridge is this command's own: the answer tells all a read of the pins would.
+    bot.discord.wait_for("the pin", |d| (pins_in(d, channel) == 1).then_some(())).await;
+    let discord = bot.discord.clone();
+    bot.stop().await.unwrap();
+    assert_eq!((pins_in(&discord, channel), pin_reads(&discord, channel)), (1, 0), "{:?}", discord.rest_calls());
 }
 
 #[tokio::test]

@@ -26,6 +26,8 @@ use serenity::all::{
 use tokio::sync::oneshot;
 
 use super::access::Access;
+use super::transport::direct::{Direct, PinnedMessage};
+use super::transport::ratelimit::Limiter;
 use crate::graph::GraphClient;
 use crate::l10n::Lang;
 use crate::metrics::Metrics;
@@ -104,6 +106,11 @@ impl Identity {
     pub fn announces(&self, message: &Message, wanted: impl Fn(&str) -> bool) -> bool {
         self.is_own(message.author.id) && message.embeds.first().and_then(|e| e.url.as_deref()).is_some_and(wanted)
     }
+
+    /// [`Identity::announces`], for a pinned message as a pin check reads it.
+    pub fn announces_pinned(&self, message: &PinnedMessage, wanted: impl Fn(&str) -> bool) -> bool {
+        self.is_own(message.author.id) && message.first_embed_link().is_some_and(wanted)
+    }
 }
 
 impl Bot {
@@ -139,6 +146,13 @@ impl Bot {
     /// are counted here.
     pub fn with_rate_limits_by_proxy(mut self, by_proxy: bool) -> Self {
         self.calls = self.calls.by_proxy(by_proxy);
+        self
+    }
+
+    /// Sends the hot path's Discord calls to this process's own limiter in process (`DISCORD_RATELIMIT=local`),
+    /// without the loopback hop serenity's calls take (see `transport::direct`).
+    pub fn with_limiter(mut self, limiter: Option<Arc<Limiter>>) -> Self {
+        self.calls = self.calls.with_direct(limiter.map(Direct::new));
         self
     }
 

@@ -6,9 +6,14 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use serenity::all::HttpError;
+use serenity::all::{
+    ChannelId, CreateInteractionResponse, EditInteractionResponse, Http, HttpError, InteractionId, MessageId,
+};
+use serenity::builder::Builder as _;
 use tokio::sync::Semaphore;
 
+use crate::discord::transport::direct::{Author, Direct, EmbedLink, MessageIds, PinnedMessage};
+use crate::discord::transport::ratelimit::Priority;
 use crate::metrics::Metrics;
 
 /// Bot-token Discord REST calls (pins, channel posts, member lookups) in flight at once. Discord lets through
@@ -16,6 +21,11 @@ use crate::metrics::Metrics;
 /// stream: at 2,000 new channels at once, 256 in flight made the peak 101 MB. Calls with an interaction token
 /// are not bounded here (see [`DiscordCalls::interaction`]).
 pub const MAX_DISCORD_CALLS_IN_FLIGHT: usize = 64;
+
+/// Bot-token calls that may come late (reading a channel's pins back after pinning) in flight at once: they
+/// wait behind every other bot-token call for a place under the global limit, so they have slots of their
+/// own rather than holding the others'.
+const MAX_LATE_CALLS_IN_FLIGHT: usize = 8;
 
 /// How long to wait before repeating a call Discord answered with 429. serenity's error keeps neither the
 /// `Retry-After` header nor the body's `retry_after`, so this is fixed: Discord's per-route windows are
@@ -42,6 +52,11 @@ pub(in crate::discord) fn discord_code(error: &serenity::Error) -> Option<isize>
 pub struct DiscordCalls {
     /// Permits for [`MAX_DISCORD_CALLS_IN_FLIGHT`].
     slots: Semaphore,
+    /// Permits for [`MAX_LATE_CALLS_IN_FLIGHT`].
+    late_slots: Semaphore,
+    /// `DISCORD_RATELIMIT=local`: the hot path's calls go to the limiter in process, not through serenity
+    /// and the forwarder.
+    direct: Option<Direct>,
     /// `DISCORD_RATELIMIT=proxy`: a 429 reaches here straight from the proxy, and is counted here.
     rate_limits_by_proxy: bool,
     metrics: Arc<Metrics>,
@@ -49,7 +64,18 @@ pub struct DiscordCalls {
 
 impl DiscordCalls {
     pub fn new(metrics: Arc<Metrics>) -> Self {
-        Self { slots: Semaphore::new(MAX_DISCORD_CALLS_IN_FLIGHT), rate_limits_by_proxy: false, metrics }
+        Self {
+            slots: Semaphore::new(MAX_DISCORD_CALLS_IN_FLIGHT),
+            late_slots: Semaphore::new(MAX_LATE_CALLS_IN_FLIGHT),
+            direct: None,
+            rate_limits_by_proxy: false,
+            metrics,
+        }
+    }
+
+    /// Sends the hot path's calls to this process's limiter directly (`DISCORD_RATELIMIT=local`).
+    pub fn with_direct(self, direct: Option<Direct>) -> Self {
+        Self { direct, ..self }
     }
 
     /// Says whether a proxy keeps Discord's rate limits (`DISCORD_RATELIMIT=proxy`).
@@ -64,6 +90,16 @@ impl DiscordCalls {
         Fut: Future<Output = serenity::Result<T>>,
     {
         self.rest(Some(&self.slots), call).await
+    }
+
+    /// Runs one bot-token call that may come late, after every other bot-token call waiting (see
+    /// [`Priority::AfterTheRest`]), within [`MAX_LATE_CALLS_IN_FLIGHT`].
+    pub async fn late_bot_token<T, F, Fut>(&self, call: F) -> serenity::Result<T>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = serenity::Result<T>>,
+    {
+        self.rest(Some(&self.late_slots), call).await
     }
 
     /// Runs one call with an interaction token (the first response, edits of the reply, follow-ups): outside
@@ -112,6 +148,78 @@ impl DiscordCalls {
                 }
                 other => return other,
             }
+        }
+    }
+}
+
+/// The hot path's calls, each one request: sent in process when the limiter is ours ([`Direct`]), through
+/// serenity otherwise. Callers run them within [`DiscordCalls::interaction`] or [`DiscordCalls::bot_token`].
+impl DiscordCalls {
+    /// An interaction's first response.
+    pub async fn send_first_response(
+        &self,
+        http: &Http,
+        interaction: InteractionId,
+        token: &str,
+        response: CreateInteractionResponse,
+    ) -> serenity::Result<()> {
+        match &self.direct {
+            Some(direct) => direct.create_response(http, interaction, token, response).await,
+            None => response.execute(http, (interaction, token)).await,
+        }
+    }
+
+    /// Edits an interaction's reply; Discord's answer is read as far as where the message is.
+    pub async fn edit_reply(
+        &self,
+        http: &Http,
+        token: &str,
+        edit: EditInteractionResponse,
+    ) -> serenity::Result<MessageIds> {
+        match &self.direct {
+            Some(direct) => direct.edit_reply(http, token, &edit).await,
+            None => {
+                let message = edit.execute(http, token).await?;
+                Ok(MessageIds { id: message.id, channel_id: message.channel_id })
+            }
+        }
+    }
+
+    /// A channel's pinned messages, as far as a pin check reads them.
+    pub async fn pins(
+        &self,
+        http: &Http,
+        channel: ChannelId,
+        priority: Priority,
+    ) -> serenity::Result<Vec<PinnedMessage>> {
+        match &self.direct {
+            Some(direct) => direct.pins(http, channel, priority).await,
+            None => Ok(http
+                .get_pins(channel)
+                .await?
+                .into_iter()
+                .map(|message| PinnedMessage {
+                    id: message.id,
+                    author: Author { id: message.author.id },
+                    embeds: message.embeds.into_iter().map(|embed| EmbedLink { url: embed.url }).collect(),
+                })
+                .collect()),
+        }
+    }
+
+    /// Pins or unpins a message, with `reason` in the audit log.
+    pub async fn set_pinned(
+        &self,
+        http: &Http,
+        channel: ChannelId,
+        message: MessageId,
+        pinned: bool,
+        reason: &'static str,
+    ) -> serenity::Result<()> {
+        match (&self.direct, pinned) {
+            (Some(direct), _) => direct.set_pinned(http, channel, message, pinned, reason).await,
+            (None, true) => http.pin_message(channel, message, Some(reason)).await,
+            (None, false) => http.unpin_message(channel, message, Some(reason)).await,
         }
     }
 }

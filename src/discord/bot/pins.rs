@@ -1,8 +1,11 @@
 //! A new bridge's announcement pinned once per channel, whatever the number of commands and processes: in
 //! this process the work is done once per channel and bridge (forty commands in a new channel make one pin's
-//! worth of calls, not forty); across processes it is checked against the channel's pins before pinning, and
-//! again after, for two pins made at the same moment: then the older announcement keeps its pin and the newer
-//! one is unpinned, which every process decides alike.
+//! worth of calls, not forty). Across processes Graph's answer decides: the command its createOrGet answered
+//! 201 made the bridge, and pins it with one call, no read. A command that only infers from the times that
+//! the bridge is new (it was made after the command was issued: another command made it, or this one's 201
+//! was lost) checks the channel's pins before pinning and again after, and yields to any other pin of the
+//! bridge. Its read-back comes after every other bot-token call waiting, so a burst of new channels costs one
+//! call a pin.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -13,6 +16,7 @@ use tokio::time::Instant;
 
 use super::calls::{discord_code, DiscordCalls};
 use super::{Identity, Posted};
+use crate::discord::transport::ratelimit::Priority;
 
 /// Whether announcements of new bridges are pinned (`MEETNOW_PIN`), and the pin work done so far.
 pub struct Pins {
@@ -29,12 +33,12 @@ impl Pins {
     pub fn enabled(&self) -> bool {
         self.enabled
     }
-    /// Pins the announcement of a new bridge unless an announcement of it is pinned in the channel already:
-    /// two people typing `/meetnow` in a new channel at once, or a process finishing another's command, must
-    /// not leave two pins. In this process the work is done once per channel and bridge (forty commands in a
-    /// new channel make one pin's worth of calls, not forty); across processes it is checked against the
-    /// channel's pins before pinning, and again after, for two pins made at the same moment: then the older
-    /// announcement keeps its pin and the newer one is unpinned, which every process decides alike.
+    /// Pins the announcement of a new bridge, once per bridge: two people typing `/meetnow` in a new channel
+    /// at once, or a process finishing another's command, must not leave two pins. In this process the work is
+    /// done once per channel and bridge (forty commands in a new channel make one pin, not forty). Across
+    /// processes, the command whose request Graph answered 201 pins at once; any other that calls the bridge
+    /// new (it was made after the command was issued) pins only if the channel's pins show no announcement of
+    /// it, and unpins its own if one shows up when it reads them back.
     pub(in crate::discord) async fn pin_once(
         &self,
         calls: &DiscordCalls,
@@ -42,12 +46,27 @@ impl Pins {
         http: &Http,
         job: PinJob,
     ) {
-        let PinJob { posted, join_url } = job;
+        let PinJob { posted, join_url, created_here } = job;
         let Some(_turn) = self.work.first_turn(posted.channel_id, &join_url).await else {
             return tracing::debug!("this process has pinned this bridge's announcement already");
         };
-        match self.pinned_announcements(calls, identity, http, posted.channel_id, &join_url).await {
-            Ok(pinned) if pinned.iter().any(|&id| id != posted.message_id) => {
+        let (channel, message) = (posted.channel_id, posted.message_id);
+        if created_here {
+            // Graph answered this command's own request with 201: the bridge is this command's, and no other
+            // command is its creator, so no other process pins it as its creator; the answer tells all a read
+            // would. (One that only infers from the times that it is new reads first and yields, below.)
+            let reason = "meetnow: new incident bridge";
+            if let Err(error) = calls.bot_token(|| calls.set_pinned(http, channel, message, true, reason)).await {
+                // Usually the bot lacks Manage Messages (or Pin Messages) here; the announcement stands regardless.
+                tracing::warn!(%error, message_id = %message, "could not pin the announcement");
+            }
+            return;
+        }
+        // The bridge was made after this command was issued, but not by this command's request: another
+        // command's (whose process pins it), or this one's whose 201 was lost on the way. Pin only if nobody has,
+        // and yield to any other pin of the bridge seen afterwards.
+        match self.pinned_announcements(calls, identity, http, channel, &join_url, Priority::InOrder).await {
+            Ok(pinned) if pinned.iter().any(|&id| id != message) => {
                 return tracing::debug!("this bridge's announcement is pinned already");
             }
             Ok(_) => {}
@@ -58,24 +77,26 @@ impl Pins {
                 return tracing::warn!(%error, "could not read the channel's pins; not pinning rather than pin twice");
             }
         }
-        let reason = Some("meetnow: new incident bridge");
-        if let Err(error) = calls.bot_token(|| http.pin_message(posted.channel_id, posted.message_id, reason)).await {
-            // Usually the bot lacks Manage Messages (or Pin Messages) here; the announcement stands regardless.
-            return tracing::warn!(%error, message_id = %posted.message_id, "could not pin the announcement");
+        let reason = "meetnow: new incident bridge";
+        if let Err(error) = calls.bot_token(|| calls.set_pinned(http, channel, message, true, reason)).await {
+            return tracing::warn!(%error, message_id = %message, "could not pin the announcement");
         }
-        let pinned = match self.pinned_announcements(calls, identity, http, posted.channel_id, &join_url).await {
+        // The read-back waits behind every other bot-token call: the pin is on screen already, and under a
+        // burst of new channels the other channels' pins must not wait for it.
+        let pinned = match self
+            .pinned_announcements(calls, identity, http, channel, &join_url, Priority::AfterTheRest)
+            .await
+        {
             Ok(pinned) => pinned,
             Err(PinsUnread::Forbidden) => return,
             Err(PinsUnread::Failed(error)) => {
                 return tracing::warn!(%error, "could not read the pins back; a second pin made at the same moment stays");
             }
         };
-        if pinned.iter().any(|&id| id < posted.message_id) {
-            let reason = Some("meetnow: this bridge is pinned already");
-            if let Err(error) =
-                calls.bot_token(|| http.unpin_message(posted.channel_id, posted.message_id, reason)).await
-            {
-                tracing::warn!(%error, message_id = %posted.message_id, "could not unpin a second pin of the bridge");
+        if pinned.iter().any(|&id| id != message) {
+            let reason = "meetnow: this bridge is pinned already";
+            if let Err(error) = calls.bot_token(|| calls.set_pinned(http, channel, message, false, reason)).await {
+                tracing::warn!(%error, message_id = %message, "could not unpin a second pin of the bridge");
             }
         }
     }
@@ -90,14 +111,19 @@ impl Pins {
         http: &Http,
         channel: ChannelId,
         join_url: &str,
+        priority: Priority,
     ) -> Result<Vec<MessageId>, PinsUnread> {
         let read = || async move {
-            let pins = http.get_pins(channel).await?;
-            Ok(pins.iter().filter(|m| identity.announces(m, |link| link == join_url)).map(|m| m.id).collect())
+            let pins = calls.pins(http, channel, priority).await?;
+            Ok(pins.iter().filter(|m| identity.announces_pinned(m, |link| link == join_url)).map(|m| m.id).collect())
         };
         let mut attempt = 1;
         loop {
-            match calls.bot_token(read).await {
+            let result = match priority {
+                Priority::InOrder => calls.bot_token(read).await,
+                Priority::AfterTheRest => calls.late_bot_token(read).await,
+            };
+            match result {
                 Ok(pinned) => return Ok(pinned),
                 Err(error) if matches!(discord_code(&error), Some(50_001 | 50_013)) => {
                     return Err(PinsUnread::Forbidden)
@@ -118,6 +144,8 @@ impl Pins {
 pub(in crate::discord) struct PinJob {
     pub(in crate::discord) posted: Posted,
     pub(in crate::discord) join_url: String,
+    /// Graph answered this process's request with 201: the bridge is this command's own.
+    pub(in crate::discord) created_here: bool,
 }
 
 /// Reads of a channel's pins before giving up, and the pause between them.

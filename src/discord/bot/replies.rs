@@ -14,6 +14,7 @@ use super::calls::discord_code;
 use super::{Bot, FirstResponse, Unacknowledged};
 use crate::discord::render::announcement::Announcement;
 use crate::discord::render::text;
+use crate::discord::transport::direct::MessageIds;
 
 /// Whether the command's interaction token is still alive, by the time in its id (Discord's clock).
 fn token_alive(command: &CommandInteraction) -> bool {
@@ -45,6 +46,12 @@ impl From<&Message> for Posted {
     }
 }
 
+impl From<MessageIds> for Posted {
+    fn from(message: MessageIds) -> Self {
+        Self { channel_id: message.channel_id, message_id: message.id }
+    }
+}
+
 impl Bot {
     /// Edits the deferred reply into the announcement. If that fails (an expired or broken interaction
     /// token), the bridge exists all the same, so it is posted as a plain channel message instead.
@@ -64,7 +71,7 @@ impl Bot {
             if let Some(row) = &announcement.buttons {
                 edit = edit.components(vec![row.clone()]);
             }
-            command.edit_response(http, edit).await.map(|message| Posted::from(&message))
+            self.calls.edit_reply(http, &command.token, edit).await.map(Posted::from)
         };
         let mut unknown = 0;
         loop {
@@ -155,7 +162,10 @@ impl Bot {
         first: FirstResponse,
         text: &str,
     ) {
-        self.first_response_privately(first, text, |response| command.create_response(http, response)).await;
+        self.first_response_privately(first, text, |response| {
+            self.calls.send_first_response(http, command.id, &command.token, response)
+        })
+        .await;
     }
 
     /// An ephemeral first response to any interaction (a command, a click), sent as [`Bot::respond_first`]

@@ -90,7 +90,7 @@ impl Bot {
                     self.metrics.meeting_announced(true);
                     self.watch_bridge(Some(channel.guild_id), channel.id, &meeting.join_url, Ensure::Announced);
                     if self.pins.enabled() {
-                        let pin = PinJob { posted, join_url: meeting.join_url };
+                        let pin = PinJob { posted, join_url: meeting.join_url, created_here: true };
                         self.pins.pin_once(&self.calls, &self.identity, http, pin).await;
                     }
                 }

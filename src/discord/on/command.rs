@@ -142,7 +142,9 @@ impl Bot {
         let ask_early = kind == Kind::Standing;
         let mut meeting_call = Box::pin(self.graph.meeting_now(&request));
         let defer = CreateInteractionResponse::Defer(Default::default());
-        let acknowledge = self.respond_first(first, defer, |response| command.create_response(http, response));
+        let acknowledge = self.respond_first(first, defer, |response| {
+            self.calls.send_first_response(http, command.id, &command.token, response)
+        });
         tokio::pin!(acknowledge);
         let mut found = None;
         let acknowledged = loop {
@@ -202,6 +204,7 @@ impl Bot {
         fallback_subject: &str,
         received: Instant,
     ) -> Option<PinJob> {
+        let created_here = meeting.origin == Origin::Created;
         let new_to_the_channel = is_new_to_the_channel(&meeting, issued_at(command));
         if new_to_the_channel {
             meeting.origin = Origin::Created;
@@ -229,7 +232,11 @@ impl Bot {
         self.metrics.meeting_announced(new_to_the_channel);
         // Someone typed it: a call is about to start, so Graph is asked whether the subscription still exists.
         self.watch_bridge(command.guild_id, command.channel_id, &meeting.join_url, Ensure::Typed);
-        (self.pins.enabled() && new_to_the_channel).then_some(PinJob { posted, join_url: meeting.join_url })
+        (self.pins.enabled() && new_to_the_channel).then_some(PinJob {
+            posted,
+            join_url: meeting.join_url,
+            created_here,
+        })
     }
 }
 

@@ -1,11 +1,13 @@
-//! Discord's rate limits, kept by the bot itself (`DISCORD_RATELIMIT=local`, the default): every REST call
-//! serenity makes goes through a forwarder on loopback that waits its turn, then sends it to Discord (or to
-//! `DISCORD_API_URL`) with the shared HTTP client.
+//! Discord's rate limits, kept by the bot itself (`DISCORD_RATELIMIT=local`, the default): every Discord REST
+//! call waits its turn in [`Limiter::call`], which then sends it to Discord (or to `DISCORD_API_URL`) with the
+//! shared HTTP client. The hot path's calls (an interaction's first response, the edit of its reply, the pins)
+//! come to it in process ([`super::direct`]); the rest of serenity's calls through a forwarder on loopback.
 //!
 //! Why a forwarder: serenity 0.12.5 sends to `https://discord.com` whenever its own limiter is on (a base URL
 //! is honoured only with the limiter off), its limiter never holds its global lock, and the first burst on a
 //! bucket it has not seen yet all goes out at once. Pointing serenity at this forwarder (serenity's "proxy",
-//! limiter off) gives every call one place where limits are kept, whatever the upstream is.
+//! limiter off) gives every call one place where limits are kept, whatever the upstream is. The hop costs a
+//! loopback HTTP/2 exchange per call, which is why the calls made once or more per command skip it.
 //!
 //! What it keeps to, from Discord's "Rate Limits" documentation:
 //! - **Buckets from the headers**: a bucket per route and major parameter (channel, guild, webhook token,
@@ -15,7 +17,8 @@
 //! - **The global limit**, proactively: at most [`GLOBAL_PER_SECOND`] bot-token requests in any second, a
 //!   request counted from when it leaves until a second after its answer.
 //!   Interaction callbacks and interaction webhooks are exempt, as Discord exempts them, so an
-//!   acknowledgement never queues behind pins.
+//!   acknowledgement never queues behind pins; work that may come late (reading pins back) waits behind
+//!   every other bot-token call ([`Priority::AfterTheRest`]).
 //! - **429s**: waited out (`retry_after`, for the bucket or, when global, for every request) and repeated,
 //!   each counted in `meetnow_discord_ratelimited_total{scope}` and logged. A 429 with an error code of its
 //!   own (30046) is handed back at once.
@@ -33,7 +36,7 @@ use std::time::Duration;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderName, Method, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use tokio::net::TcpListener;
@@ -50,9 +53,10 @@ use bucket::Bucket;
 use global::Global;
 use route::{RateLimited, RouteKey};
 
-/// Bot-token requests a second: Discord's global limit is 50; a little under it absorbs jitter between when
-/// a request leaves here and when Discord counts it.
-pub const GLOBAL_PER_SECOND: usize = 48;
+/// Bot-token requests a second: Discord's global limit, 50, exactly. No margin is needed: a request holds its
+/// place from when it leaves until a second after its answer, and Discord counts it for a second from its
+/// arrival, which is in between; so Discord's count never exceeds the places in use.
+pub const GLOBAL_PER_SECOND: usize = 50;
 
 /// How many times one call is repeated after 429s before the 429 is handed back.
 const MAX_RATE_LIMITED_ATTEMPTS: u32 = 5;
@@ -142,47 +146,46 @@ impl Limiter {
         crate::server::serve_as(h2c, listener, router, stop, Duration::from_secs(1), limits).await;
     }
 
-    /// Sends one request within the limits, repeating it after 429s.
-    async fn send(&self, method: Method, path_and_query: &str, headers: &HeaderMap, body: Bytes) -> Response {
-        let path = path_and_query.split('?').next().unwrap_or_default();
-        let route = RouteKey::of(&method, path);
+    /// Sends one request within the limits, repeating it after 429s: the one place where Discord's limits
+    /// are kept, for the forwarder's requests (serenity's) and for the hot path's, sent in process
+    /// ([`super::direct`]). A request that could not be sent, or whose answer could not be read, is answered
+    /// 502, as a proxy would.
+    pub async fn call(&self, request: reqwest::Request, priority: Priority) -> Answer {
+        let route = RouteKey::of(request.method(), request.url().path());
         let bucket = self.bucket(&route.key);
-        let counts_globally = !route.exempt_from_global && headers.contains_key("authorization");
+        let counts_globally = !route.exempt_from_global && request.headers().contains_key("authorization");
         for attempt in 1..=MAX_RATE_LIMITED_ATTEMPTS {
+            let Some(attempt_request) = request.try_clone() else {
+                return Answer::bad_gateway("the request's body could not be repeated");
+            };
             let probe = bucket.admit().await;
-            let place = if counts_globally { Some(self.global.admit().await) } else { None };
-            let mut request =
-                self.http.request(method.clone(), format!("{}{path_and_query}", self.upstream)).body(body.clone());
-            for (name, value) in headers {
-                if !HOP_BY_HOP.contains(&name.as_str()) {
-                    request = request.header(name, value);
-                }
-            }
-            let sent = request.send().await;
+            let place = if counts_globally { Some(self.global.admit(priority).await) } else { None };
+            let sent = self.http.execute(attempt_request).await;
             drop(place);
             let answer = match sent {
                 Ok(answer) => answer,
                 Err(error) => {
                     drop(probe);
                     tracing::warn!(error = %crate::http::describe_transport_error(&error), route = %route.label, "could not reach Discord");
-                    return (StatusCode::BAD_GATEWAY, "could not reach Discord\n").into_response();
+                    return Answer::bad_gateway("could not reach Discord");
                 }
             };
             let status = answer.status();
-            let answer_headers = answer.headers().clone();
-            bucket.learn(&answer_headers);
+            let headers = answer.headers().clone();
+            bucket.learn(&headers);
             drop(probe);
             let Ok(body) = crate::http::read_capped(answer, MAX_BODY_BYTES).await else {
-                return (StatusCode::BAD_GATEWAY, "Discord's answer could not be read\n").into_response();
+                return Answer::bad_gateway("Discord's answer could not be read");
             };
+            let answer = Answer { status, headers, body };
             if status != StatusCode::TOO_MANY_REQUESTS {
-                return relay(status, &answer_headers, body);
+                return answer;
             }
-            let limited = RateLimited::read(&answer_headers, &body);
+            let limited = RateLimited::read(&answer.headers, &answer.body);
             if limited.refusal {
                 // Not a window to wait out but a refusal with its own code (30046: no more edits of a message
                 // older than an hour): the caller decides, and repeating it would only add invalid requests.
-                return relay(status, &answer_headers, body);
+                return answer;
             }
             self.metrics.discord_rate_limited(limited.scope);
             tracing::warn!(
@@ -190,7 +193,7 @@ impl Limiter {
                 attempt, "Discord rate-limited a call"
             );
             if limited.retry_after > LONGEST_WAIT || attempt == MAX_RATE_LIMITED_ATTEMPTS {
-                return relay(status, &answer_headers, body);
+                return answer;
             }
             let until = Instant::now() + limited.retry_after;
             if limited.global {
@@ -199,7 +202,17 @@ impl Limiter {
                 bucket.exhaust_until(until);
             }
         }
-        (StatusCode::TOO_MANY_REQUESTS, "rate limited\n").into_response()
+        Answer {
+            status: StatusCode::TOO_MANY_REQUESTS,
+            headers: HeaderMap::new(),
+            body: Bytes::from_static(b"rate limited\n"),
+        }
+    }
+
+    /// The client the limiter sends with, for building requests to [`Limiter::call`], and the address it
+    /// sends to.
+    pub(super) fn upstream(&self) -> (&reqwest::Client, &str) {
+        (&self.http, &self.upstream)
     }
 
     fn bucket(&self, key: &str) -> Arc<Bucket> {
@@ -231,18 +244,51 @@ async fn forward(State(limiter): State<Arc<Limiter>>, request: Request) -> Respo
     let Ok(body) = axum::body::to_bytes(body, MAX_BODY_BYTES).await else {
         return (StatusCode::PAYLOAD_TOO_LARGE, "body too large\n").into_response();
     };
-    let path_and_query = parts.uri.path_and_query().map_or("/", |p| p.as_str()).to_owned();
-    limiter.send(parts.method, &path_and_query, &parts.headers, body).await
+    let path_and_query = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+    let Ok(url) = reqwest::Url::parse(&format!("{}{path_and_query}", limiter.upstream)) else {
+        return (StatusCode::BAD_REQUEST, "not a path Discord serves\n").into_response();
+    };
+    let mut outgoing = reqwest::Request::new(parts.method, url);
+    for (name, value) in &parts.headers {
+        if !HOP_BY_HOP.contains(&name.as_str()) {
+            outgoing.headers_mut().append(name, value.clone());
+        }
+    }
+    *outgoing.body_mut() = Some(body.into());
+    relay(limiter.call(outgoing, Priority::InOrder).await)
 }
 
-fn relay(status: StatusCode, headers: &reqwest::header::HeaderMap, body: Bytes) -> Response {
-    let mut response = Response::new(Body::from(body));
-    *response.status_mut() = status;
-    for (name, value) in headers {
+/// Discord's answer to one request, read whole.
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+impl Answer {
+    /// What a proxy answers when the request never got an answer from Discord.
+    fn bad_gateway(why: &'static str) -> Self {
+        let body = Bytes::from(format!("{why}\n"));
+        Self { status: StatusCode::BAD_GATEWAY, headers: HeaderMap::new(), body }
+    }
+}
+
+/// When a bot-token request takes its place under the global limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Priority {
+    /// In the order requests came.
+    InOrder,
+    /// After every request waiting [`Priority::InOrder`]: work that may come late (reading pins back)
+    /// must not delay work that may not (the pins themselves).
+    AfterTheRest,
+}
+
+fn relay(answer: Answer) -> Response {
+    let mut response = Response::new(Body::from(answer.body));
+    *response.status_mut() = answer.status;
+    for (name, value) in &answer.headers {
         if !HOP_BY_HOP.contains(&name.as_str()) {
-            if let Ok(name) = HeaderName::from_bytes(name.as_str().as_bytes()) {
-                response.headers_mut().append(name, value.clone());
-            }
+            response.headers_mut().append(name, value.clone());
         }
     }
     response

@@ -1,7 +1,7 @@
 //! Discord REST as meetnow makes it: serenity's `Http` on the shared reqwest client, no mentions by default,
-//! and `DISCORD_API_URL` when set. For the running bot with `DISCORD_RATELIMIT=local`, every call goes
+//! and `DISCORD_API_URL` when set. For the running bot with `DISCORD_RATELIMIT=local`, serenity's calls go
 //! through this process's rate-limit forwarder on loopback ([`super::ratelimit`]), which keeps Discord's
-//! limits whatever the upstream is.
+//! limits whatever the upstream is; the hot path's reach the same limiter in process ([`super::direct`]).
 
 use std::sync::Arc;
 use std::time::Duration;
