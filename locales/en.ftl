@@ -1,8 +1,14 @@
 # meetnow's messages in Discord, English (the default and the fallback). One message per id; every locale file
 # has the same ids with the same arguments (a test checks). Commands, variable names, portal paths and
 # PowerShell stay as they are in every language: they must match what the admin types and sees.
-# Arguments are filled in by the bot, already cleaned and escaped; Discord timestamps (<t:…>) show each reader
-# their own time and language.
+# Arguments are filled in by the bot, already cleaned and escaped. The comment above a message says what each
+# of its arguments is. Two kinds of time come as Discord timestamps (<t:…>), which Discord shows each reader
+# in their own time zone and language:
+#   a clock time ($time, $end): "14:03";
+#   a date and clock time ($start): "1 December 2026 14:03";
+#   a relative time ($ago, $since): "5 minutes ago", "3 days ago" (already with its "ago").
+# Every number that counts something ($count, $seconds, $length, $max) needs a plural select, or a label
+# form where no noun follows the number ("joined: 3"); a test checks, in every language. See locales/README.md.
 
 ## /meetnow's registration (Discord shows these in the command picker)
 
@@ -15,67 +21,103 @@ option-new-description = Start a separate meeting instead of the channel's stand
 announce-new-standing = New bridge: this channel's standing Teams meeting.
 announce-new-separate = New separate Teams meeting.
 announce-standing = This channel's standing bridge.
-announce-standing-since = This channel's standing bridge, since { $since }.
+# $since: when the bridge was made, a relative time ("3 days ago").
+announce-standing-created = This channel's standing bridge, created { $since }.
 announce-click-title = Click the title to join the meeting.
-no-dial-in = No phone dial-in: the organizer has no Teams Audio Conferencing licence. Join with the link.
+no-dial-in = No phone dial-in: the organizer has no Teams Audio Conferencing licence. Join with the meeting link.
 field-dial-in = Dial in
 field-conference-id = Conference ID
 field-join-by-id = Join by ID
+# $id: the meeting ID people type in Teams ("250 123 456 789").
 join-by-id = Meeting ID { $id }
+# $id: the meeting ID; $passcode: its passcode.
 join-by-id-passcode = Meeting ID { $id } · passcode { $passcode }
 number-toll = Toll
 number-toll-free = Toll-free
+# $kind: number-toll or number-toll-free; $number: a phone number.
 dial-line = { $kind }: { $number }
+# $kind: number-toll or number-toll-free; $number: a phone number; $tap: the same number with the conference
+# ID, for a phone to dial in one tap.
 dial-line-one-tap = { $kind }: { $number } · one tap { $tap }
-dial-more = … and { $count } more on the Local numbers page
+# $count: how many more phone numbers there are.
+dial-more = { $count ->
+    [one] … and 1 more on the "Local numbers" page
+   *[other] … and { $count } more on the "Local numbers" page
+}
 button-join = Join meeting
 button-local-numbers = Local numbers
 button-attendance = Attendance
+# $channel: the Discord channel's name, without its "#".
 default-subject = #{ $channel } bridge
 default-subject-unnamed = Incident bridge
 live-pointer = Live status of this bridge: on its pinned announcement.
 
 ## Live status (the announcement's second part)
 
+# $count: how many people are on the call.
 live-title = { $count ->
     [one] Call in progress: 1 person
    *[other] Call in progress: { $count } people
 }
 live-title-empty = Call in progress
-live-started = Started { $time }, { $ago }.
+# $time: when the call started, a clock time; $ago: the same, a relative time.
+live-started = Started at { $time } ({ $ago }).
 live-nobody = Nobody is on the call right now.
-live-on-call = **{ $count } on the call:** { $names }
-live-lobby = **Waiting in the lobby ({ $count }):** { $names }
-live-more = and { $count } more
+# $count: how many are on the call; $names: their names, joined with list-separator (and live-names-more).
+live-on-call = **On the call ({ $count }):** { $names }
+# $count: how many wait in the lobby; $names: their names, as in live-on-call.
+live-lobby = **In the lobby ({ $count }):** { $names }
+# What joins two names in a list: a comma and a space in English (a string literal, to keep the space).
+list-separator = {", "}
+# $names: the names shown, joined with list-separator; $count: how many more are not shown.
+live-names-more = { $count ->
+    [one] { $names }, and 1 more
+   *[other] { $names }, and { $count } more
+}
 no-display-name = (no display name)
 ended-title = Call ended
-ended-at = Ended { $time }, { $ago }.
-ended-at-after = Ended { $time }, { $ago }, after { $duration }.
+# $time: when the call ended, a clock time; $ago: the same, a relative time.
+ended-at = Ended at { $time } ({ $ago }).
+# $time, $ago: as in ended-at; $duration: how long it lasted (duration-minutes and the like).
+ended-at-after = Ended at { $time } ({ $ago }), after { $duration }.
+# $count: how many people joined the call, in all.
 ended-joined = { $count ->
     [0] Nobody joined.
     [one] 1 person joined.
    *[other] { $count } people joined.
 }
-ended-open = The bridge stays open: Join meeting starts the next call.
+ended-open = The bridge stays open: "Join meeting" starts the next call.
 duration-under-a-minute = under a minute
+# $minutes: a number of minutes, with the unit's abbreviation (no plural).
 duration-minutes = { $minutes } min
+# $hours: a number of hours, with the unit's abbreviation (no plural).
 duration-hours = { $hours } h
+# $hours, $minutes: as in duration-hours and duration-minutes.
 duration-hours-minutes = { $hours } h { $minutes } min
 
 ## Attendance (private to whoever clicked)
 
 attendance-title = Who was on the bridge
 attendance-none = No call on this bridge has ended yet. Teams publishes who attended a few minutes after a call ends.
+# $number: the call's number on this bridge (1, 2, …); $start: when it started, a date and clock time; $end:
+# when it ended, a clock time.
 attendance-call = **Call { $number }** · { $start } – { $end }
-attendance-call-joined = **Call { $number }** · { $start } – { $end } · { $count } joined
-attendance-more = … and { $count } more
+# $number, $start, $end: as in attendance-call; $count: how many people joined it (a label form: no plural).
+attendance-call-joined = **Call { $number }** · { $start } – { $end } · joined: { $count }
+# $count: how many more attendees there are than are listed.
+attendance-more = { $count ->
+    [one] … and 1 more
+   *[other] … and { $count } more
+}
 attendance-no-bridge = This message announces no bridge, so there is no attendance to show.
 role-organizer = Organizer
 role-presenter = Presenter
 role-attendee = Attendee
 role-producer = Producer
 role-coorganizer = Co-organizer
+# $seconds: a number of seconds, with the unit's abbreviation (no plural).
 seconds = { $seconds } s
+# $hours, $minutes: a length of time, with the units' abbreviations (no plural).
 hours-minutes-padded = { $hours } h { $minutes } min
 
 ## Private answers: who may use it, the options, restarts
@@ -83,40 +125,63 @@ hours-minutes-padded = { $hours } h { $minutes } min
 refused-no-server = meetnow works in server channels, not in direct messages.
 refused-other-server = meetnow is not set up for this server, so it can't start a bridge here. Ask the admins who run it to add this server to MEETNOW_ALLOWED_GUILD_IDS.
 refused-no-role = You need one of the roles this server allows to use meetnow here. Ask a server admin.
-subject-too-long = The subject is { $length } characters long; keep it to { $max } or fewer.
+# $length: how many characters the subject has; $max: how many it may have.
+subject-too-long = The subject is too long (characters: { $length }, at most: { $max }). Shorten it and run /meetnow again.
 restarting = meetnow is restarting. Run /meetnow again in a few seconds.
 
 ## Microsoft's refusals, with their fixes (also printed in English by `meetnow create` and `meetnow check`)
 
+# $client: the app's client id (a GUID); $organizer: the organizer's object id (a GUID).
 error-access-policy = Teams refused to create the meeting: no application access policy lets this app create meetings for the organizer. A Teams administrator must run this once in PowerShell (`Import-Module MicrosoftTeams; Connect-MicrosoftTeams` first):
     `New-CsApplicationAccessPolicy -Identity MeetNow -AppIds "{ $client }" -Description "Discord /meetnow"`
     `Grant-CsApplicationAccessPolicy -PolicyName MeetNow -Identity "{ $organizer }"`
     The policy can take up to 30 minutes to apply.
 error-forbidden = Teams refused to create the meeting (403). Usually the app lacks admin consent for the application permission OnlineMeetings.ReadWrite.All (Entra admin center → App registrations → the app → API permissions → add it → Grant admin consent), or the organizer is a guest or has no Teams licence. `meetnow check` shows which.
+# $organizer: the organizer's object id, as configured.
 error-organizer-not-found = Graph has no user { $organizer } in this tenant. MEETNOW_ORGANIZER_ID must be the Entra object id of a licensed Teams user in the app's tenant (Entra admin center → Users → Object ID).
 error-unauthorized = Graph did not accept the app's token, even a fresh one. Check that AZURE_TENANT_ID is the tenant that granted consent and that GRAPH_ENDPOINT is in the same cloud as AZURE_AUTHORITY_HOST.
-error-throttled = Teams is throttling meeting requests right now. Try again in { $seconds } seconds.
+# $seconds: how long Graph asked to wait.
+error-throttled = { $seconds ->
+    [one] Teams is throttling meeting requests right now. Try again in 1 second.
+   *[other] Teams is throttling meeting requests right now. Try again in { $seconds } seconds.
+}
 error-unavailable = Microsoft Teams (Graph) is not answering right now, so no meeting was created. Try again in a minute; `meetnow create` works from a terminal too.
+# $status: the HTTP status (403); $code: Graph's error code; $message: Graph's own message, in English.
 error-refused = Graph refused the request (HTTP { $status }, { $code }): { $message }. Run `meetnow check` to test the setup.
+# $role: the Graph permission's name (OnlineMeetingArtifact.Read.All).
 error-attendance-permission = Reading who attended needs the application permission { $role }. In Entra admin center → App registrations → the app → API permissions, add Microsoft Graph → Application permissions → { $role }, then click Grant admin consent (the application access policy already in place covers it). `meetnow check` shows whether the token carries it.
 error-meeting-not-found = This bridge is not one of the organizer's meetings any more (deleted, or made by another organizer), so its attendance can't be read.
+# $status: the HTTP status of the answer.
 error-unexpected-response = Microsoft Graph sent a response meetnow can't read (HTTP { $status }), so no link was posted. Try again in a moment.
+# $host: the host name whose certificate was not trusted.
 error-untrusted-certificate = The TLS certificate of { $host } is not signed by a certificate authority this host trusts. Behind a company proxy that inspects TLS, put its CA certificate (PEM) in a file and point SSL_CERT_FILE at it, or add it to the system's store (e.g. /usr/local/share/ca-certificates and `update-ca-certificates`).
-sign-in-secret-invalid = Microsoft sign-in rejected the client secret (AADSTS7000215). AZURE_CLIENT_SECRET must be the secret's Value, not its Secret ID: in App registrations → Certificates & secrets create a new client secret and copy its Value.
+sign-in-secret-invalid = The Microsoft sign-in service (Entra ID) rejected the client secret (AADSTS7000215). AZURE_CLIENT_SECRET must be the secret's Value, not its Secret ID: in App registrations → Certificates & secrets create a new client secret and copy its Value.
 sign-in-secret-expired = The app's client secret has expired (AADSTS7000222). Create a new one in App registrations → Certificates & secrets and put its Value in AZURE_CLIENT_SECRET.
-sign-in-no-app = Microsoft sign-in found no app { $client } in tenant { $tenant } (AADSTS700016). Check AZURE_CLIENT_ID (the Application (client) ID) and that AZURE_TENANT_ID is the tenant the app belongs to.
-sign-in-no-tenant = Microsoft sign-in found no tenant { $tenant } (AADSTS90002). Check AZURE_TENANT_ID, and AZURE_AUTHORITY_HOST for government clouds (https://login.microsoftonline.us).
+# $client: the app's client id; $tenant: the tenant, as configured.
+sign-in-no-app = The Microsoft sign-in service (Entra ID) found no app { $client } in tenant { $tenant } (AADSTS700016). Check AZURE_CLIENT_ID (the Application (client) ID) and that AZURE_TENANT_ID is the tenant the app belongs to.
+# $tenant: the tenant, as configured.
+sign-in-no-tenant = The Microsoft sign-in service (Entra ID) found no tenant { $tenant } (AADSTS90002). Check AZURE_TENANT_ID, and AZURE_AUTHORITY_HOST for government clouds (https://login.microsoftonline.us).
+# $tenant: the tenant, as configured.
 sign-in-invalid-tenant = AZURE_TENANT_ID { $tenant } is not a valid tenant (AADSTS900023): use the Directory (tenant) ID GUID or the tenant's domain.
-sign-in-scope = Microsoft sign-in refused the scope (AADSTS70011): GRAPH_ENDPOINT must be the Graph root of your cloud, e.g. https://graph.microsoft.com.
-sign-in-certificate-unknown = Microsoft sign-in could not verify the client assertion with a certificate of app { $client } (AADSTS700027): the certificate in AZURE_CLIENT_CERTIFICATE_PATH is not uploaded to the app registration, or was removed. Upload it (the certificate only, never the key): App registrations → the app → Certificates & secrets → Certificates → Upload certificate; its thumbprint must match the one `meetnow check` prints.
-sign-in-federated-expired = Microsoft sign-in refused the federated token as expired (AADSTS700024). The file in AZURE_FEDERATED_TOKEN_FILE is no longer being refreshed: on Kubernetes, check that the pod still mounts the projected service account token (the workload identity webhook adds it) and restart it.
-sign-in-clock = Microsoft sign-in refused the client assertion as outside its valid time (AADSTS700024): this host's clock is wrong. Synchronise it (NTP, e.g. `timedatectl set-ntp true`).
+sign-in-scope = The Microsoft sign-in service (Entra ID) refused the scope (AADSTS70011): GRAPH_ENDPOINT must be the Graph root of your cloud, e.g. https://graph.microsoft.com.
+# $client: the app's client id.
+sign-in-certificate-unknown = The Microsoft sign-in service (Entra ID) could not verify the client assertion with a certificate of app { $client } (AADSTS700027): the certificate in AZURE_CLIENT_CERTIFICATE_PATH is not uploaded to the app registration, or was removed. Upload it (the certificate only, never the key): App registrations → the app → Certificates & secrets → Certificates → Upload certificate; its thumbprint must match the one `meetnow check` prints.
+sign-in-federated-expired = The Microsoft sign-in service (Entra ID) refused the federated token as expired (AADSTS700024). The file in AZURE_FEDERATED_TOKEN_FILE is no longer being refreshed: on Kubernetes, check that the pod still mounts the projected service account token (the workload identity webhook adds it) and restart it.
+sign-in-clock = The Microsoft sign-in service (Entra ID) refused the client assertion as outside its valid time (AADSTS700024): this host's clock is wrong. Synchronise it (NTP, e.g. `timedatectl set-ntp true`).
+# $client: the app's client id; $code: the AADSTS number.
 sign-in-federated-mismatch = No federated credential of app { $client } matches the token in AZURE_FEDERATED_TOKEN_FILE (AADSTS{ $code }). In App registrations → the app → Certificates & secrets → Federated credentials, add one whose issuer is the token's issuer (your cluster's OIDC issuer URL: `az aks show -n CLUSTER -g GROUP --query oidcIssuerProfile.issuerUrl -o tsv`), whose subject is system:serviceaccount:NAMESPACE:SERVICE-ACCOUNT, and whose audience is api://AzureADTokenExchange.
+# $client: the app's client id.
 sign-in-assertion-other-app = The client assertion names another app than AZURE_CLIENT_ID { $client } (AADSTS700021): use the client id of the app the certificate or federated credential belongs to.
-sign-in-assertion-unreadable = Microsoft sign-in could not read the client assertion as a token (AADSTS50027): { $variable } must hold a JWT (for a federated token file, the token your platform wrote there).
-sign-in-refused-code = Microsoft sign-in refused the app (AADSTS{ $code }, { $error }). Check AZURE_TENANT_ID, AZURE_CLIENT_ID and { $variable }; `meetnow check` tests them.
-sign-in-refused = Microsoft sign-in refused the app ({ $error }). Check AZURE_TENANT_ID, AZURE_CLIENT_ID and { $variable }; `meetnow check` tests them.
+# $variable: the variable that names the assertion's file.
+sign-in-assertion-unreadable = The Microsoft sign-in service (Entra ID) could not read the client assertion as a token (AADSTS50027): { $variable } must hold a JWT (for a federated token file, the token your platform wrote there).
+# $code: the AADSTS number; $error: the OAuth error code (invalid_client); $variable: the variable that holds
+# the credential.
+sign-in-refused-code = The Microsoft sign-in service (Entra ID) refused the app (AADSTS{ $code }, { $error }). Check AZURE_TENANT_ID, AZURE_CLIENT_ID and { $variable }; `meetnow check` tests them.
+# $error: the OAuth error code (invalid_client); $variable: the variable that holds the credential.
+sign-in-refused = The Microsoft sign-in service (Entra ID) refused the app ({ $error }). Check AZURE_TENANT_ID, AZURE_CLIENT_ID and { $variable }; `meetnow check` tests them.
+# $detail: what went wrong, in English (a file that can't be read, a key that doesn't parse).
 sign-in-credential = Signing in to Microsoft failed before it started: { $detail }.
+# $status: the HTTP status; $explanation: the endpoint's own message, in English.
 sign-in-identity-refused = The managed identity endpoint refused to give a token (HTTP { $status }: { $explanation }). Check that this host has a managed identity (system-assigned, or user-assigned with AZURE_CLIENT_ID as its client id) and that the identity has the OnlineMeetings.ReadWrite.All app role.
-sign-in-unavailable = Microsoft sign-in is not answering right now, so no meeting was created. Try again in a minute.
-sign-in-malformed = Microsoft sign-in sent a token meetnow can't read. Check AZURE_AUTHORITY_HOST; it should be https://login.microsoftonline.com or your cloud's equivalent.
+sign-in-unavailable = The Microsoft sign-in service (Entra ID) is not answering right now, so no meeting was created. Try again in a minute.
+sign-in-malformed = The Microsoft sign-in service (Entra ID) sent a token meetnow can't read. Check AZURE_AUTHORITY_HOST; it should be https://login.microsoftonline.com or your cloud's equivalent.

@@ -1,120 +1,135 @@
-# Les messages de meetnow dans Discord, en français. Mêmes identifiants et arguments que en.ftl. Les commandes, les
-# noms de variables, les chemins des portails et PowerShell restent tels quels : ils doivent correspondre à ce que
-# l'administrateur tape et voit. Termes de Teams comme dans l'interface française de Teams.
+# Les messages de meetnow dans Discord, en français. Mêmes identifiants et arguments que en.ftl (ses commentaires
+# disent ce qu'est chaque argument). Les commandes, les noms de variables, les chemins des portails et PowerShell
+# restent tels quels : ils doivent correspondre à ce que l'administrateur tape et voit. Termes de Teams comme dans
+# l'interface française de Teams ; vouvoiement ; espace insécable avant : ; ! ? et entre guillemets « » (voir
+# locales/README.md).
 
 ## Enregistrement de /meetnow
 
 command-description = Démarrer ou rouvrir le pont Microsoft Teams de ce salon
-option-subject-description = Objet de la réunion (par défaut : pont de #salon)
+option-subject-description = Objet de la réunion (par défaut : pont de #salon)
 option-new-description = Démarrer une réunion distincte au lieu du pont permanent du salon
 
 ## L'annonce
 
-announce-new-standing = Nouveau pont : la réunion Teams permanente de ce salon.
+announce-new-standing = Nouveau pont : la réunion Teams permanente de ce salon.
 announce-new-separate = Nouvelle réunion Teams distincte.
 announce-standing = Le pont permanent de ce salon.
-announce-standing-since = Le pont permanent de ce salon, créé { $since }.
+announce-standing-created = Le pont permanent de ce salon, créé { $since }.
 announce-click-title = Cliquez sur le titre pour rejoindre la réunion.
-no-dial-in = Pas d'accès par téléphone : l'organisateur n'a pas de licence d'audioconférence Teams. Rejoignez avec le lien.
+no-dial-in = Pas d'accès par téléphone : l'organisateur n'a pas de licence d'audioconférence Teams. Rejoignez la réunion avec le lien.
 field-dial-in = Accès par téléphone
 field-conference-id = ID de conférence
-field-join-by-id = Rejoindre avec l'ID
+field-join-by-id = Rejoindre avec un ID
 join-by-id = ID de réunion { $id }
 join-by-id-passcode = ID de réunion { $id } · code secret { $passcode }
 number-toll = Payant
 number-toll-free = Gratuit
-dial-line = { $kind } : { $number }
-dial-line-one-tap = { $kind } : { $number } · appel direct { $tap }
-dial-more = … et { $count } de plus sur la page Numéros locaux
+dial-line = { $kind } : { $number }
+dial-line-one-tap = { $kind } : { $number } · appel direct { $tap }
+dial-more = { $count ->
+    [one] … et 1 autre sur la page « Numéros locaux »
+   *[other] … et { $count } autres sur la page « Numéros locaux »
+}
 button-join = Rejoindre la réunion
 button-local-numbers = Numéros locaux
 button-attendance = Présence
 default-subject = Pont de #{ $channel }
 default-subject-unnamed = Pont de l'incident
-live-pointer = L'état en direct de ce pont est sur son annonce épinglée.
+live-pointer = L'état en direct de ce pont se trouve sur son annonce épinglée.
 
 ## État en direct
 
 live-title = { $count ->
-    [one] Appel en cours : { $count } personne
-   *[other] Appel en cours : { $count } personnes
+    [one] Appel en cours : { $count } personne
+   *[other] Appel en cours : { $count } personnes
 }
 live-title-empty = Appel en cours
-live-started = Commencé à { $time }, { $ago }.
+live-started = Commencé à { $time } ({ $ago }).
 live-nobody = Personne n'est dans l'appel pour l'instant.
-live-on-call = **Dans l'appel ({ $count }) :** { $names }
-live-lobby = **En attente dans la salle d'attente ({ $count }) :** { $names }
-live-more = et { $count } de plus
+live-on-call = **Dans l'appel ({ $count }) :** { $names }
+live-lobby = **En salle d'attente ({ $count }) :** { $names }
+list-separator = {", "}
+live-names-more = { $count ->
+    [one] { $names } et 1 autre
+   *[other] { $names } et { $count } autres
+}
 no-display-name = (sans nom d'affichage)
 ended-title = Appel terminé
-ended-at = Terminé à { $time }, { $ago }.
-ended-at-after = Terminé à { $time }, { $ago }, après { $duration }.
+ended-at = Terminé à { $time } ({ $ago }).
+ended-at-after = Terminé à { $time } ({ $ago }), après { $duration }.
 ended-joined = { $count ->
-    [0] Personne ne s'est joint.
-    [one] { $count } personne s'est jointe.
-   *[other] { $count } personnes se sont jointes.
+    [0] Personne n'a rejoint l'appel.
+    [one] { $count } personne a rejoint l'appel.
+   *[other] { $count } personnes ont rejoint l'appel.
 }
-ended-open = Le pont reste ouvert : Rejoindre la réunion lance le prochain appel.
+ended-open = Le pont reste ouvert : « Rejoindre la réunion » lance le prochain appel.
 duration-under-a-minute = moins d'une minute
-duration-minutes = { $minutes } min
-duration-hours = { $hours } h
-duration-hours-minutes = { $hours } h { $minutes } min
+duration-minutes = { $minutes } min
+duration-hours = { $hours } h
+duration-hours-minutes = { $hours } h { $minutes } min
 
 ## Présence (visible seulement par qui a cliqué)
 
 attendance-title = Qui était sur le pont
 attendance-none = Aucun appel n'est encore terminé sur ce pont. Teams publie la présence quelques minutes après la fin d'un appel.
 attendance-call = **Appel { $number }** · { $start } – { $end }
-attendance-call-joined = **Appel { $number }** · { $start } – { $end } · { $count } participants
-attendance-more = … et { $count } de plus
-attendance-no-bridge = Ce message n'annonce aucun pont : il n'y a pas de présence à afficher.
+attendance-call-joined = **Appel { $number }** · { $start } – { $end } · participants : { $count }
+attendance-more = { $count ->
+    [one] … et 1 autre
+   *[other] … et { $count } autres
+}
+attendance-no-bridge = Ce message n'annonce aucun pont : il n'y a pas de présence à afficher.
 role-organizer = Organisateur
 role-presenter = Présentateur
 role-attendee = Participant
 role-producer = Producteur
 role-coorganizer = Coorganisateur
-seconds = { $seconds } s
-hours-minutes-padded = { $hours } h { $minutes } min
+seconds = { $seconds } s
+hours-minutes-padded = { $hours } h { $minutes } min
 
 ## Réponses privées : qui peut l'utiliser, les options, les redémarrages
 
 refused-no-server = meetnow fonctionne dans les salons d'un serveur, pas dans les messages privés.
-refused-other-server = meetnow n'est pas configuré pour ce serveur : il ne peut pas démarrer de pont ici. Demandez aux administrateurs qui le gèrent d'ajouter ce serveur à MEETNOW_ALLOWED_GUILD_IDS.
+refused-other-server = meetnow n'est pas configuré pour ce serveur : il ne peut pas démarrer de pont ici. Demandez aux administrateurs qui le gèrent d'ajouter ce serveur à MEETNOW_ALLOWED_GUILD_IDS.
 refused-no-role = Il vous faut l'un des rôles que ce serveur autorise pour utiliser meetnow ici. Adressez-vous à un administrateur du serveur.
-subject-too-long = L'objet fait { $length } caractères ; { $max } au maximum.
+subject-too-long = L'objet est trop long (caractères : { $length }, maximum : { $max }). Raccourcissez-le et relancez /meetnow.
 restarting = meetnow redémarre. Relancez /meetnow dans quelques secondes.
 
 ## Les refus de Microsoft et comment les corriger
 
-error-access-policy = Teams a refusé de créer la réunion : aucune stratégie d'accès aux applications (application access policy) ne permet à cette application de créer des réunions pour l'organisateur. Un administrateur Teams doit exécuter ceci une fois dans PowerShell (d'abord `Import-Module MicrosoftTeams; Connect-MicrosoftTeams`) :
+error-access-policy = Teams a refusé de créer la réunion : aucune stratégie d'accès aux applications (application access policy) ne permet à cette application de créer des réunions pour l'organisateur. Un administrateur Teams doit exécuter ceci une fois dans PowerShell (d'abord `Import-Module MicrosoftTeams; Connect-MicrosoftTeams`) :
     `New-CsApplicationAccessPolicy -Identity MeetNow -AppIds "{ $client }" -Description "Discord /meetnow"`
     `Grant-CsApplicationAccessPolicy -PolicyName MeetNow -Identity "{ $organizer }"`
-    La stratégie peut mettre jusqu'à 30 minutes à s'appliquer.
-error-forbidden = Teams a refusé de créer la réunion (403). En général, il manque à l'application le consentement administrateur pour l'autorisation d'application OnlineMeetings.ReadWrite.All (Entra admin center → App registrations → l'application → API permissions → l'ajouter → Grant admin consent), ou l'organisateur est un invité ou n'a pas de licence Teams. `meetnow check` indique lequel.
+    La stratégie peut mettre jusqu'à 30 minutes à s'appliquer.
+error-forbidden = Teams a refusé de créer la réunion (403). En général, il manque à l'application le consentement administrateur pour l'autorisation d'application OnlineMeetings.ReadWrite.All (Entra admin center → App registrations → l'application → API permissions → l'ajouter → Grant admin consent), ou l'organisateur est un invité ou n'a pas de licence Teams. `meetnow check` indique laquelle de ces causes s'applique.
 error-organizer-not-found = Graph n'a aucun utilisateur { $organizer } dans ce locataire. MEETNOW_ORGANIZER_ID doit être l'ID d'objet Entra d'un utilisateur Teams disposant d'une licence dans le locataire de l'application (Entra admin center → Users → Object ID).
 error-unauthorized = Graph n'a pas accepté le jeton de l'application, même un nouveau. Vérifiez qu'AZURE_TENANT_ID est le locataire qui a donné son consentement et que GRAPH_ENDPOINT est dans le même cloud qu'AZURE_AUTHORITY_HOST.
-error-throttled = Teams limite les demandes de réunion en ce moment. Réessayez dans { $seconds } secondes.
-error-unavailable = Microsoft Teams (Graph) ne répond pas en ce moment : aucune réunion n'a été créée. Réessayez dans une minute ; `meetnow create` fonctionne aussi depuis un terminal.
-error-refused = Graph a refusé la demande (HTTP { $status }, { $code }) : { $message }. Lancez `meetnow check` pour tester la configuration.
+error-throttled = { $seconds ->
+    [one] Teams limite les demandes de réunion en ce moment. Réessayez dans 1 seconde.
+   *[other] Teams limite les demandes de réunion en ce moment. Réessayez dans { $seconds } secondes.
+}
+error-unavailable = Microsoft Teams (Graph) ne répond pas en ce moment : aucune réunion n'a été créée. Réessayez dans une minute ; `meetnow create` fonctionne aussi depuis un terminal.
+error-refused = Graph a refusé la demande (HTTP { $status }, { $code }) : { $message }. Lancez `meetnow check` pour tester la configuration.
 error-attendance-permission = Lire la présence demande l'autorisation d'application { $role }. Dans Entra admin center → App registrations → l'application → API permissions, ajoutez Microsoft Graph → Application permissions → { $role }, puis cliquez sur Grant admin consent (la stratégie d'accès aux applications déjà en place la couvre). `meetnow check` indique si le jeton la contient.
-error-meeting-not-found = Ce pont ne fait plus partie des réunions de l'organisateur (supprimé, ou créé par un autre organisateur) : sa présence ne peut pas être lue.
-error-unexpected-response = Microsoft Graph a envoyé une réponse que meetnow ne sait pas lire (HTTP { $status }) : aucun lien n'a été publié. Réessayez dans un instant.
-error-untrusted-certificate = Le certificat TLS de { $host } n'est pas signé par une autorité de certification à laquelle cet hôte fait confiance. Derrière un proxy d'entreprise qui inspecte TLS, placez son certificat d'AC (PEM) dans un fichier et pointez SSL_CERT_FILE dessus, ou ajoutez-le au magasin du système (par exemple /usr/local/share/ca-certificates et `update-ca-certificates`).
-sign-in-secret-invalid = La connexion Microsoft a refusé le secret client (AADSTS7000215). AZURE_CLIENT_SECRET doit être la valeur (Value) du secret, pas son Secret ID : dans App registrations → Certificates & secrets, créez un nouveau secret client et copiez sa Value.
+error-meeting-not-found = Ce pont ne fait plus partie des réunions de l'organisateur (supprimé, ou créé par un autre organisateur) : sa présence ne peut pas être lue.
+error-unexpected-response = Microsoft Graph a envoyé une réponse que meetnow ne sait pas lire (HTTP { $status }) : aucun lien n'a été publié. Réessayez dans un instant.
+error-untrusted-certificate = Le certificat TLS de { $host } n'est pas signé par une autorité de certification à laquelle cet hôte fait confiance. Derrière un proxy d'entreprise qui inspecte TLS, placez son certificat d'AC (PEM) dans un fichier et indiquez ce fichier dans SSL_CERT_FILE, ou ajoutez le certificat au magasin du système (par exemple /usr/local/share/ca-certificates et `update-ca-certificates`).
+sign-in-secret-invalid = Le service de connexion Microsoft (Entra ID) a refusé le secret client (AADSTS7000215). AZURE_CLIENT_SECRET doit contenir la valeur (Value) du secret, pas son Secret ID : dans App registrations → Certificates & secrets, créez un nouveau secret client et copiez sa Value.
 sign-in-secret-expired = Le secret client de l'application a expiré (AADSTS7000222). Créez-en un nouveau dans App registrations → Certificates & secrets et mettez sa Value dans AZURE_CLIENT_SECRET.
-sign-in-no-app = La connexion Microsoft n'a trouvé aucune application { $client } dans le locataire { $tenant } (AADSTS700016). Vérifiez AZURE_CLIENT_ID (l'Application (client) ID) et qu'AZURE_TENANT_ID est bien le locataire de l'application.
-sign-in-no-tenant = La connexion Microsoft n'a trouvé aucun locataire { $tenant } (AADSTS90002). Vérifiez AZURE_TENANT_ID et, pour les clouds gouvernementaux, AZURE_AUTHORITY_HOST (https://login.microsoftonline.us).
-sign-in-invalid-tenant = AZURE_TENANT_ID { $tenant } n'est pas un locataire valide (AADSTS900023) : utilisez le GUID du Directory (tenant) ID ou le domaine du locataire.
-sign-in-scope = La connexion Microsoft a refusé l'étendue (scope) (AADSTS70011) : GRAPH_ENDPOINT doit être la racine Graph de votre cloud, par exemple https://graph.microsoft.com.
-sign-in-certificate-unknown = La connexion Microsoft n'a pas pu vérifier l'assertion client avec un certificat de l'application { $client } (AADSTS700027) : le certificat d'AZURE_CLIENT_CERTIFICATE_PATH n'est pas chargé dans l'inscription de l'application, ou en a été retiré. Chargez-le (le certificat seulement, jamais la clé) : App registrations → l'application → Certificates & secrets → Certificates → Upload certificate ; son empreinte doit correspondre à celle qu'affiche `meetnow check`.
-sign-in-federated-expired = La connexion Microsoft a refusé le jeton fédéré comme expiré (AADSTS700024). Le fichier d'AZURE_FEDERATED_TOKEN_FILE n'est plus renouvelé : sur Kubernetes, vérifiez que le pod monte toujours le jeton projeté du compte de service (le webhook d'identité de charge de travail l'ajoute) et redémarrez-le.
-sign-in-clock = La connexion Microsoft a refusé l'assertion client comme hors de sa période de validité (AADSTS700024) : l'horloge de cet hôte est fausse. Synchronisez-la (NTP, par exemple `timedatectl set-ntp true`).
-sign-in-federated-mismatch = Aucune information d'identification fédérée de l'application { $client } ne correspond au jeton d'AZURE_FEDERATED_TOKEN_FILE (AADSTS{ $code }). Dans App registrations → l'application → Certificates & secrets → Federated credentials, ajoutez-en une dont l'émetteur est celui du jeton (l'URL d'émetteur OIDC de votre cluster : `az aks show -n CLUSTER -g GROUP --query oidcIssuerProfile.issuerUrl -o tsv`), dont le sujet est system:serviceaccount:NAMESPACE:SERVICE-ACCOUNT et dont l'audience est api://AzureADTokenExchange.
-sign-in-assertion-other-app = L'assertion client désigne une autre application qu'AZURE_CLIENT_ID { $client } (AADSTS700021) : utilisez l'ID client de l'application à laquelle appartiennent le certificat ou l'information d'identification fédérée.
-sign-in-assertion-unreadable = La connexion Microsoft n'a pas pu lire l'assertion client comme un jeton (AADSTS50027) : { $variable } doit contenir un JWT (pour un fichier de jeton fédéré, celui que votre plateforme y écrit).
-sign-in-refused-code = La connexion Microsoft a refusé l'application (AADSTS{ $code }, { $error }). Vérifiez AZURE_TENANT_ID, AZURE_CLIENT_ID et { $variable } ; `meetnow check` les teste.
-sign-in-refused = La connexion Microsoft a refusé l'application ({ $error }). Vérifiez AZURE_TENANT_ID, AZURE_CLIENT_ID et { $variable } ; `meetnow check` les teste.
-sign-in-credential = La connexion à Microsoft a échoué avant même de commencer : { $detail }.
-sign-in-identity-refused = Le point de terminaison de l'identité managée a refusé de donner un jeton (HTTP { $status } : { $explanation }). Vérifiez que cet hôte a une identité managée (attribuée par le système, ou par l'utilisateur avec AZURE_CLIENT_ID comme ID client) et que l'identité a le rôle d'application OnlineMeetings.ReadWrite.All.
-sign-in-unavailable = La connexion Microsoft ne répond pas en ce moment : aucune réunion n'a été créée. Réessayez dans une minute.
-sign-in-malformed = La connexion Microsoft a envoyé un jeton que meetnow ne sait pas lire. Vérifiez AZURE_AUTHORITY_HOST ; ce doit être https://login.microsoftonline.com ou l'équivalent de votre cloud.
+sign-in-no-app = Le service de connexion Microsoft (Entra ID) n'a trouvé aucune application { $client } dans le locataire { $tenant } (AADSTS700016). Vérifiez AZURE_CLIENT_ID (l'Application (client) ID) et qu'AZURE_TENANT_ID est bien le locataire de l'application.
+sign-in-no-tenant = Le service de connexion Microsoft (Entra ID) n'a trouvé aucun locataire { $tenant } (AADSTS90002). Vérifiez AZURE_TENANT_ID et, pour les clouds gouvernementaux, AZURE_AUTHORITY_HOST (https://login.microsoftonline.us).
+sign-in-invalid-tenant = AZURE_TENANT_ID { $tenant } n'est pas un locataire valide (AADSTS900023) : utilisez le GUID du Directory (tenant) ID ou le domaine du locataire.
+sign-in-scope = Le service de connexion Microsoft (Entra ID) a refusé l'étendue (scope) demandée (AADSTS70011) : GRAPH_ENDPOINT doit être la racine Graph de votre cloud, par exemple https://graph.microsoft.com.
+sign-in-certificate-unknown = Le service de connexion Microsoft (Entra ID) n'a pas pu vérifier l'assertion client avec un certificat de l'application { $client } (AADSTS700027) : le certificat d'AZURE_CLIENT_CERTIFICATE_PATH n'est pas chargé dans l'inscription de l'application, ou en a été retiré. Chargez-le (le certificat seulement, jamais la clé) : App registrations → l'application → Certificates & secrets → Certificates → Upload certificate ; son empreinte doit correspondre à celle qu'affiche `meetnow check`.
+sign-in-federated-expired = Le service de connexion Microsoft (Entra ID) a refusé le jeton fédéré, qui a expiré (AADSTS700024). Le fichier d'AZURE_FEDERATED_TOKEN_FILE n'est plus renouvelé : sur Kubernetes, vérifiez que le pod monte toujours le jeton projeté du compte de service (le webhook d'identité de charge de travail l'ajoute) et redémarrez-le.
+sign-in-clock = Le service de connexion Microsoft (Entra ID) a refusé l'assertion client, hors de sa période de validité (AADSTS700024) : l'horloge de cet hôte est fausse. Synchronisez-la (NTP, par exemple `timedatectl set-ntp true`).
+sign-in-federated-mismatch = Aucune information d'identification fédérée de l'application { $client } ne correspond au jeton d'AZURE_FEDERATED_TOKEN_FILE (AADSTS{ $code }). Dans App registrations → l'application → Certificates & secrets → Federated credentials, ajoutez-en une dont l'émetteur est celui du jeton (l'URL d'émetteur OIDC de votre cluster : `az aks show -n CLUSTER -g GROUP --query oidcIssuerProfile.issuerUrl -o tsv`), dont le sujet est system:serviceaccount:NAMESPACE:SERVICE-ACCOUNT et dont l'audience est api://AzureADTokenExchange.
+sign-in-assertion-other-app = L'assertion client désigne une autre application qu'AZURE_CLIENT_ID { $client } (AADSTS700021) : utilisez l'ID client de l'application à laquelle appartiennent le certificat ou l'information d'identification fédérée.
+sign-in-assertion-unreadable = Le service de connexion Microsoft (Entra ID) n'a pas pu lire l'assertion client : ce n'est pas un jeton (AADSTS50027). { $variable } doit contenir un JWT (pour un fichier de jeton fédéré, celui que votre plateforme y écrit).
+sign-in-refused-code = Le service de connexion Microsoft (Entra ID) a refusé l'application (AADSTS{ $code }, { $error }). Vérifiez AZURE_TENANT_ID, AZURE_CLIENT_ID et { $variable } ; `meetnow check` les teste.
+sign-in-refused = Le service de connexion Microsoft (Entra ID) a refusé l'application ({ $error }). Vérifiez AZURE_TENANT_ID, AZURE_CLIENT_ID et { $variable } ; `meetnow check` les teste.
+sign-in-credential = La connexion à Microsoft a échoué avant même de commencer : { $detail }.
+sign-in-identity-refused = Le point de terminaison de l'identité managée a refusé de donner un jeton (HTTP { $status } : { $explanation }). Vérifiez que cet hôte a une identité managée (attribuée par le système, ou par l'utilisateur avec AZURE_CLIENT_ID comme ID client) et que l'identité a le rôle d'application OnlineMeetings.ReadWrite.All.
+sign-in-unavailable = Le service de connexion Microsoft (Entra ID) ne répond pas en ce moment : aucune réunion n'a été créée. Réessayez dans une minute.
+sign-in-malformed = Le service de connexion Microsoft (Entra ID) a envoyé un jeton que meetnow ne sait pas lire. Vérifiez AZURE_AUTHORITY_HOST ; ce doit être https://login.microsoftonline.com ou l'équivalent de votre cloud.

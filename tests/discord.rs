@@ -130,7 +130,7 @@ async fn a_second_meetnow_in_the_channel_returns_the_standing_bridge() {
 
     assert_eq!(buttons(&first)[0], buttons(&second)[0], "same join link");
     let description = embed(&second)["description"].as_str().unwrap();
-    assert!(description.starts_with("This channel's standing bridge, since <t:"), "{description}");
+    assert!(description.starts_with("This channel's standing bridge, created <t:"), "{description}");
     assert!(description.ends_with(":R>."));
     assert_eq!(embed(&second)["title"], "\\#inc-2041 bridge", "the bridge keeps its subject");
     assert_eq!(bot.graph.meetings_created(), 1);

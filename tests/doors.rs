@@ -144,7 +144,7 @@ async fn no_link_the_channel_sees_gives_away_a_callers_number() {
         ],
     )
     .await;
-    shows(discord, message, &["3 on the call", "Phone caller"]).await;
+    shows(discord, message, &["On the call (3)", "Phone caller"]).await;
 
     let unkeyed: Vec<String> = ["phone", "guest", "user"]
         .iter()

@@ -24,7 +24,7 @@ const ANNOUNCED: [(&str, &str, &str, &str, &str, &str); 7] = [
     ("zh-CN", "电话拨入", "电话会议 ID", "加入会议", "出席情况", "新会议桥"),
     ("es-ES", "Acceso telefónico", "Id. de conferencia", "Unirse a la reunión", "Asistencia", "Nuevo puente"),
     ("es-419", "Acceso telefónico", "Id. de conferencia", "Unirse a la reunión", "Asistencia", "Nuevo puente"),
-    ("de", "Telefonische Einwahl", "Konferenz-ID", "An Besprechung teilnehmen", "Anwesenheit", "Neue Bridge"),
+    ("de", "Telefonische Einwahl", "Konferenz-ID", "An der Besprechung teilnehmen", "Anwesenheit", "Neue Bridge"),
     ("fr", "Accès par téléphone", "ID de conférence", "Rejoindre la réunion", "Présence", "Nouveau pont"),
     ("pt-BR", "Dial in", "Conference ID", "Join meeting", "Attendance", "New bridge"),
 ];
@@ -108,7 +108,10 @@ async fn errors_and_refusals_are_in_the_persons_language_with_commands_kept_as_t
     long.roles = vec![555];
     let token = bot.discord.invoke(long).await;
     let problem = bot.discord.settled(&token).await.ephemeral_text().unwrap();
-    assert_eq!(problem, "El asunto tiene 400 caracteres; no debe pasar de 200.");
+    assert_eq!(
+        problem,
+        "El asunto es demasiado largo (caracteres: 400; máximo: 200). Acórtalo y vuelve a ejecutar /meetnow."
+    );
     bot.stop().await.unwrap();
 }
 

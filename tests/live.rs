@@ -25,7 +25,7 @@ async fn a_call_in_each_payload_shape_shows_live_on_the_pinned_announcement_then
         assert!(discord.live_status_of(message).is_none(), "before any call, nothing extra");
         let call = Call { graph, join: &join, shape };
         assert_eq!(call.send("started", "2026-12-01T03:00:00Z", &[]).await, 202);
-        shows(discord, message, &["Call in progress", "Started <t:1796094000:t>", "Nobody is on the call"]).await;
+        shows(discord, message, &["Call in progress", "Started at <t:1796094000:t>", "Nobody is on the call"]).await;
         let has_lobby = matches!(shape, PayloadShape::Schema | PayloadShape::Newest);
         let lobby = if has_lobby { Where::Lobby } else { Where::Joined };
         call.send(
@@ -36,22 +36,20 @@ async fn a_call_in_each_payload_shape_shows_live_on_the_pinned_announcement_then
         .await;
         call.send("roster", "2026-12-01T03:00:20Z", &[("u-cy", "Cy Okafor", Where::Joined)]).await;
         if has_lobby {
-            let status = shows(
-                discord,
-                message,
-                &["Waiting in the lobby (1):** Bo Chen", "2 on the call:** Ana Lima, Cy Okafor"],
-            )
-            .await;
-            assert!(!status.contains("3 on the call"), "someone waiting in the lobby is not on the call: {status}");
+            let status =
+                shows(discord, message, &["In the lobby (1):** Bo Chen", "On the call (2):** Ana Lima, Cy Okafor"])
+                    .await;
+            assert!(!status.contains("On the call (3)"), "someone waiting in the lobby is not on the call: {status}");
             call.send("roster", "2026-12-01T03:00:30Z", &[("u-bo", "Bo Chen", Where::Joined)]).await;
         }
         shows(discord, message, &["Call in progress: 3 people", "Ana Lima", "Bo Chen", "Cy Okafor"]).await;
         call.send("roster", "2026-12-01T03:20:00Z", &[("u-bo", "Bo Chen", Where::Left)]).await;
-        let status = shows(discord, message, &["2 on the call:** Ana Lima, Cy Okafor"]).await;
+        let status = shows(discord, message, &["On the call (2):** Ana Lima, Cy Okafor"]).await;
         assert!(!status.contains("Bo Chen"), "{status}");
         call.send("ended", "2026-12-01T03:42:00Z", &[]).await;
         let status =
-            shows(discord, message, &["Call ended", "Ended <t:1796096520:t>", "after 42 min", "3 people joined"]).await;
+            shows(discord, message, &["Call ended", "Ended at <t:1796096520:t>", "after 42 min", "3 people joined"])
+                .await;
         println!("{shape:?}: {status}");
 
         // The bridge stays usable: the buttons are still there, and the embed is still the announcement.
@@ -186,7 +184,7 @@ async fn hostile_display_names_are_shown_inert() {
         &[("u-evil", hostile, Where::Joined), ("u-long", &"W".repeat(300), Where::Joined)],
     )
     .await;
-    let status = shows(discord, message, &["2 on the call"]).await;
+    let status = shows(discord, message, &["On the call (2)"]).await;
     assert!(status.contains("\\@everyone \\[x\\](https\\://e.v) \\<\\@&1\\> \\*\\*b\\*\\*"), "{status}");
     assert!(!status.contains('\u{202E}') && !status.contains("\n# big"), "{status}");
     assert!(!status.contains(&"W".repeat(41)), "names are cut short: {status}");
@@ -274,7 +272,7 @@ async fn a_whole_call_through_two_processes_converges_on_the_right_state() {
         call.send("roster", "2026-12-01T03:00:12Z", &[("u-cy", "Cy Okafor", Where::Joined)]),
     );
     assert_eq!([a, b, c, d], [202; 4]);
-    let status = shows(discord, message, &["2 on the call:** Ana Lima, Cy Okafor"]).await;
+    let status = shows(discord, message, &["On the call (2):** Ana Lima, Cy Okafor"]).await;
     assert!(!status.contains("Bo Chen"), "the leave (sent first, dated last) wins: {status}");
     // The end reaches process 1. Then a late join from before the end reaches process 0, which reads the
     // announcement as it was just before process 1's edit landed (its read and process 1's write crossed), so
@@ -374,7 +372,7 @@ async fn the_live_status_is_in_the_servers_language() {
     shows(
         discord,
         message,
-        &["Идёт звонок: 1 участник", "**На звонке (1):** Ana Lima", "Ждут в зале ожидания (1):** Bo Chen"],
+        &["Идёт звонок: 1 участник", "**На звонке (1):** Ana Lima", "В зале ожидания (1):** Bo Chen"],
     )
     .await;
     call.send("ended", "2026-12-01T04:12:00Z", &[]).await;

@@ -140,7 +140,7 @@ async fn sign_in_down_is_reported_and_the_bot_recovers_when_it_returns() {
     graph.set_token_fault(Some(TokenFault::Down));
     let bot = RunningBot::start_with(discord, graph, &[]).await;
     let record = meetnow(&bot, 6_300_000_000_000_000_001).await;
-    assert!(record.ephemeral_text().unwrap().contains("Microsoft sign-in is not answering"));
+    assert!(record.ephemeral_text().unwrap().contains("The Microsoft sign-in service (Entra ID) is not answering"));
     bot.graph.set_token_fault(None);
     still_serving(&bot, 6_300_000_000_000_000_002).await;
     bot.stop().await.unwrap();
@@ -193,7 +193,7 @@ async fn a_crafted_6000_character_subject_is_refused_privately_and_creates_nothi
     let token =
         bot.discord.invoke(Invocation::in_channel(6_700_000_000_000_000_001).subject(&"@everyone ".repeat(600))).await;
     let record = bot.discord.settled(&token).await;
-    assert!(record.ephemeral_text().unwrap().contains("keep it to 200 or fewer"));
+    assert!(record.ephemeral_text().unwrap().contains("at most: 200"));
     assert!(bot.graph.requests().is_empty());
     assert!(bot.discord.pings().is_empty());
     bot.stop().await.unwrap();

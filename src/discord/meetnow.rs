@@ -87,7 +87,7 @@ pub struct Options {
 /// Why the options can't be used; the text is shown to the invoker.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum OptionsError {
-    #[error("The subject is {0} characters long; keep it to {SUBJECT_MAX} or fewer.")]
+    #[error("The subject is too long (characters: {0}, at most: {SUBJECT_MAX}). Shorten it and run /meetnow again.")]
     SubjectTooLong(usize),
 }
 

@@ -1,5 +1,7 @@
 //! The messages: every language complete and with English's arguments, the code's ids exactly en.ftl's, plurals
-//! per language, and every message within the Discord limit of where it is shown.
+//! per language, and every message within the Discord limit of where it is shown. And the classes of error a
+//! native reader notices at once, in every language: a count without its plural ("1 participants"), French
+//! punctuation without its no-break space, an English argument nobody explained to the translator.
 
 use super::*;
 use fluent_syntax::ast::{Entry, Expression, InlineExpression, Pattern, PatternElement};
@@ -99,6 +101,234 @@ fn a_language_is_one_line_of_the_table_and_its_file() {
     }
 }
 
+/// The arguments that count something, so that the words after them inflect.
+const COUNTS: [&str; 6] = ["count", "seconds", "length", "max", "minutes", "hours"];
+
+/// What may follow a count that is not in a plural select: nothing (a label form, "joined: 3"), punctuation,
+/// or a unit's abbreviation, which does not inflect.
+fn may_follow_a_bare_count(text: &str) -> bool {
+    const UNITS: [&str; 9] = ["min", "h", "s", "Min.", "Std.", "Sek.", "мин", "ч", "с"];
+    let text = text.trim_start_matches([' ', '\u{a0}', '\u{202f}']);
+    let word: String = text.chars().take_while(|c| c.is_alphabetic() || *c == '.').collect();
+    word.is_empty() || UNITS.contains(&word.as_str())
+}
+
+/// The plural category (`one`, `few`, …) of `n` in `lang`, by CLDR's rules.
+fn category(lang: Lang, n: usize) -> &'static str {
+    use intl_pluralrules::{PluralCategory, PluralRuleType, PluralRules};
+    // The rules are per language ("zh", not "zh-CN").
+    let tag: unic_langid::LanguageIdentifier = lang.discord_codes()[0].parse().unwrap();
+    let tag = unic_langid::LanguageIdentifier::from_parts(tag.language, None, None, &[]);
+    let rules = PluralRules::create(tag, PluralRuleType::CARDINAL).unwrap();
+    match rules.select(n).unwrap() {
+        PluralCategory::ZERO => "zero",
+        PluralCategory::ONE => "one",
+        PluralCategory::TWO => "two",
+        PluralCategory::FEW => "few",
+        PluralCategory::MANY => "many",
+        PluralCategory::OTHER => "other",
+    }
+}
+
+/// The counts every message is tried with: one of each category in every language shipped (21 is `one` in
+/// Russian, 2 `few`, 5 `many`).
+const TRIED: [usize; 4] = [1, 2, 5, 21];
+
+/// How a message uses one count: the variant keys of each select on it, and what follows each place it is
+/// shown outside such a select.
+#[derive(Default)]
+struct CountUse {
+    selects: Vec<(Vec<String>, String)>,
+    bare_followers: Vec<String>,
+}
+
+fn count_use(message: &fluent_syntax::ast::Message<&str>, count: &str) -> CountUse {
+    fn walk(p: &Pattern<&str>, count: &str, selected: bool, found: &mut CountUse) {
+        for (i, element) in p.elements.iter().enumerate() {
+            let PatternElement::Placeable { expression } = element else { continue };
+            match expression {
+                Expression::Select { selector, variants } => {
+                    let on_count = matches!(selector, InlineExpression::VariableReference { id } if id.name == count);
+                    if on_count {
+                        let key = |k: &fluent_syntax::ast::VariantKey<&str>| match k {
+                            fluent_syntax::ast::VariantKey::Identifier { name } => (*name).to_owned(),
+                            fluent_syntax::ast::VariantKey::NumberLiteral { value } => (*value).to_owned(),
+                        };
+                        let keys = variants.iter().map(|v| key(&v.key)).collect();
+                        let default = variants.iter().find(|v| v.default).map(|v| key(&v.key)).unwrap_or_default();
+                        found.selects.push((keys, default));
+                    }
+                    for variant in variants {
+                        walk(&variant.value, count, selected || on_count, found);
+                    }
+                }
+                Expression::Inline(InlineExpression::VariableReference { id }) if id.name == count && !selected => {
+                    let next = match p.elements.get(i + 1) {
+                        Some(PatternElement::TextElement { value }) => (*value).to_owned(),
+                        Some(_) => "{".to_owned(),
+                        None => String::new(),
+                    };
+                    found.bare_followers.push(next);
+                }
+                Expression::Inline(_) => {}
+            }
+        }
+    }
+    let mut found = CountUse::default();
+    if let Some(value) = &message.value {
+        walk(value, count, false, &mut found);
+    }
+    found
+}
+
+fn entries(lang: Lang) -> Vec<fluent_syntax::ast::Message<&'static str>> {
+    let resource = fluent_syntax::parser::parse(LANGUAGES[lang.0].source).unwrap_or_else(|(_, e)| panic!("{e:?}"));
+    resource.body.into_iter().filter_map(|entry| if let Entry::Message(m) = entry { Some(m) } else { None }).collect()
+}
+
+#[test]
+fn every_count_has_a_plural_select_or_a_label_form_in_every_language() {
+    for lang in Lang::all() {
+        let categories: BTreeSet<&str> = TRIED.iter().map(|&n| category(lang, n)).collect();
+        for message in entries(lang) {
+            for count in COUNTS {
+                let uses = count_use(&message, count);
+                for (keys, default) in &uses.selects {
+                    for needed in &categories {
+                        assert!(
+                            keys.iter().any(|k| k == needed) || default == needed,
+                            "{lang:?} {}: the select on ${count} has no [{needed}] variant (has {keys:?}); {} would \
+                             get the default's form",
+                            message.id.name,
+                            TRIED.iter().find(|&&n| category(lang, n) == *needed).unwrap()
+                        );
+                    }
+                }
+                // A language with one form for every number (Chinese) needs no select.
+                if categories.len() > 1 {
+                    for follower in &uses.bare_followers {
+                        assert!(
+                            may_follow_a_bare_count(follower),
+                            "{lang:?} {}: \"{{ ${count} }}{follower}\" is a count followed by a word that does not \
+                             change with it: put it in a plural select, or use a label form (\"joined: {{ ${count} }}\")",
+                            message.id.name
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn no_count_renders_the_form_of_another_number() {
+    for lang in Lang::all() {
+        for message in entries(lang) {
+            let id = message.id.name;
+            let Some(msg) = Msg::ALL.iter().find(|m| m.id() == id) else { continue };
+            for count in COUNTS.into_iter().filter(|count| !count_use(&message, count).selects.is_empty()) {
+                // The same form for every number of one category (1 and 21 in Russian), the number in it.
+                let mut by_category: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
+                for n in TRIED {
+                    let others = COUNTS.into_iter().filter(|c| *c != count).map(|c| (c, Arg::Number(7)));
+                    let args: Vec<(&str, Arg<'_>)> =
+                        others.chain([(count, Arg::Number(n as i64))]).chain(texts()).collect();
+                    let text = lang.format(*msg, &args);
+                    assert!(text.contains(&n.to_string()), "{lang:?} {id} for {n}: the number is not shown: {text}");
+                    by_category.entry(category(lang, n)).or_default().insert(text.replace(&n.to_string(), "N"));
+                }
+                for (category, forms) in by_category {
+                    assert_eq!(forms.len(), 1, "{lang:?} {id}: the {category} numbers read differently: {forms:?}");
+                }
+            }
+        }
+    }
+}
+
+/// Every argument that is not a count, as a word that appears in no message.
+fn texts() -> impl Iterator<Item = (&'static str, Arg<'static>)> {
+    [
+        "names",
+        "since",
+        "time",
+        "ago",
+        "duration",
+        "start",
+        "end",
+        "number",
+        "kind",
+        "tap",
+        "id",
+        "passcode",
+        "channel",
+        "client",
+        "organizer",
+        "role",
+        "host",
+        "tenant",
+        "variable",
+        "error",
+        "message",
+        "detail",
+        "explanation",
+        "status",
+        "code",
+    ]
+    .into_iter()
+    .map(|name| (name, Arg::Text("Q")))
+}
+
+#[test]
+fn french_has_a_no_break_space_before_two_part_punctuation_and_inside_guillemets() {
+    let french = lang("fr");
+    // Every variant of every select: each count in turn.
+    let renderings = Msg::ALL.iter().flat_map(|&id| {
+        TRIED.into_iter().map(move |n| {
+            let names = COUNTS.into_iter().map(|c| (c, Arg::Number(n as i64))).chain(texts());
+            let args: Vec<(&str, Arg<'_>)> = names.collect();
+            (id, french.format(id, &args))
+        })
+    });
+    for (id, text) in renderings {
+        // Commands and code keep their own punctuation.
+        for (n, part) in text.split('`').enumerate().filter(|(n, _)| n % 2 == 0) {
+            let chars: Vec<char> = part.chars().collect();
+            for (i, &c) in chars.iter().enumerate() {
+                let punctuation = matches!(c, ':' | ';' | '!' | '?')
+                    && chars.get(i + 1).is_none_or(|next| next.is_whitespace() || *next == '*');
+                let before = i.checked_sub(1).map(|j| chars[j]);
+                if punctuation {
+                    assert!(
+                        matches!(before, Some('\u{a0}' | '\u{202f}')),
+                        "fr {id} (part {n}): no no-break space before '{c}': {part}"
+                    );
+                }
+                if c == '«' {
+                    assert_eq!(chars.get(i + 1), Some(&'\u{a0}'), "fr {id}: no no-break space after «: {part}");
+                }
+                if c == '»' {
+                    assert_eq!(before, Some('\u{a0}'), "fr {id}: no no-break space before »: {part}");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn english_tells_the_translator_what_every_argument_is() {
+    for message in entries(Lang::ENGLISH) {
+        let vars = messages(Lang::ENGLISH).remove(message.id.name).unwrap_or_default();
+        let comment = message.comment.as_ref().map(|c| c.content.join(" ")).unwrap_or_default();
+        for var in vars {
+            assert!(
+                comment.contains(&format!("${var}")),
+                "en {}: ${var} is not explained in the comment above the message",
+                message.id.name
+            );
+        }
+    }
+}
+
 #[test]
 fn plurals_follow_each_language() {
     let people = |lang: Lang, n: i64| lang.format(Msg::LIVE_TITLE, &[("count", n.into())]);
@@ -112,7 +342,7 @@ fn plurals_follow_each_language() {
     assert_eq!(people(lang("es"), 1), "Llamada en curso: 1 persona");
     assert_eq!(lang("es").format(Msg::ENDED_JOINED, &[("count", 0.into())]), "No se unió nadie.");
     assert_eq!(people(lang("de"), 1), "Anruf läuft: 1 Person");
-    assert_eq!(people(lang("fr"), 2), "Appel en cours : 2 personnes");
+    assert_eq!(people(lang("fr"), 2), "Appel en cours\u{a0}: 2 personnes");
 }
 
 #[test]

@@ -116,7 +116,7 @@ fn status_line(meeting: &Meeting, kind: Kind, lang: Lang) -> String {
         (Origin::Created, Kind::Standing, _) => lang.text(Msg::ANNOUNCE_NEW_STANDING),
         (Origin::Created, Kind::Separate, _) => lang.text(Msg::ANNOUNCE_NEW_SEPARATE),
         (Origin::Reused, _, Some(since)) => {
-            lang.format(Msg::ANNOUNCE_STANDING_SINCE, &[("since", since.as_str().into())])
+            lang.format(Msg::ANNOUNCE_STANDING_CREATED, &[("since", since.as_str().into())])
         }
         (Origin::Reused, _, None) => lang.text(Msg::ANNOUNCE_STANDING),
     }
@@ -180,7 +180,7 @@ mod tests {
     #[test]
     fn reused_bridge_says_since_when() {
         let (embed, _) = json(&announcement(&meeting(Origin::Reused), Kind::Standing, "x", Lang::ENGLISH));
-        assert_eq!(embed["description"], "This channel's standing bridge, since <t:1763802000:R>.");
+        assert_eq!(embed["description"], "This channel's standing bridge, created <t:1763802000:R>.");
     }
 
     #[test]
@@ -222,7 +222,7 @@ mod tests {
         let (embed, _) = json(&announcement(&m, Kind::Standing, "x", Lang::ENGLISH));
         let dial = embed["fields"][0]["value"].as_str().unwrap();
         assert!(dial.chars().count() <= limits::FIELD_VALUE);
-        assert!(dial.ends_with("more on the Local numbers page"), "{dial}");
+        assert!(dial.ends_with(r#"more on the "Local numbers" page"#), "{dial}");
     }
 
     #[test]

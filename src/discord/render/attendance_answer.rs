@@ -170,7 +170,7 @@ mod tests {
         let text = description(answer(&[call(vec![attendee("Alice Example", 2, 3480)])], Lang::ENGLISH));
         let (start, end) =
             (datetime!(2026-11-23 03:00 UTC).unix_timestamp(), datetime!(2026-11-23 04:00 UTC).unix_timestamp());
-        assert!(text.starts_with(&format!("**Call 1** · <t:{start}:f> – <t:{end}:t> · 1 joined\n")), "{text}");
+        assert!(text.starts_with(&format!("**Call 1** · <t:{start}:f> – <t:{end}:t> · joined: 1\n")), "{text}");
         let line = format!("Alice Example (Attendee) · <t:{}:t> – <t:{end}:t> · 58 min", start + 120);
         assert!(text.contains(&line), "{text}");
     }

@@ -88,9 +88,10 @@ pub fn embed(state: &CallState, carrier_url: Option<String>, lang: Lang) -> Opti
     Some(embed)
 }
 
-/// Up to [`NAMES_SHOWN`] names, inert, then "and N more".
+/// Up to [`NAMES_SHOWN`] names, inert, joined as the language joins a list ("Ana, Bo", 「Ana、Bo」), then
+/// "and N more" as the language says it.
 fn names(people: &[Shown<'_>], lang: Lang) -> String {
-    let mut shown: Vec<String> = people
+    let shown: Vec<String> = people
         .iter()
         .take(NAMES_SHOWN)
         .map(|p| match p.name.map(clean_text).filter(|n| !n.is_empty()) {
@@ -98,10 +99,11 @@ fn names(people: &[Shown<'_>], lang: Lang) -> String {
             None => lang.text(Msg::NO_DISPLAY_NAME),
         })
         .collect();
-    if people.len() > NAMES_SHOWN {
-        shown.push(lang.format(Msg::LIVE_MORE, &[("count", (people.len() - NAMES_SHOWN).into())]));
+    let listed = shown.join(&lang.text(Msg::LIST_SEPARATOR));
+    match people.len().checked_sub(NAMES_SHOWN).filter(|&more| more > 0) {
+        Some(more) => lang.format(Msg::LIVE_NAMES_MORE, &[("names", listed.as_str().into()), ("count", more.into())]),
+        None => listed,
     }
-    shown.join(", ")
 }
 
 /// `1 h 12 min`, `42 min`, `under a minute`.
@@ -169,11 +171,11 @@ mod tests {
             json(embed(&state, Some("https://bot.example/graph/live#meetnow-live-2.x".into()), Lang::ENGLISH).unwrap());
         assert_eq!(e["title"], "Call in progress: 2 people");
         let text = e["description"].as_str().unwrap();
-        assert!(text.starts_with("Started <t:1764558000:t>, <t:1764558000:R>."), "{text}");
+        assert!(text.starts_with("Started at <t:1764558000:t> (<t:1764558000:R>)."), "{text}");
         assert!(text.contains("\\@everyone \\[x\\](https\\://e.x) \\<\\@1\\>"), "{text}");
         assert!(text.contains("Bo \\# big") || text.contains("Bo # big"), "{text}");
         assert!(!text.contains('\u{202E}'));
-        assert!(text.contains("**Waiting in the lobby (1):** Cy"), "{text}");
+        assert!(text.contains("**In the lobby (1):** Cy"), "{text}");
     }
 
     #[test]
@@ -185,7 +187,15 @@ mod tests {
             who.iter().map(|(k, n)| (k.as_str(), n.as_str(), Presence::OnCall)).collect();
         state.apply(&roster(1_000, &refs));
         let e = json(embed(&state, None, Lang::ENGLISH).unwrap());
+        assert!(e["description"].as_str().unwrap().contains("Person 0, Person 1, "));
         assert!(e["description"].as_str().unwrap().contains(", and 25 more"));
+        // The list is joined, and the rest counted, as each language writes it.
+        let chinese = json(embed(&state, None, Lang::named("zh-CN")).unwrap());
+        let text = chinese["description"].as_str().unwrap();
+        assert!(text.contains("Person 0、Person 1、") && text.ends_with("，另有 25 人"), "{text}");
+        assert!(!text.contains(", "), "{text}");
+        let russian = json(embed(&state, None, Lang::named("ru")).unwrap());
+        assert!(russian["description"].as_str().unwrap().ends_with(" и ещё 25"), "{russian}");
     }
 
     #[test]
@@ -197,7 +207,7 @@ mod tests {
         let e = json(embed(&state, None, Lang::ENGLISH).unwrap());
         assert_eq!(e["title"], "Call ended");
         let text = e["description"].as_str().unwrap();
-        assert!(text.contains("Ended <t:4320:t>, <t:4320:R>, after 1 h 12 min."), "{text}");
+        assert!(text.contains("Ended at <t:4320:t> (<t:4320:R>), after 1 h 12 min."), "{text}");
         assert!(text.contains("2 people joined."), "{text}");
     }
 }
