@@ -1,6 +1,7 @@
 //! Discord REST calls as the bot makes them: bot-token calls within a bound on calls in flight, calls with
-//! an interaction token outside it (Discord keeps them outside its global limit), each repeated once after a
-//! 429 that is a rate limit, never after one with an error code of its own (30046).
+//! an interaction token within a bound of their own (Discord keeps them outside its global limit, so they
+//! never wait behind pins), each repeated once after a 429 that is a rate limit, never after one with an
+//! error code of its own (30046). With the bot's own limiter, the hot path's calls go to it in process.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -21,6 +22,13 @@ use crate::metrics::Metrics;
 /// stream: at 2,000 new channels at once, 256 in flight made the peak 101 MB. Calls with an interaction token
 /// are not bounded here (see [`DiscordCalls::interaction`]).
 pub const MAX_DISCORD_CALLS_IN_FLIGHT: usize = 64;
+
+/// Calls with an interaction token in flight at once. Not a rate limit (Discord keeps these outside its global
+/// limit): a bound on what waits where. A server takes a few hundred streams on one HTTP/2 connection at once
+/// (200 for hyper's default, 256 for Cloudflare's); past that, each request would wait inside the HTTP client
+/// with its whole state (headers, body, the client's futures: several KB), where here it waits as a small
+/// future. At 2,000 commands at once that is most of the requests in flight.
+pub const MAX_INTERACTION_CALLS_IN_FLIGHT: usize = 256;
 
 /// Bot-token calls that may come late (reading a channel's pins back after pinning) in flight at once: they
 /// wait behind every other bot-token call for a place under the global limit, so they have slots of their
@@ -54,6 +62,8 @@ pub struct DiscordCalls {
     slots: Semaphore,
     /// Permits for [`MAX_LATE_CALLS_IN_FLIGHT`].
     late_slots: Semaphore,
+    /// Permits for [`MAX_INTERACTION_CALLS_IN_FLIGHT`].
+    interaction_slots: Semaphore,
     /// `DISCORD_RATELIMIT=local`: the hot path's calls go to the limiter in process, not through serenity
     /// and the forwarder.
     direct: Option<Direct>,
@@ -67,6 +77,7 @@ impl DiscordCalls {
         Self {
             slots: Semaphore::new(MAX_DISCORD_CALLS_IN_FLIGHT),
             late_slots: Semaphore::new(MAX_LATE_CALLS_IN_FLIGHT),
+            interaction_slots: Semaphore::new(MAX_INTERACTION_CALLS_IN_FLIGHT),
             direct: None,
             rate_limits_by_proxy: false,
             metrics,
@@ -104,13 +115,14 @@ impl DiscordCalls {
 
     /// Runs one call with an interaction token (the first response, edits of the reply, follow-ups): outside
     /// the bound on bot-token calls, as Discord keeps them outside its global limit, so an acknowledgement
-    /// or an announcement never waits behind a burst of pins.
+    /// or an announcement never waits behind a burst of pins; within [`MAX_INTERACTION_CALLS_IN_FLIGHT`] of
+    /// their own.
     pub async fn interaction<T, F, Fut>(&self, call: F) -> serenity::Result<T>
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = serenity::Result<T>>,
     {
-        self.rest(None, call).await
+        self.rest(Some(&self.interaction_slots), call).await
     }
 
     /// Runs one Discord REST call, within `slots` if given, repeating it once after a 429.
@@ -284,7 +296,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn bot_token_calls_wait_for_a_slot_and_interaction_calls_never_do() {
+    async fn bot_token_calls_wait_for_a_slot_and_interaction_calls_never_wait_for_one() {
         let calls = Arc::new(calls());
         let (in_flight, most) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
         let gate = Arc::new(tokio::sync::Semaphore::new(0));
@@ -316,5 +328,40 @@ mod tests {
             assert!(done.is_ok_and(|call| call.is_ok()));
         }
         assert_eq!(most.load(Ordering::SeqCst), MAX_DISCORD_CALLS_IN_FLIGHT);
+    }
+
+    #[tokio::test]
+    async fn interaction_calls_have_a_bound_of_their_own() {
+        let calls = Arc::new(calls());
+        let (in_flight, most) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let gate = Arc::new(tokio::sync::Semaphore::new(0));
+        let mut tasks = tokio::task::JoinSet::new();
+        for _ in 0..MAX_INTERACTION_CALLS_IN_FLIGHT + 8 {
+            let (calls, in_flight, most, gate) = (calls.clone(), in_flight.clone(), most.clone(), gate.clone());
+            tasks.spawn(async move {
+                calls
+                    .interaction(|| async {
+                        let now = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+                        most.fetch_max(now, Ordering::SeqCst);
+                        let _pass = gate.acquire().await;
+                        in_flight.fetch_sub(1, Ordering::SeqCst);
+                        Ok(())
+                    })
+                    .await
+            });
+        }
+        while in_flight.load(Ordering::SeqCst) < MAX_INTERACTION_CALLS_IN_FLIGHT {
+            tokio::task::yield_now().await;
+        }
+        // Every interaction slot is taken: a pin still goes, and the next acknowledgement waits its turn.
+        let pin = futures_util::FutureExt::now_or_never(calls.bot_token(|| async { Ok("pinned") }));
+        assert_eq!(pin.and_then(Result::ok), Some("pinned"), "a bot-token call waited for an interaction slot");
+        let next = futures_util::FutureExt::now_or_never(calls.interaction(|| async { Ok("acknowledged") }));
+        assert!(next.is_none(), "an interaction call went ahead with every interaction slot taken");
+        gate.add_permits(MAX_INTERACTION_CALLS_IN_FLIGHT + 8);
+        while let Some(done) = tasks.join_next().await {
+            assert!(done.is_ok_and(|call| call.is_ok()));
+        }
+        assert_eq!(most.load(Ordering::SeqCst), MAX_INTERACTION_CALLS_IN_FLIGHT);
     }
 }
