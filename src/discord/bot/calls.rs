@@ -295,73 +295,81 @@ mod tests {
         assert_eq!(made.load(Ordering::SeqCst), 1);
     }
 
-    #[tokio::test]
-    async fn bot_token_calls_wait_for_a_slot_and_interaction_calls_never_wait_for_one() {
+    /// Which of the two bounds a call is under.
+    #[derive(Clone, Copy)]
+    enum Kind {
+        BotToken,
+        Interaction,
+    }
+
+    /// Calls of one kind, `bound + 8` of them, each held until `gate` opens; with what is in flight now and
+    /// the most that ever was.
+    struct Held {
+        calls: Arc<DiscordCalls>,
+        gate: Arc<tokio::sync::Semaphore>,
+        in_flight: Arc<AtomicUsize>,
+        most: Arc<AtomicUsize>,
+        tasks: tokio::task::JoinSet<serenity::Result<()>>,
+    }
+
+    async fn hold(kind: Kind, bound: usize) -> Held {
         let calls = Arc::new(calls());
         let (in_flight, most) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
         let gate = Arc::new(tokio::sync::Semaphore::new(0));
         let mut tasks = tokio::task::JoinSet::new();
-        for _ in 0..MAX_DISCORD_CALLS_IN_FLIGHT + 8 {
+        for _ in 0..bound + 8 {
             let (calls, in_flight, most, gate) = (calls.clone(), in_flight.clone(), most.clone(), gate.clone());
             tasks.spawn(async move {
-                calls
-                    .bot_token(|| async {
-                        let now = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
-                        most.fetch_max(now, Ordering::SeqCst);
-                        let _pass = gate.acquire().await;
-                        in_flight.fetch_sub(1, Ordering::SeqCst);
-                        Ok(())
-                    })
-                    .await
+                let call = || async {
+                    let now = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+                    most.fetch_max(now, Ordering::SeqCst);
+                    let _pass = gate.acquire().await;
+                    in_flight.fetch_sub(1, Ordering::SeqCst);
+                    Ok(())
+                };
+                match kind {
+                    Kind::BotToken => calls.bot_token(call).await,
+                    Kind::Interaction => calls.interaction(call).await,
+                }
             });
         }
-        while in_flight.load(Ordering::SeqCst) < MAX_DISCORD_CALLS_IN_FLIGHT {
+        while in_flight.load(Ordering::SeqCst) < bound {
             tokio::task::yield_now().await;
         }
-        // Every slot is taken: an acknowledgement still goes at once, without waiting for any.
-        let acknowledged = futures_util::FutureExt::now_or_never(calls.interaction(|| async { Ok("acknowledged") }));
-        assert_eq!(acknowledged.and_then(Result::ok), Some("acknowledged"), "an interaction call waited for a slot");
-        let pin = futures_util::FutureExt::now_or_never(calls.bot_token(|| async { Ok("pinned") }));
-        assert!(pin.is_none(), "a bot-token call went ahead with every slot taken");
-        gate.add_permits(MAX_DISCORD_CALLS_IN_FLIGHT + 8);
-        while let Some(done) = tasks.join_next().await {
-            assert!(done.is_ok_and(|call| call.is_ok()));
+        Held { calls, gate, in_flight, most, tasks }
+    }
+
+    impl Held {
+        /// Lets every call finish, and checks that no more than `bound` were ever in flight.
+        async fn release(mut self, bound: usize) {
+            self.gate.add_permits(bound + 8);
+            while let Some(done) = self.tasks.join_next().await {
+                assert!(done.is_ok_and(|call| call.is_ok()));
+            }
+            assert_eq!((self.most.load(Ordering::SeqCst), self.in_flight.load(Ordering::SeqCst)), (bound, 0));
         }
-        assert_eq!(most.load(Ordering::SeqCst), MAX_DISCORD_CALLS_IN_FLIGHT);
+    }
+
+    #[tokio::test]
+    async fn bot_token_calls_wait_for_a_slot_and_interaction_calls_never_wait_for_one() {
+        let held = hold(Kind::BotToken, MAX_DISCORD_CALLS_IN_FLIGHT).await;
+        // Every slot is taken: an acknowledgement still goes at once, without waiting for any.
+        let acknowledged =
+            futures_util::FutureExt::now_or_never(held.calls.interaction(|| async { Ok("acknowledged") }));
+        assert_eq!(acknowledged.and_then(Result::ok), Some("acknowledged"), "an interaction call waited for a slot");
+        let pin = futures_util::FutureExt::now_or_never(held.calls.bot_token(|| async { Ok("pinned") }));
+        assert!(pin.is_none(), "a bot-token call went ahead with every slot taken");
+        held.release(MAX_DISCORD_CALLS_IN_FLIGHT).await;
     }
 
     #[tokio::test]
     async fn interaction_calls_have_a_bound_of_their_own() {
-        let calls = Arc::new(calls());
-        let (in_flight, most) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
-        let gate = Arc::new(tokio::sync::Semaphore::new(0));
-        let mut tasks = tokio::task::JoinSet::new();
-        for _ in 0..MAX_INTERACTION_CALLS_IN_FLIGHT + 8 {
-            let (calls, in_flight, most, gate) = (calls.clone(), in_flight.clone(), most.clone(), gate.clone());
-            tasks.spawn(async move {
-                calls
-                    .interaction(|| async {
-                        let now = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
-                        most.fetch_max(now, Ordering::SeqCst);
-                        let _pass = gate.acquire().await;
-                        in_flight.fetch_sub(1, Ordering::SeqCst);
-                        Ok(())
-                    })
-                    .await
-            });
-        }
-        while in_flight.load(Ordering::SeqCst) < MAX_INTERACTION_CALLS_IN_FLIGHT {
-            tokio::task::yield_now().await;
-        }
+        let held = hold(Kind::Interaction, MAX_INTERACTION_CALLS_IN_FLIGHT).await;
         // Every interaction slot is taken: a pin still goes, and the next acknowledgement waits its turn.
-        let pin = futures_util::FutureExt::now_or_never(calls.bot_token(|| async { Ok("pinned") }));
+        let pin = futures_util::FutureExt::now_or_never(held.calls.bot_token(|| async { Ok("pinned") }));
         assert_eq!(pin.and_then(Result::ok), Some("pinned"), "a bot-token call waited for an interaction slot");
-        let next = futures_util::FutureExt::now_or_never(calls.interaction(|| async { Ok("acknowledged") }));
+        let next = futures_util::FutureExt::now_or_never(held.calls.interaction(|| async { Ok("acknowledged") }));
         assert!(next.is_none(), "an interaction call went ahead with every interaction slot taken");
-        gate.add_permits(MAX_INTERACTION_CALLS_IN_FLIGHT + 8);
-        while let Some(done) = tasks.join_next().await {
-            assert!(done.is_ok_and(|call| call.is_ok()));
-        }
-        assert_eq!(most.load(Ordering::SeqCst), MAX_INTERACTION_CALLS_IN_FLIGHT);
+        held.release(MAX_INTERACTION_CALLS_IN_FLIGHT).await;
     }
 }
