@@ -51,6 +51,11 @@ struct ScopeLabel {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ViaLabel {
+    via: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ResultLabel {
     result: &'static str,
 }
@@ -69,6 +74,7 @@ pub struct Metrics {
     token_refresh_failing: Gauge,
     http_refused: Family<ReasonLabel, Counter>,
     discord_ratelimited: Family<ScopeLabel, Counter>,
+    discord_calls: Family<ViaLabel, Counter>,
     /// `remaining` of the gateway's session start limit when last read; -1 before.
     session_starts_remaining: Gauge,
     gateway_reconnects: Counter,
@@ -106,6 +112,7 @@ impl Default for Metrics {
             token_refresh_failing: Gauge::default(),
             http_refused: Family::default(),
             discord_ratelimited: Family::default(),
+            discord_calls: Family::default(),
             session_starts_remaining: Gauge::default(),
             gateway_reconnects: Counter::default(),
             live_notifications: Counter::default(),
@@ -141,6 +148,11 @@ impl Default for Metrics {
             "token_refresh_failing",
             "1 while the last Graph token request failed",
             metrics.token_refresh_failing.clone(),
+        );
+        registry.register(
+            "discord_calls",
+            "Discord REST calls the bot's own rate limiter sent, by how they reached it (in_process, forwarder)",
+            metrics.discord_calls.clone(),
         );
         registry.register(
             "discord_ratelimited",
@@ -232,6 +244,11 @@ impl Metrics {
     }
 
     /// Discord answered a call with 429; `scope` is `user`, `global` or `shared`.
+    /// A Discord REST call the bot's own limiter took, by how it got there (`in_process`, `forwarder`).
+    pub fn discord_call(&self, via: &'static str) {
+        self.discord_calls.get_or_create(&ViaLabel { via }).inc();
+    }
+
     pub fn discord_rate_limited(&self, scope: &'static str) {
         self.discord_ratelimited.get_or_create(&ScopeLabel { scope }).inc();
     }

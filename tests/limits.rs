@@ -191,3 +191,26 @@ async fn with_a_proxy_owning_the_limits_the_bot_sends_straight_to_it() {
     assert!(metrics.contains(r#"meetnow_discord_ratelimited_total{scope="user"} 1"#), "{metrics}");
     bot.stop().await.unwrap();
 }
+
+/// A counter's value in a `/metrics` body, 0 when absent.
+fn counter(metrics: &str, name: &str) -> u64 {
+    metrics.lines().find_map(|l| l.strip_prefix(name)?.trim().parse().ok()).unwrap_or(0)
+}
+
+#[tokio::test]
+async fn a_commands_own_calls_reach_the_limiter_in_process_not_over_loopback() {
+    let bot = RunningBot::start(&[("METRICS_ADDR", "127.0.0.1:0")]).await;
+    let url = bot.metrics_url("/metrics");
+    let forwarded = |metrics: &str| counter(metrics, "meetnow_discord_calls_total{via=\"forwarder\"}");
+    let before = support::poll(&url, "the metrics", |answer| answer.status == 200).await.body;
+    let channel = 9_330_000_000_000_000_004;
+    let token = bot.discord.invoke(Invocation::in_channel(channel)).await;
+    bot.discord.settled(&token).await;
+    bot.discord.wait_for("the pin", |d| (pins_in(d, channel) == 1).then_some(())).await;
+    // The acknowledgement, the edit and the pin: in process, none of them over the loopback forwarder that
+    // serenity's other calls (the registration, at start-up) take.
+    let after = support::metrics_with(&url, "meetnow_discord_calls_total{via=\"in_process\"} 3").await;
+    assert!(forwarded(&before) > 0, "the registration went through the forwarder: {before}");
+    assert_eq!(forwarded(&after), forwarded(&before), "a command's call went over loopback: {after}");
+    bot.stop().await.unwrap();
+}

@@ -26,7 +26,7 @@ use serenity::all::{
 use tokio::sync::oneshot;
 
 use super::access::Access;
-use super::transport::direct::{Direct, PinnedMessage};
+use super::transport::direct::PinnedMessage;
 use super::transport::ratelimit::Limiter;
 use crate::graph::GraphClient;
 use crate::l10n::Lang;
@@ -152,7 +152,7 @@ impl Bot {
     /// Sends the hot path's Discord calls to this process's own limiter in process (`DISCORD_RATELIMIT=local`),
     /// without the loopback hop serenity's calls take (see `transport::direct`).
     pub fn with_limiter(mut self, limiter: Option<Arc<Limiter>>) -> Self {
-        self.calls = self.calls.with_direct(limiter.map(Direct::new));
+        self.calls = self.calls.with_limiter(limiter);
         self
     }
 

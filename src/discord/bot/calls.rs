@@ -7,14 +7,11 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use serenity::all::{
-    ChannelId, CreateInteractionResponse, EditInteractionResponse, Http, HttpError, InteractionId, MessageId,
-};
-use serenity::builder::Builder as _;
+use serenity::all::HttpError;
 use tokio::sync::Semaphore;
 
-use crate::discord::transport::direct::{Author, Direct, EmbedLink, MessageIds, PinnedMessage};
-use crate::discord::transport::ratelimit::Priority;
+use crate::discord::transport::direct::HotPath;
+use crate::discord::transport::ratelimit::Limiter;
 use crate::metrics::Metrics;
 
 /// Bot-token Discord REST calls (pins, channel posts, member lookups) in flight at once. Discord lets through
@@ -64,9 +61,8 @@ pub struct DiscordCalls {
     late_slots: Semaphore,
     /// Permits for [`MAX_INTERACTION_CALLS_IN_FLIGHT`].
     interaction_slots: Semaphore,
-    /// `DISCORD_RATELIMIT=local`: the hot path's calls go to the limiter in process, not through serenity
-    /// and the forwarder.
-    direct: Option<Direct>,
+    /// The hot path's calls: in process with the bot's own limiter, through serenity otherwise.
+    hot: HotPath,
     /// `DISCORD_RATELIMIT=proxy`: a 429 reaches here straight from the proxy, and is counted here.
     rate_limits_by_proxy: bool,
     metrics: Arc<Metrics>,
@@ -78,15 +74,21 @@ impl DiscordCalls {
             slots: Semaphore::new(MAX_DISCORD_CALLS_IN_FLIGHT),
             late_slots: Semaphore::new(MAX_LATE_CALLS_IN_FLIGHT),
             interaction_slots: Semaphore::new(MAX_INTERACTION_CALLS_IN_FLIGHT),
-            direct: None,
+            hot: HotPath::default(),
             rate_limits_by_proxy: false,
             metrics,
         }
     }
 
     /// Sends the hot path's calls to this process's limiter directly (`DISCORD_RATELIMIT=local`).
-    pub fn with_direct(self, direct: Option<Direct>) -> Self {
-        Self { direct, ..self }
+    pub fn with_limiter(self, limiter: Option<Arc<Limiter>>) -> Self {
+        Self { hot: HotPath::new(limiter), ..self }
+    }
+
+    /// The hot path's calls (the first response, the edit of the reply, the pins), to run within
+    /// [`DiscordCalls::interaction`] or [`DiscordCalls::bot_token`].
+    pub fn hot(&self) -> &HotPath {
+        &self.hot
     }
 
     /// Says whether a proxy keeps Discord's rate limits (`DISCORD_RATELIMIT=proxy`).
@@ -160,78 +162,6 @@ impl DiscordCalls {
                 }
                 other => return other,
             }
-        }
-    }
-}
-
-/// The hot path's calls, each one request: sent in process when the limiter is ours ([`Direct`]), through
-/// serenity otherwise. Callers run them within [`DiscordCalls::interaction`] or [`DiscordCalls::bot_token`].
-impl DiscordCalls {
-    /// An interaction's first response.
-    pub async fn send_first_response(
-        &self,
-        http: &Http,
-        interaction: InteractionId,
-        token: &str,
-        response: CreateInteractionResponse,
-    ) -> serenity::Result<()> {
-        match &self.direct {
-            Some(direct) => direct.create_response(http, interaction, token, response).await,
-            None => response.execute(http, (interaction, token)).await,
-        }
-    }
-
-    /// Edits an interaction's reply; Discord's answer is read as far as where the message is.
-    pub async fn edit_reply(
-        &self,
-        http: &Http,
-        token: &str,
-        edit: EditInteractionResponse,
-    ) -> serenity::Result<MessageIds> {
-        match &self.direct {
-            Some(direct) => direct.edit_reply(http, token, &edit).await,
-            None => {
-                let message = edit.execute(http, token).await?;
-                Ok(MessageIds { id: message.id, channel_id: message.channel_id })
-            }
-        }
-    }
-
-    /// A channel's pinned messages, as far as a pin check reads them.
-    pub async fn pins(
-        &self,
-        http: &Http,
-        channel: ChannelId,
-        priority: Priority,
-    ) -> serenity::Result<Vec<PinnedMessage>> {
-        match &self.direct {
-            Some(direct) => direct.pins(http, channel, priority).await,
-            None => Ok(http
-                .get_pins(channel)
-                .await?
-                .into_iter()
-                .map(|message| PinnedMessage {
-                    id: message.id,
-                    author: Author { id: message.author.id },
-                    embeds: message.embeds.into_iter().map(|embed| EmbedLink { url: embed.url }).collect(),
-                })
-                .collect()),
-        }
-    }
-
-    /// Pins or unpins a message, with `reason` in the audit log.
-    pub async fn set_pinned(
-        &self,
-        http: &Http,
-        channel: ChannelId,
-        message: MessageId,
-        pinned: bool,
-        reason: &'static str,
-    ) -> serenity::Result<()> {
-        match (&self.direct, pinned) {
-            (Some(direct), _) => direct.set_pinned(http, channel, message, pinned, reason).await,
-            (None, true) => http.pin_message(channel, message, Some(reason)).await,
-            (None, false) => http.unpin_message(channel, message, Some(reason)).await,
         }
     }
 }

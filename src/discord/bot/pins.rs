@@ -51,35 +51,31 @@ impl Pins {
             return tracing::debug!("this process has pinned this bridge's announcement already");
         };
         let (channel, message) = (posted.channel_id, posted.message_id);
-        if created_here {
-            // Graph answered this command's own request with 201: the bridge is this command's, and no other
-            // command is its creator, so no other process pins it as its creator; the answer tells all a read
-            // would. (One that only infers from the times that it is new reads first and yields, below.)
-            let reason = "meetnow: new incident bridge";
-            if let Err(error) = calls.bot_token(|| calls.set_pinned(http, channel, message, true, reason)).await {
-                // Usually the bot lacks Manage Messages (or Pin Messages) here; the announcement stands regardless.
-                tracing::warn!(%error, message_id = %message, "could not pin the announcement");
-            }
-            return;
-        }
-        // The bridge was made after this command was issued, but not by this command's request: another
-        // command's (whose process pins it), or this one's whose 201 was lost on the way. Pin only if nobody has,
-        // and yield to any other pin of the bridge seen afterwards.
-        match self.pinned_announcements(calls, identity, http, channel, &join_url, Priority::InOrder).await {
-            Ok(pinned) if pinned.iter().any(|&id| id != message) => {
-                return tracing::debug!("this bridge's announcement is pinned already");
-            }
-            Ok(_) => {}
-            // Reading pins needs View Channel and Read Message History; pinning may still work.
-            Err(PinsUnread::Forbidden) => tracing::debug!("may not read the channel's pins; pinning unchecked"),
-            // Not knowing is not "not pinned": pinning blind is how a burst left five pins.
-            Err(PinsUnread::Failed(error)) => {
-                return tracing::warn!(%error, "could not read the channel's pins; not pinning rather than pin twice");
+        // Graph answered this command's own request with 201: the bridge is this command's, no other command
+        // is its creator, so no other process pins it as its creator; the answer tells all a read would. A
+        // command that only infers from the times that the bridge is new (another command made it, or this
+        // one's 201 was lost on the way) pins only if nobody has, and yields to any other pin seen afterwards.
+        if !created_here {
+            match self.pinned_announcements(calls, identity, http, channel, &join_url, Priority::InOrder).await {
+                Ok(pinned) if pinned.iter().any(|&id| id != message) => {
+                    return tracing::debug!("this bridge's announcement is pinned already");
+                }
+                Ok(_) => {}
+                // Reading pins needs View Channel and Read Message History; pinning may still work.
+                Err(PinsUnread::Forbidden) => tracing::debug!("may not read the channel's pins; pinning unchecked"),
+                // Not knowing is not "not pinned": pinning blind is how a burst left five pins.
+                Err(PinsUnread::Failed(error)) => {
+                    return tracing::warn!(%error, "could not read the channel's pins; not pinning rather than pin twice");
+                }
             }
         }
         let reason = "meetnow: new incident bridge";
-        if let Err(error) = calls.bot_token(|| calls.set_pinned(http, channel, message, true, reason)).await {
+        if let Err(error) = calls.bot_token(|| calls.hot().set_pinned(http, channel, message, true, reason)).await {
+            // Usually the bot lacks Manage Messages (or Pin Messages) here; the announcement stands regardless.
             return tracing::warn!(%error, message_id = %message, "could not pin the announcement");
+        }
+        if created_here {
+            return;
         }
         // The read-back waits behind every other bot-token call: the pin is on screen already, and under a
         // burst of new channels the other channels' pins must not wait for it.
@@ -95,7 +91,8 @@ impl Pins {
         };
         if pinned.iter().any(|&id| id != message) {
             let reason = "meetnow: this bridge is pinned already";
-            if let Err(error) = calls.bot_token(|| calls.set_pinned(http, channel, message, false, reason)).await {
+            if let Err(error) = calls.bot_token(|| calls.hot().set_pinned(http, channel, message, false, reason)).await
+            {
                 tracing::warn!(%error, message_id = %message, "could not unpin a second pin of the bridge");
             }
         }
@@ -114,7 +111,7 @@ impl Pins {
         priority: Priority,
     ) -> Result<Vec<MessageId>, PinsUnread> {
         let read = || async move {
-            let pins = calls.pins(http, channel, priority).await?;
+            let pins = calls.hot().pins(http, channel, priority).await?;
             Ok(pins.iter().filter(|m| identity.announces_pinned(m, |link| link == join_url)).map(|m| m.id).collect())
         };
         let mut attempt = 1;

@@ -71,7 +71,7 @@ impl Bot {
             if let Some(row) = &announcement.buttons {
                 edit = edit.components(vec![row.clone()]);
             }
-            self.calls.edit_reply(http, &command.token, edit).await.map(Posted::from)
+            self.calls.hot().edit_reply(http, &command.token, edit).await.map(Posted::from)
         };
         let mut unknown = 0;
         loop {
@@ -163,7 +163,7 @@ impl Bot {
         text: &str,
     ) {
         self.first_response_privately(first, text, |response| {
-            self.calls.send_first_response(http, command.id, &command.token, response)
+            self.calls.hot().first_response(http, command.id, &command.token, response)
         })
         .await;
     }

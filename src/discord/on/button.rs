@@ -24,13 +24,13 @@ impl Bot {
             if let Err(refusal) = self.access.decide(click.guild_id, Asker::Member(roles)) {
                 tracing::info!(reason = refusal.reason(), "refused an attendance click");
                 self.metrics.command_failed(refusal.reason());
-                let by_rest = |response| self.calls.send_first_response(http, click.id, &click.token, response);
+                let by_rest = |response| self.calls.hot().first_response(http, click.id, &click.token, response);
                 return self.first_response_privately(first, &refusal.sentence(lang), by_rest).await;
             }
             let defer = CreateInteractionResponse::Defer(CreateInteractionResponseMessage::new().ephemeral(true));
             match self
                 .respond_first(first, defer, |response| {
-                    self.calls.send_first_response(http, click.id, &click.token, response)
+                    self.calls.hot().first_response(http, click.id, &click.token, response)
                 })
                 .await
             {

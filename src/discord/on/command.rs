@@ -143,7 +143,7 @@ impl Bot {
         let mut meeting_call = Box::pin(self.graph.meeting_now(&request));
         let defer = CreateInteractionResponse::Defer(Default::default());
         let acknowledge = self.respond_first(first, defer, |response| {
-            self.calls.send_first_response(http, command.id, &command.token, response)
+            self.calls.hot().first_response(http, command.id, &command.token, response)
         });
         tokio::pin!(acknowledge);
         let mut found = None;

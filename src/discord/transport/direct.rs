@@ -1,5 +1,6 @@
-//! The hot path's Discord calls, sent in process: an interaction's first response, the edit of its reply,
-//! and a new bridge's pin with the reads around it. serenity still builds each request (its routes, its
+//! The hot path's Discord calls, sent in process when this process keeps Discord's limits: an interaction's
+//! first response, the edit of its reply, and a new bridge's pin with the reads around it (through serenity,
+//! to a proxy that keeps the limits, with `DISCORD_RATELIMIT=proxy`). serenity still builds each request (its routes, its
 //! headers, its bodies); the [`Limiter`] sends it within Discord's limits as it sends the forwarder's, but
 //! without the loopback hop every other serenity call takes, which at 2,000 commands at once cost a third
 //! of the bot's CPU and held every request twice (BENCHMARKS.md, "Lighter with the limits on").
@@ -17,9 +18,10 @@ use serenity::all::{
     ChannelId, CreateAllowedMentions, CreateInteractionResponse, EditInteractionResponse, Http, HttpError,
     InteractionId, MessageId, UserId,
 };
+use serenity::builder::Builder as _;
 use serenity::http::{ErrorResponse, LightMethod, Request, Route};
 
-use super::ratelimit::{Limiter, Priority};
+use super::ratelimit::{Limiter, Priority, Via};
 
 /// Where a message landed: all that is read of Discord's answer to a post or an edit.
 #[derive(Debug, Clone, Copy, Deserialize)]
@@ -54,25 +56,30 @@ impl PinnedMessage {
     }
 }
 
-/// Discord REST in process, through the limiter.
-#[derive(Clone)]
-pub struct Direct {
-    limiter: Arc<Limiter>,
+/// The hot path's calls: to the limiter in process when this process keeps the limits, through serenity (and
+/// a proxy that keeps them) otherwise. One request each; callers run them within `DiscordCalls`' bounds.
+#[derive(Clone, Default)]
+pub struct HotPath {
+    /// `DISCORD_RATELIMIT=local`: this process's limiter.
+    limiter: Option<Arc<Limiter>>,
 }
 
-impl Direct {
-    pub fn new(limiter: Arc<Limiter>) -> Self {
+impl HotPath {
+    pub fn new(limiter: Option<Arc<Limiter>>) -> Self {
         Self { limiter }
     }
 
     /// An interaction's first response (`POST /interactions/{id}/{token}/callback`).
-    pub async fn create_response(
+    pub async fn first_response(
         &self,
         http: &Http,
         interaction: InteractionId,
         token: &str,
         response: CreateInteractionResponse,
     ) -> serenity::Result<()> {
+        let Some(limiter) = &self.limiter else {
+            return response.execute(http, (interaction, token)).await;
+        };
         // As serenity does with its default: the bot pings nobody, so a response with a message says so.
         let response = match response {
             CreateInteractionResponse::Message(message) => {
@@ -85,32 +92,45 @@ impl Direct {
         };
         let route = Route::InteractionResponse { interaction_id: interaction, token };
         let request = Request::new(route, LightMethod::Post).body(Some(serde_json::to_vec(&response)?));
-        self.send(http, request, Priority::InOrder).await.map(drop)
+        send(limiter, http, request, Priority::InOrder).await.map(drop)
     }
 
-    /// Edits an interaction's original reply (`PATCH /webhooks/{application}/{token}/messages/@original`).
+    /// Edits an interaction's original reply (`PATCH /webhooks/{application}/{token}/messages/@original`);
+    /// Discord's answer is read as far as where the message is.
     pub async fn edit_reply(
         &self,
         http: &Http,
         token: &str,
-        edit: &EditInteractionResponse,
+        edit: EditInteractionResponse,
     ) -> serenity::Result<MessageIds> {
+        let Some(limiter) = &self.limiter else {
+            let message = edit.execute(http, token).await?;
+            return Ok(MessageIds { id: message.id, channel_id: message.channel_id });
+        };
         let application_id = http.application_id().ok_or(HttpError::ApplicationIdMissing)?;
         let route = Route::WebhookOriginalInteractionResponse { application_id, token };
-        let request = Request::new(route, LightMethod::Patch).body(Some(serde_json::to_vec(edit)?));
-        let body = self.send(http, request, Priority::InOrder).await?;
+        let request = Request::new(route, LightMethod::Patch).body(Some(serde_json::to_vec(&edit)?));
+        let body = send(limiter, http, request, Priority::InOrder).await?;
         Ok(serde_json::from_slice(&body)?)
     }
 
-    /// A channel's pinned messages (`GET /channels/{id}/pins`).
+    /// A channel's pinned messages (`GET /channels/{id}/pins`), as far as a pin check reads them.
     pub async fn pins(
         &self,
         http: &Http,
         channel: ChannelId,
         priority: Priority,
     ) -> serenity::Result<Vec<PinnedMessage>> {
+        let Some(limiter) = &self.limiter else {
+            let pinned = http.get_pins(channel).await?.into_iter().map(|message| PinnedMessage {
+                id: message.id,
+                author: Author { id: message.author.id },
+                embeds: message.embeds.into_iter().map(|embed| EmbedLink { url: embed.url }).collect(),
+            });
+            return Ok(pinned.collect());
+        };
         let request = Request::new(Route::ChannelPins { channel_id: channel }, LightMethod::Get);
-        let body = self.send(http, request, priority).await?;
+        let body = send(limiter, http, request, priority).await?;
         Ok(serde_json::from_slice(&body)?)
     }
 
@@ -123,29 +143,35 @@ impl Direct {
         pinned: bool,
         reason: &'static str,
     ) -> serenity::Result<()> {
+        let Some(limiter) = &self.limiter else {
+            return match pinned {
+                true => http.pin_message(channel, message, Some(reason)).await,
+                false => http.unpin_message(channel, message, Some(reason)).await,
+            };
+        };
         let method = if pinned { LightMethod::Put } else { LightMethod::Delete };
         let route = Route::ChannelPin { channel_id: channel, message_id: message };
         let mut headers = HeaderMap::new();
         // Discord reads the reason URL-encoded; the bot's reasons are fixed ASCII, valid as they are.
         headers.insert("X-Audit-Log-Reason", HeaderValue::from_static(reason));
         let request = Request::new(route, method).headers(Some(headers));
-        self.send(http, request, Priority::InOrder).await.map(drop)
+        send(limiter, http, request, Priority::InOrder).await.map(drop)
     }
+}
 
-    /// Builds `request` as serenity would (its route, user agent and token), sends it through the limiter,
-    /// and returns the answer's body, or the error serenity would have made of the answer.
-    async fn send(&self, http: &Http, request: Request<'_>, priority: Priority) -> serenity::Result<Bytes> {
-        let method = request.method_ref().reqwest_method();
-        let (client, upstream) = self.limiter.upstream();
-        let request = request.build(client, http.token(), Some(upstream))?.build().map_err(HttpError::Request)?;
-        let answer = self.limiter.call(request, priority).await;
-        if answer.status.is_success() {
-            return Ok(answer.body);
-        }
-        let mut response = axum::http::Response::new(answer.body);
-        *response.status_mut() = answer.status;
-        *response.headers_mut() = answer.headers;
-        let error = ErrorResponse::from_response(reqwest::Response::from(response), method).await;
-        Err(serenity::Error::Http(HttpError::UnsuccessfulRequest(error)))
+/// Builds `request` as serenity would (its route, user agent and token), sends it through the limiter,
+/// and returns the answer's body, or the error serenity would have made of the answer.
+async fn send(limiter: &Limiter, http: &Http, request: Request<'_>, priority: Priority) -> serenity::Result<Bytes> {
+    let method = request.method_ref().reqwest_method();
+    let (client, upstream) = limiter.upstream();
+    let request = request.build(client, http.token(), Some(upstream))?.build().map_err(HttpError::Request)?;
+    let answer = limiter.call(request, priority, Via::InProcess).await;
+    if answer.status.is_success() {
+        return Ok(answer.body);
     }
+    let mut response = axum::http::Response::new(answer.body);
+    *response.status_mut() = answer.status;
+    *response.headers_mut() = answer.headers;
+    let error = ErrorResponse::from_response(reqwest::Response::from(response), method).await;
+    Err(serenity::Error::Http(HttpError::UnsuccessfulRequest(error)))
 }
