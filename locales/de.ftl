@@ -8,6 +8,7 @@
 command-description = Die Microsoft-Teams-Bridge dieses Kanals starten oder wieder öffnen
 option-subject-description = Betreff der Besprechung (Standard: Bridge von #Kanal)
 option-new-description = Eine eigene Besprechung statt der ständigen Bridge des Kanals starten
+option-ring-description = Jemanden in die Bridge holen: Namen oder geschäftliche E-Mail eintippen
 
 ## Die Ankündigung
 
@@ -94,6 +95,25 @@ refused-other-server = meetnow ist für diesen Server nicht eingerichtet und kan
 refused-no-role = Um meetnow hier zu nutzen, benötigen Sie eine der Rollen, die dieser Server zulässt. Wenden Sie sich an einen Administrator des Servers.
 subject-too-long = Der Betreff ist zu lang (Zeichen: { $length }, höchstens: { $max }). Kürzen Sie ihn und führen Sie /meetnow erneut aus.
 restarting = meetnow startet gerade neu. Führen Sie /meetnow in ein paar Sekunden erneut aus.
+
+## Jemanden in die Bridge anrufen (/meetnow ring:)
+
+ring-ringing = 📞 { $name } wird angerufen …
+ring-ringing-detail = Teams klingelt gerade bei der Person. Diese Zeile ändert sich, sobald sie reagiert.
+ring-joined = ✅ { $name } ist der Bridge beigetreten
+ring-declined = { $name } hat den Anruf abgelehnt
+ring-no-answer = Keine Antwort von { $name } nach { $waited }
+ring-unreachable = { $name } ist in Teams nicht erreichbar
+ring-unreachable-detail = Teams hat kein Konto, bei dem es für diese Person klingeln kann: Vielleicht fehlt ihr eine Teams-Lizenz, oder sie gehört nicht zu Ihrer Organisation. Erreichen Sie sie auf anderem Weg.
+ring-failed = { $name } konnte nicht angerufen werden
+ring-error-forbidden = Teams hat den Anruf des Bots abgelehnt (403). Die App braucht die Anwendungsberechtigungen Calls.JoinGroupCall.All und Calls.InitiateGroupCall.All mit Administratorzustimmung, und ihr Azure Bot braucht den Microsoft Teams-Kanal mit aktivierten Anrufen und dem Anruf-Webhook, den `meetnow check` ausgibt.
+ring-error-not-joined = Der Bot konnte dem Anruf der Bridge nicht rechtzeitig beitreten, daher wurde niemand angerufen. Versuchen Sie es erneut; wenn es wieder passiert, prüfen Sie den Anruf-Webhook des Azure Bots (`meetnow check` gibt ihn aus).
+ring-error-refused = Teams hat den Anruf nicht aufgebaut (Code { $code }): { $message }
+ring-off = Anrufen ist für diesen Bot nicht eingeschaltet, daher wurde niemand angerufen. /meetnow ohne `ring:` gibt Ihnen trotzdem die Bridge. Wer meetnow betreibt, schaltet es mit MEETNOW_RING=true ein (README: Ring them in).
+ring-not-found = Im Verzeichnis Ihrer Organisation passt niemand zu { $query }, daher wurde niemand angerufen. Wählen Sie einen Namen aus den Vorschlägen, oder geben Sie die geschäftliche E-Mail-Adresse ein.
+ring-repeat = { $name } wurde { $ago } auf dieser Bridge angerufen und wird deshalb nicht noch einmal angerufen. Warten Sie eine Minute, bevor Sie es erneut versuchen.
+ring-busy = meetnow ruft gerade so viele Personen gleichzeitig an, wie es kann, daher wurde niemand angerufen. Versuchen Sie es in einer Minute erneut.
+ring-directory-forbidden = Das Verzeichnis hat die Suche nach der Person abgelehnt (403): Die App braucht die Anwendungsberechtigung User.ReadBasic.All mit Administratorzustimmung (Microsoft Entra Admin Center → App-Registrierungen → die App → API-Berechtigungen). `meetnow check` zeigt, welche sie hat.
 
 ## Absagen von Microsoft und wie sie sich beheben lassen
 

@@ -15,6 +15,7 @@
 command-description = Start or rejoin this channel's Microsoft Teams bridge
 option-subject-description = Meeting subject (default: #channel bridge)
 option-new-description = Start a separate meeting instead of the channel's standing bridge
+option-ring-description = Ring someone into the bridge: start typing their name or work e-mail
 
 ## The announcement
 
@@ -128,6 +129,34 @@ refused-no-role = You need one of the roles this server allows to use meetnow he
 # $length: how many characters the subject has; $max: how many it may have.
 subject-too-long = The subject is too long (characters: { $length }, at most: { $max }). Shorten it and run /meetnow again.
 restarting = meetnow is restarting. Run /meetnow again in a few seconds.
+
+## Ringing someone into the bridge (/meetnow ring:): one public line per ring, then private answers
+
+# $name: the person's name from the directory, already made inert (never a mention).
+ring-ringing = 📞 Ringing { $name }…
+ring-ringing-detail = Their Teams is ringing now. This line changes when they answer.
+# $name: as in ring-ringing.
+ring-joined = ✅ { $name } joined the bridge
+# $name: as in ring-ringing.
+ring-declined = { $name } declined the call
+# $name: as in ring-ringing; $waited: how long it rang, with its unit ("60 s", from the seconds message).
+ring-no-answer = No answer from { $name } after { $waited }
+# $name: as in ring-ringing.
+ring-unreachable = { $name } can't be rung in Teams
+ring-unreachable-detail = Teams has no account it can ring for them: they may have no Teams licence, or be outside your organisation. Reach them another way.
+# $name: as in ring-ringing.
+ring-failed = Could not ring { $name }
+ring-error-forbidden = Teams refused the bot's call (403). The app needs the application permissions Calls.JoinGroupCall.All and Calls.InitiateGroupCall.All with admin consent, and its Azure Bot needs the Microsoft Teams channel with calling enabled and the calling webhook that `meetnow check` prints.
+ring-error-not-joined = The bot could not join the bridge's call in time, so nobody was rung. Try again; if it keeps happening, check the Azure Bot's calling webhook (`meetnow check` prints it).
+# $code: Teams' result code (a number, not a count); $message: what Teams said.
+ring-error-refused = Teams did not place the call (code { $code }): { $message }
+ring-off = Ringing is not turned on for this bot, so nobody was rung. /meetnow without `ring:` still gives you the bridge. The admins who run meetnow turn it on with MEETNOW_RING=true (README: Ring them in).
+# $query: what was typed in ring:, already made inert.
+ring-not-found = Nobody in your organisation's directory matches { $query }, so nobody was rung. Pick a name from the suggestions, or type their work e-mail address.
+# $name: as in ring-ringing; $ago: when they were rung, a relative time ("30 seconds ago").
+ring-repeat = { $name } was rung on this bridge { $ago }, so they were not rung again. Wait a minute before ringing them again.
+ring-busy = meetnow is ringing as many people as it can at once right now, so nobody was rung. Try again in a minute.
+ring-directory-forbidden = The directory refused to look the person up (403): the app needs the application permission User.ReadBasic.All with admin consent (Entra admin center → App registrations → the app → API permissions). `meetnow check` shows what it has.
 
 ## Microsoft's refusals, with their fixes (also printed in English by `meetnow create` and `meetnow check`)
 

@@ -10,6 +10,7 @@
 command-description = Inicia o vuelve a abrir el puente de Microsoft Teams de este canal
 option-subject-description = Asunto de la reunión (predeterminado: puente de #canal)
 option-new-description = Inicia una reunión aparte en lugar del puente permanente del canal
+option-ring-description = Llama a alguien al puente: empieza a escribir su nombre o su correo de trabajo
 
 ## El anuncio
 
@@ -96,6 +97,25 @@ refused-other-server = meetnow no está configurado para este servidor, así que
 refused-no-role = Necesitas uno de los roles que este servidor permite para usar meetnow aquí. Pregunta a un administrador del servidor.
 subject-too-long = El asunto es demasiado largo (caracteres: { $length }; máximo: { $max }). Acórtalo y vuelve a ejecutar /meetnow.
 restarting = meetnow se está reiniciando. Vuelve a ejecutar /meetnow en unos segundos.
+
+## Llamar a alguien al puente (/meetnow ring:)
+
+ring-ringing = 📞 Llamando a { $name }…
+ring-ringing-detail = Su Teams está sonando. Esta línea cambiará cuando responda.
+ring-joined = ✅ { $name } se unió al puente
+ring-declined = { $name } rechazó la llamada
+ring-no-answer = { $name } no respondió en { $waited }
+ring-unreachable = No se puede llamar a { $name } en Teams
+ring-unreachable-detail = Teams no tiene ninguna cuenta a la que llamar para esa persona: puede que no tenga licencia de Teams o que no pertenezca a tu organización. Localízala por otra vía.
+ring-failed = No se pudo llamar a { $name }
+ring-error-forbidden = Teams rechazó la llamada del bot (403). La aplicación necesita los permisos de aplicación Calls.JoinGroupCall.All y Calls.InitiateGroupCall.All con consentimiento de administrador, y su Azure Bot necesita el canal de Microsoft Teams con las llamadas habilitadas y el webhook de llamadas que muestra `meetnow check`.
+ring-error-not-joined = El bot no pudo unirse a tiempo a la llamada del puente, así que no se llamó a nadie. Vuelve a intentarlo; si sigue ocurriendo, revisa el webhook de llamadas del Azure Bot (`meetnow check` lo muestra).
+ring-error-refused = Teams no realizó la llamada (código { $code }): { $message }
+ring-off = Las llamadas no están activadas en este bot, así que no se llamó a nadie. /meetnow sin `ring:` te sigue dando el puente. Quienes administran meetnow lo activan con MEETNOW_RING=true (README: Ring them in).
+ring-not-found = Nadie del directorio de tu organización coincide con { $query }, así que no se llamó a nadie. Elige un nombre de las sugerencias o escribe su dirección de correo de trabajo.
+ring-repeat = Ya se llamó a { $name } en este puente { $ago }, así que no se le volvió a llamar. Espera un minuto antes de volver a llamar.
+ring-busy = meetnow está llamando ahora a todas las personas que puede a la vez, así que no se llamó a nadie. Vuelve a intentarlo en un minuto.
+ring-directory-forbidden = El directorio rechazó la búsqueda de la persona (403): la aplicación necesita el permiso de aplicación User.ReadBasic.All con consentimiento de administrador (Centro de administración de Microsoft Entra → Registros de aplicaciones → la aplicación → Permisos de API). `meetnow check` muestra cuáles tiene.
 
 ## Los rechazos de Microsoft y cómo resolverlos
 

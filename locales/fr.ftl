@@ -9,6 +9,7 @@
 command-description = Démarrer ou rouvrir le pont Microsoft Teams de ce salon
 option-subject-description = Objet de la réunion (par défaut : pont de #salon)
 option-new-description = Démarrer une réunion distincte au lieu du pont permanent du salon
+option-ring-description = Appeler quelqu'un dans le pont : tapez son nom ou son e-mail professionnel
 
 ## L'annonce
 
@@ -95,6 +96,25 @@ refused-other-server = meetnow n'est pas configuré pour ce serveur : il ne peu
 refused-no-role = Il vous faut l'un des rôles que ce serveur autorise pour utiliser meetnow ici. Adressez-vous à un administrateur du serveur.
 subject-too-long = L'objet est trop long (caractères : { $length }, maximum : { $max }). Raccourcissez-le et relancez /meetnow.
 restarting = meetnow redémarre. Relancez /meetnow dans quelques secondes.
+
+## Appeler quelqu'un dans le pont (/meetnow ring:)
+
+ring-ringing = 📞 Appel en cours vers { $name }…
+ring-ringing-detail = Son Teams sonne. Cette ligne changera dès la réponse.
+ring-joined = ✅ { $name } a rejoint le pont
+ring-declined = { $name } a refusé l'appel
+ring-no-answer = Pas de réponse de { $name } après { $waited }
+ring-unreachable = Impossible d'appeler { $name } dans Teams
+ring-unreachable-detail = Teams n'a aucun compte à faire sonner pour cette personne : elle n'a peut-être pas de licence Teams, ou ne fait pas partie de votre organisation. Joignez-la autrement.
+ring-failed = Impossible d'appeler { $name }
+ring-error-forbidden = Teams a refusé l'appel du bot (403). L'application a besoin des autorisations d'application Calls.JoinGroupCall.All et Calls.InitiateGroupCall.All avec le consentement de l'administrateur, et son Azure Bot a besoin du canal Microsoft Teams avec les appels activés et du webhook d'appel qu'affiche `meetnow check`.
+ring-error-not-joined = Le bot n'a pas pu rejoindre l'appel du pont à temps, personne n'a donc été appelé. Réessayez ; si cela se reproduit, vérifiez le webhook d'appel de l'Azure Bot (`meetnow check` l'affiche).
+ring-error-refused = Teams n'a pas passé l'appel (code { $code }) : { $message }
+ring-off = Les appels ne sont pas activés pour ce bot, personne n'a donc été appelé. /meetnow sans `ring:` vous donne toujours le pont. Les administrateurs de meetnow l'activent avec MEETNOW_RING=true (README : Ring them in).
+ring-not-found = Personne dans l'annuaire de votre organisation ne correspond à { $query }, personne n'a donc été appelé. Choisissez un nom parmi les suggestions, ou tapez son adresse e-mail professionnelle.
+ring-repeat = Un appel a déjà été passé à { $name } sur ce pont { $ago } ; pas de nouvel appel. Attendez une minute avant de rappeler.
+ring-busy = meetnow appelle en ce moment autant de personnes qu'il le peut à la fois, personne n'a donc été appelé. Réessayez dans une minute.
+ring-directory-forbidden = L'annuaire a refusé de rechercher la personne (403) : l'application a besoin de l'autorisation d'application User.ReadBasic.All avec le consentement de l'administrateur (Centre d'administration Microsoft Entra → Inscriptions d'applications → l'application → Autorisations d'API). `meetnow check` indique celles qu'elle a.
 
 ## Les refus de Microsoft et comment les corriger
 

@@ -7,6 +7,7 @@
 command-description = 开始或重新加入此频道的 Microsoft Teams 会议桥
 option-subject-description = 会议主题（默认：#频道 会议桥）
 option-new-description = 开始一个单独的会议，而不是频道的常设会议桥
+option-ring-description = 呼叫某人加入会议桥：输入其姓名或工作邮箱
 
 ## 公告
 
@@ -80,6 +81,25 @@ refused-other-server = 此服务器未配置 meetnow，因此无法在这里开�
 refused-no-role = 你需要拥有此服务器允许的角色之一才能在这里使用 meetnow。请联系服务器管理员。
 subject-too-long = 主题长度为 { $length } 个字符；请不要超过 { $max } 个。
 restarting = meetnow 正在重启。请几秒钟后再运行 /meetnow。
+
+## 呼叫某人加入会议桥（/meetnow ring:）
+
+ring-ringing = 📞 正在呼叫 { $name }…
+ring-ringing-detail = 对方的 Teams 正在响铃。对方应答后，此行会更新。
+ring-joined = ✅ { $name } 已加入会议桥
+ring-declined = { $name } 拒绝了呼叫
+ring-no-answer = { $name } 在 { $waited } 内未应答
+ring-unreachable = 无法在 Teams 中呼叫 { $name }
+ring-unreachable-detail = Teams 找不到可以为其响铃的帐户：对方可能没有 Teams 许可证，或不属于你的组织。请通过其他方式联系对方。
+ring-failed = 无法呼叫 { $name }
+ring-error-forbidden = Teams 拒绝了机器人的呼叫 (403)。应用需要经管理员同意的应用程序权限 Calls.JoinGroupCall.All 和 Calls.InitiateGroupCall.All，其 Azure Bot 需要启用了通话的 Microsoft Teams 频道，以及 `meetnow check` 输出的通话 Webhook。
+ring-error-not-joined = 机器人未能及时加入会议桥的通话，因此没有呼叫任何人。请重试；如果问题持续，请检查 Azure Bot 的通话 Webhook（`meetnow check` 会输出它）。
+ring-error-refused = Teams 未能发起呼叫（代码 { $code }）：{ $message }
+ring-off = 此机器人未开启呼叫功能，因此没有呼叫任何人。不带 `ring:` 的 /meetnow 仍会给你会议桥。运行 meetnow 的管理员可通过 MEETNOW_RING=true 开启（README：Ring them in）。
+ring-not-found = 你的组织目录中没有与 { $query } 匹配的人，因此没有呼叫任何人。请从建议中选择姓名，或输入其工作邮箱地址。
+ring-repeat = { $name } 在 { $ago }已被呼叫到此会议桥，因此未再次呼叫。请等一分钟后再呼叫。
+ring-busy = meetnow 当前同时呼叫的人数已达上限，因此没有呼叫任何人。请一分钟后重试。
+ring-directory-forbidden = 目录拒绝了查找此人的请求 (403)：应用需要经管理员同意的应用程序权限 User.ReadBasic.All（Microsoft Entra 管理中心 → 应用注册 → 该应用 → API 权限）。`meetnow check` 会显示它拥有哪些权限。
 
 ## Microsoft 的拒绝及修复方法
 

@@ -132,12 +132,14 @@ pub async fn run(
         );
     }
     let live = start_live_status(config, &graph, &client, &mut background);
+    let ringer = start_ringing(config, live.as_deref(), &graph, &client, &mut background);
     let by_proxy = config.discord.ratelimit == RateLimiting::Proxy;
     let bot = Arc::new(
         Bot::new(graph, access, config.pin)
             .with_rate_limits_by_proxy(by_proxy)
             .with_limiter(limiter)
             .with_live_status(live)
+            .with_ringer(ringer)
             .with_channel_locale(config.channel_locale),
     );
     let guild_id = config.discord.guild_id.map(GuildId::new);
@@ -198,6 +200,44 @@ fn start_live_status(
     Some(live)
 }
 
+/// Ringing, when `MEETNOW_RING` turns it on (configuration makes sure live status is on too), with the
+/// calling service's signing keys kept at hand in the background.
+fn start_ringing(
+    config: &Config,
+    live: Option<&LiveStatus>,
+    graph: &GraphClient,
+    client: &reqwest::Client,
+    background: &mut JoinSet<()>,
+) -> Option<Arc<crate::ring::Ringer>> {
+    let (ring, live) = (config.ring.as_ref()?, live?);
+    let ringer = Arc::new(crate::ring::Ringer::new(
+        ring,
+        live.certificates.clone(),
+        live.public_url().clone(),
+        graph.clone(),
+        client.clone(),
+        &config.graph.client_id,
+    ));
+    tracing::info!(
+        calling_webhook = %ringer.webhook(),
+        answer_within_seconds = ring.answer_within.as_secs(),
+        "ringing on (Graph's calls API; the Azure Bot's calling webhook must be this URL)"
+    );
+    background.spawn(ringer.background());
+    Some(ringer)
+}
+
+/// Everything Graph posts to the listener: live status's notifications and, with ringing on, the calls'.
+fn graph_routes(bot: Arc<Bot>, http: Arc<serenity::all::Http>) -> Option<axum::Router> {
+    let live = bot.live.clone()?;
+    let ringer = bot.ringer.clone();
+    let mut router = live.router(Arc::new(LiveSink { bot, http }));
+    if let Some(ringer) = ringer {
+        router = router.merge(ringer.router());
+    }
+    Some(router)
+}
+
 /// What shutdown needs: stop taking commands, and let those in flight finish within the limit.
 struct Stopping {
     bot: Arc<Bot>,
@@ -246,11 +286,10 @@ async fn serve_gateway(
     }
     let bot = events.bot();
     let mut gateway = discord::gateway::Gateway::connect(http, events).await?;
-    if let (Some(inbound), Some(live)) = (inbound, bot.live.clone()) {
+    if let (Some(inbound), Some(router)) = (inbound, graph_routes(bot, gateway.http())) {
         if let Ok(bound) = inbound.listener.local_addr() {
             tracing::info!(%bound, "serving Graph's notifications at /graph/notifications");
         }
-        let router = live.router(Arc::new(LiveSink { bot, http: gateway.http() }));
         let serving =
             crate::server::serve(inbound.listener, router, inbound.stop, inbound.drain_limit, Limits::default());
         background.spawn(serving);
@@ -303,9 +342,9 @@ async fn serve_endpoint(
             })
         })?;
     let mut router = Arc::new(endpoint).router();
-    if let Some(live) = bot.live.clone() {
+    if let Some(graph_routes) = graph_routes(bot, http) {
         tracing::info!("serving Graph's notifications at /graph/notifications");
-        router = router.merge(live.router(Arc::new(LiveSink { bot, http })));
+        router = router.merge(graph_routes);
     }
     let Serving { listener, grace, drain_limit } = serving;
     if let Ok(bound) = listener.local_addr() {

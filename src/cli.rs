@@ -214,6 +214,7 @@ pub async fn check(config: &Config, graph: &GraphClient, http_client: reqwest::C
                 );
             }
             check_meeting(&mut report, graph).await;
+            check_ring(&mut report, config, &token.roles);
         }
         Err(error) => {
             report.fail("graph sign-in", error.user_message());
@@ -233,6 +234,46 @@ pub async fn check(config: &Config, graph: &GraphClient, http_client: reqwest::C
         0 => Ok(()),
         failed => Err(ChecksFailed(failed)),
     }
+}
+
+/// Ringing: the three application permissions in the token, then what no API shows (the Azure Bot's calling
+/// settings), with where to set them.
+fn check_ring(report: &mut Report, config: &Config, roles: &[String]) {
+    let Some(ring) = &config.ring else {
+        return report.missing(
+            "ringing",
+            "MEETNOW_RING=true lets /meetnow ring: call people into the bridge (README, \"Ring them in\")",
+        );
+    };
+    // User.Read.All grants all that User.ReadBasic.All does.
+    let has = |role: &str| roles.iter().any(|r| r == role || (role == "User.ReadBasic.All" && r == "User.Read.All"));
+    let lacking: Vec<&str> = crate::graph::RING_ROLES.into_iter().filter(|role| !has(role)).collect();
+    if lacking.is_empty() {
+        report.ok("ring permissions", format!("the token carries {}", crate::graph::RING_ROLES.join(", ")));
+    } else {
+        report.fail(
+            "ring permissions",
+            format!(
+                "the token lacks {}. In Entra admin center → App registrations → the app → API permissions, add \
+                 Microsoft Graph → Application permissions → each of them, then click Grant admin consent",
+                lacking.join(", ")
+            ),
+        );
+    }
+    let webhook = config
+        .live
+        .as_ref()
+        .map(|live| format!("{}{}", live.public_url.as_str().trim_end_matches('/'), crate::ring::CALLS_PATH));
+    report.skip(
+        "calling",
+        &format!(
+            "no API shows it; check by hand: the app's Azure Bot (same app id) → Channels → Microsoft Teams → Calling: \
+             Enable calling, Webhook (for calling) = {}. Without it Graph refuses every call with 403. Rings wait {} s \
+             for an answer",
+            webhook.as_deref().unwrap_or("MEETNOW_PUBLIC_URL/graph/calls"),
+            ring.answer_within.as_secs()
+        ),
+    );
 }
 
 /// Live status: the certificate and its expiry, the listener, and whether the public URL answers Graph's

@@ -62,6 +62,17 @@ pub struct Config {
     pub live: Option<LiveConfig>,
     /// `MEETNOW_LOCALE`: the one language of everything posted in channels; `None`: each server's.
     pub channel_locale: Option<crate::l10n::Lang>,
+    /// `MEETNOW_RING`: ringing people into the bridge, when on (it needs live status's URL and listener).
+    pub ring: Option<RingConfig>,
+}
+
+/// Ringing's settings (`MEETNOW_RING`, `MEETNOW_RING_SECONDS`, `MEETNOW_CALLS_OPENID_CONFIGURATION`).
+#[derive(Debug, Clone)]
+pub struct RingConfig {
+    /// How long a ring waits for the person to answer before it says "no answer" and hangs up.
+    pub answer_within: Duration,
+    /// Where the keys that sign Graph's call notifications are published.
+    pub openid_configuration: Url,
 }
 
 /// Live status's settings (`MEETNOW_PUBLIC_URL`, `MEETNOW_NOTIFICATION_CERTIFICATE_PATH`,
@@ -282,6 +293,19 @@ impl Config {
             Some(value) => Some(parse_guild_ids(&value)?),
             None => discord.guild_id.map(|guild| vec![guild]),
         };
+        let live = parse_live(
+            public_url,
+            get("MEETNOW_NOTIFICATION_CERTIFICATE_PATH"),
+            get("MEETNOW_NOTIFICATION_PREVIOUS_CERTIFICATE_PATH"),
+            listen,
+            &graph.credential,
+        )?;
+        let ring = parse_ring(
+            get("MEETNOW_RING"),
+            get("MEETNOW_RING_SECONDS"),
+            get("MEETNOW_CALLS_OPENID_CONFIGURATION"),
+            live.is_some(),
+        )?;
         Ok(Self {
             discord,
             pin: get("MEETNOW_PIN").map_or(Ok(true), |v| parse_bool("MEETNOW_PIN", &v))?,
@@ -295,13 +319,8 @@ impl Config {
             auto_channels,
             listen_addr: listen.map(|(addr, _)| addr),
             channel_locale: get("MEETNOW_LOCALE").map(|v| parse_locale(&v)).transpose()?,
-            live: parse_live(
-                public_url,
-                get("MEETNOW_NOTIFICATION_CERTIFICATE_PATH"),
-                get("MEETNOW_NOTIFICATION_PREVIOUS_CERTIFICATE_PATH"),
-                listen,
-                &graph.credential,
-            )?,
+            live,
+            ring,
             graph,
         })
     }

@@ -16,12 +16,17 @@
 
 mod attendance;
 mod auth;
+mod calls;
 mod error;
 mod retry;
 mod subscriptions;
 mod wire;
 
 pub(crate) use auth::is_untrusted_certificate;
+pub use calls::{
+    is_not_found, Call, CallState, Invitation, InviteOperation, MeetingCoordinates, Person, ResultInfo,
+    MAX_SUGGESTIONS, RING_ROLES,
+};
 pub(crate) use error::untrusted_certificate_message;
 pub use error::{ApiError, GraphError, TokenError, ATTENDANCE_ROLE};
 pub use retry::{RetryPolicy, MAX_RETRY_AFTER};

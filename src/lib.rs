@@ -15,6 +15,8 @@
 //! - [`graph`]: the only code that talks to Microsoft: token cache, onlineMeeting calls, typed errors, retries.
 //! - [`l10n`]: what the bot says in Discord, in the reader's language (Fluent files under `locales/`).
 //! - [`live`]: live status: Graph's meeting call events, subscribed, verified, decrypted and merged.
+//! - [`ring`]: ringing someone into a bridge: Graph's calls API from joining to hanging up, and the call
+//!   notifications any process may receive.
 //! - [`discord`]: the serenity client, `/meetnow` registration, the handler and the announcement.
 //! - [`cli`]: `meetnow create` and `meetnow check`.
 //! - [`metrics`]: Prometheus metrics, served at `/metrics`.
@@ -24,8 +26,8 @@
 //!   loopback): axum routing, tower bounds, hyper-util connections.
 //! - [`telemetry`]: tracing set-up.
 //!
-//! Dependencies point one way: `discord` and `cli` use `live`, `graph` and `meeting`; `live` uses `graph`;
-//! neither knows anything of Discord.
+//! Dependencies point one way: `discord` and `cli` use `ring`, `live`, `graph` and `meeting`; `ring` and
+//! `live` use `graph`; none of them knows anything of Discord.
 
 pub mod app;
 pub mod cli;
@@ -39,5 +41,6 @@ pub mod l10n;
 pub mod live;
 pub mod meeting;
 pub mod metrics;
+pub mod ring;
 pub mod server;
 pub mod telemetry;

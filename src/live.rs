@@ -90,6 +90,8 @@ pub struct LiveStatus {
     pub subscriptions: Arc<bridge_subscriptions::Subscriptions>,
     decryptions: notifications::Decryptions,
     metrics: Arc<Metrics>,
+    /// `AZURE_CLIENT_ID`: the bot's own participant in a call (when it rings someone in) is not shown.
+    client_id: String,
 }
 
 impl LiveStatus {
@@ -106,7 +108,15 @@ impl LiveStatus {
         let certificates = Certificates::new(&live.certificate, live.previous_certificate.as_deref());
         let subscriptions =
             Arc::new(bridge_subscriptions::Subscriptions::new(graph, certificates.clone(), public_url.clone()));
-        Self { public_url, certificates, tokens, subscriptions, decryptions: Default::default(), metrics }
+        Self {
+            public_url,
+            certificates,
+            tokens,
+            subscriptions,
+            decryptions: Default::default(),
+            metrics,
+            client_id: graph_config.client_id.clone(),
+        }
     }
 
     /// What live status runs in the background while the bot runs: the subscriptions' keeper, and Microsoft's
@@ -151,6 +161,16 @@ impl LiveStatus {
     /// How long the state may be in [`LiveStatus::carrier_url`] (Discord takes embed links of 2,048).
     pub fn state_budget(&self) -> usize {
         CARRIER_URL_MAX.saturating_sub(self.public_url.as_str().len() + CARRIER_PATH.len() + 1)
+    }
+
+    /// The app's client id.
+    pub fn client_id(&self) -> &str {
+        &self.client_id
+    }
+
+    /// The public URL Graph reaches this bot at.
+    pub fn public_url(&self) -> &Url {
+        &self.public_url
     }
 
     pub fn metrics(&self) -> &Arc<Metrics> {

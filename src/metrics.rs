@@ -84,6 +84,11 @@ pub struct Metrics {
     live_edits: Family<OutcomeLabel, Counter>,
     /// Bridges whose announcement this process is keeping current now.
     live_calls: Gauge,
+    rings: Family<OutcomeLabel, Counter>,
+    ring_notifications: Counter,
+    ring_refused: Family<ReasonLabel, Counter>,
+    ring_left_behind: Counter,
+    suggestions: Family<OutcomeLabel, Counter>,
     /// 1 while connected.
     gateway_connected: Gauge,
     ever_connected: AtomicBool,
@@ -120,6 +125,11 @@ impl Default for Metrics {
             live_subscriptions: Family::default(),
             live_edits: Family::default(),
             live_calls: Gauge::default(),
+            rings: Family::default(),
+            ring_notifications: Counter::default(),
+            ring_refused: Family::default(),
+            ring_left_behind: Counter::default(),
+            suggestions: Family::default(),
             gateway_connected: Gauge::default(),
             ever_connected: AtomicBool::new(false),
             health: Arc::default(),
@@ -195,6 +205,31 @@ impl Default for Metrics {
             metrics.live_calls.clone(),
         );
         registry.register(
+            "rings",
+            "Rings into a bridge, by outcome (joined, declined, no_answer, unreachable, failed, refused, repeat)",
+            metrics.rings.clone(),
+        );
+        registry.register(
+            "ring_notifications",
+            "Graph call notifications taken at /graph/calls",
+            metrics.ring_notifications.clone(),
+        );
+        registry.register(
+            "ring_notifications_refused",
+            "Requests to /graph/calls refused, by reason",
+            metrics.ring_refused.clone(),
+        );
+        registry.register(
+            "ring_calls_left_behind_hung_up",
+            "Calls of a process that died mid-ring, hung up by this one",
+            metrics.ring_left_behind.clone(),
+        );
+        registry.register(
+            "ring_suggestions",
+            "Autocomplete answers for ring:, by source (directory, known, none, refused)",
+            metrics.suggestions.clone(),
+        );
+        registry.register(
             "gateway_reconnects",
             "Discord gateway sessions after the first",
             metrics.gateway_reconnects.clone(),
@@ -264,6 +299,31 @@ impl Metrics {
     /// `discord::signature::Refused::reason`, or `replayed`).
     pub fn http_refused(&self, reason: &'static str) {
         self.http_refused.get_or_create(&ReasonLabel { reason }).inc();
+    }
+
+    /// A ring ended; `outcome` is [`crate::ring::Outcome::label`], or `refused` / `repeat` for one not made.
+    pub fn ring_finished(&self, outcome: &'static str) {
+        self.rings.get_or_create(&OutcomeLabel { outcome }).inc();
+    }
+
+    /// A call notification passed its checks.
+    pub fn ring_notification_received(&self) {
+        self.ring_notifications.inc();
+    }
+
+    /// A request to `/graph/calls` was refused; `reason` is a short stable name.
+    pub fn ring_notification_refused(&self, reason: &'static str) {
+        self.ring_refused.get_or_create(&ReasonLabel { reason }).inc();
+    }
+
+    /// A call another process left behind was hung up here.
+    pub fn ring_left_behind_hung_up(&self) {
+        self.ring_left_behind.inc();
+    }
+
+    /// An autocomplete was answered; `outcome`: `directory`, `known`, `none` or `refused`.
+    pub fn suggestions(&self, outcome: &'static str) {
+        self.suggestions.get_or_create(&OutcomeLabel { outcome }).inc();
     }
 
     /// A notification batch arrived at `/graph/notifications`.

@@ -21,3 +21,4 @@ mod network;
 mod operations;
 mod platforms;
 mod reliability;
+mod ring;

@@ -6,7 +6,7 @@ mod listeners;
 mod sign_in;
 
 pub use listeners::check_public_key;
-pub(super) use listeners::{parse_interactions, parse_listen, parse_live};
+pub(super) use listeners::{parse_interactions, parse_listen, parse_live, parse_ring};
 pub(super) use sign_in::parse_credential;
 
 use std::fmt::Write as _;

@@ -4,13 +4,15 @@
 //! - [`Languages`]: which language the channel, a server or a person reads;
 //! - [`Pins`]: a bridge's announcement pinned once per channel, whatever the processes;
 //! - [`Identity`]: the bot's own user id, which decides what messages are its own;
-//! - the live desks (`live_desks`): the bridges whose live status this process is keeping current.
+//! - the live desks (`live_desks`): the bridges whose live status this process is keeping current;
+//! - the [`directory`]: what recent searches for `ring:` found, for autocomplete under a slow Graph.
 //!
 //! What happens when something arrives is one file per entry point, under [`super::on`] (a command, the
 //! Attendance button, a channel or thread created, Graph's call events): over the gateway and over the
 //! interactions endpoint alike, the only difference being how the first response goes ([`FirstResponse`]).
 
 mod calls;
+pub(super) mod directory;
 mod languages;
 mod lifecycle;
 mod live_desks;
@@ -55,6 +57,16 @@ pub struct Bot {
     pub(in crate::discord) identity: Identity,
     /// The bridges whose live status this process is updating.
     pub(in crate::discord) desks: live_desks::Desks,
+    /// Ringing people into bridges, when `MEETNOW_RING` is on.
+    pub(crate) ringer: Option<Arc<crate::ring::Ringer>>,
+    pub(in crate::discord) directory: Arc<directory::Directory>,
+}
+
+/// What a command still needs once it is answered: the pin of a new bridge, the ring it asked for.
+#[derive(Default)]
+pub(in crate::discord) struct Then {
+    pub(in crate::discord) pin: Option<PinJob>,
+    pub(in crate::discord) ring: Option<super::on::ring::RingJob>,
 }
 
 /// How the first response to an interaction reaches Discord: the one difference between the gateway and
@@ -127,7 +139,15 @@ impl Bot {
             pins: Pins::new(pin),
             identity: Identity::default(),
             desks: live_desks::Desks::default(),
+            ringer: None,
+            directory: Arc::default(),
         }
+    }
+
+    /// Turns ringing on.
+    pub fn with_ringer(mut self, ringer: Option<Arc<crate::ring::Ringer>>) -> Self {
+        self.ringer = ringer;
+        self
     }
 
     /// Posts every channel message in `lang`, whatever the server's language (`MEETNOW_LOCALE`).
@@ -177,19 +197,37 @@ impl Bot {
     pub fn spawn(self: &Arc<Self>, http: Arc<Http>, command: CommandInteraction, first: FirstResponse) {
         let bot = self.clone();
         self.lifecycle.track(async move {
-            let pin = bot.answer_in_span(&http, &command, first).await;
+            let then = bot.answer_in_span(&http, &command, first).await;
             drop(command);
-            if let Some(pin) = pin {
-                bot.pins.pin_once(&bot.calls, &bot.identity, &http, pin).await;
-            }
+            bot.finish(&http, then).await;
         });
     }
 
-    /// Answers one `/meetnow`, pin included, in the caller's task.
+    /// Answers one `/meetnow`, pin and ring included, in the caller's task.
     pub async fn handle(&self, http: &Http, command: &CommandInteraction, first: FirstResponse) {
-        if let Some(pin) = self.answer_in_span(http, command, first).await {
-            self.pins.pin_once(&self.calls, &self.identity, http, pin).await;
-        }
+        let then = self.answer_in_span(http, command, first).await;
+        self.finish(http, then).await;
+    }
+
+    /// The pin and the ring an answered command still needs, side by side: the ring does not wait for the pin.
+    async fn finish(&self, http: &Http, then: Then) {
+        let pin = async {
+            if let Some(pin) = then.pin {
+                self.pins.pin_once(&self.calls, &self.identity, http, pin).await;
+            }
+        };
+        let ring = async {
+            if let Some(ring) = then.ring {
+                self.ring_in(http, ring).await;
+            }
+        };
+        tokio::join!(pin, ring);
+    }
+
+    /// Answers an autocomplete of `ring:` (see `on::suggest`), in a task of its own, tracked like a command.
+    pub fn spawn_suggestions(self: &Arc<Self>, http: Arc<Http>, interaction: CommandInteraction, first: FirstResponse) {
+        let bot = self.clone();
+        self.lifecycle.track(async move { bot.suggest(&http, &interaction, first).await });
     }
 
     /// Announces a channel just created (see `on::channel_created`), in a task of its own, tracked like a

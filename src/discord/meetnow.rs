@@ -11,6 +11,9 @@ use crate::l10n::{Lang, Msg};
 pub const NAME: &str = "meetnow";
 /// The longest subject accepted.
 pub const SUBJECT_MAX: usize = limits::SUBJECT;
+/// The longest `ring:` accepted: an object id, or an e-mail address or user principal name (at most 113
+/// characters in Entra), with room to spare.
+pub const RING_MAX: usize = 256;
 
 /// Discord's Pin Messages permission (`PIN_MESSAGES`, 1 << 51), split from Manage Messages; serenity 0.12.5
 /// predates it.
@@ -45,9 +48,10 @@ fn translations(id: Msg) -> Vec<(&'static str, String)> {
 
 /// The command as registered with Discord: guild-only, usable by members who can send messages
 /// (admins narrow it further under Server Settings → Integrations). Its name and its options' names stay
-/// `meetnow`, `subject` and `new` everywhere; their descriptions are in every language meetnow speaks, so
-/// each member's command picker shows their own.
-pub fn register() -> CreateCommand {
+/// `meetnow`, `subject`, `new` and `ring` everywhere; their descriptions are in every language meetnow
+/// speaks, so each member's command picker shows their own. `ring` (autocompleted from the directory) is
+/// there only when ringing is on.
+pub fn register(ring: bool) -> CreateCommand {
     let mut subject = CreateCommandOption::new(
         CommandOptionType::String,
         "subject",
@@ -68,9 +72,22 @@ pub fn register() -> CreateCommand {
     for (code, text) in translations(Msg::COMMAND_DESCRIPTION) {
         command = command.description_localized(code, text);
     }
+    command = command.add_option(subject).add_option(new);
+    if ring {
+        let mut option = CreateCommandOption::new(
+            CommandOptionType::String,
+            "ring",
+            Lang::ENGLISH.text(Msg::OPTION_RING_DESCRIPTION),
+        )
+        .max_length(RING_MAX as u16)
+        .set_autocomplete(true)
+        .required(false);
+        for (code, text) in translations(Msg::OPTION_RING_DESCRIPTION) {
+            option = option.description_localized(code, text);
+        }
+        command = command.add_option(option);
+    }
     command
-        .add_option(subject)
-        .add_option(new)
         // Permissions::empty() would serialize as "0": administrators only.
         .default_member_permissions(Permissions::SEND_MESSAGES)
         .contexts(vec![InteractionContext::Guild])
@@ -82,6 +99,9 @@ pub struct Options {
     /// Cleaned of control and invisible characters; `None` when absent or blank.
     pub subject: Option<String>,
     pub new: bool,
+    /// Who to ring: an object id from the suggestions, or a typed e-mail address or user principal name.
+    /// Cleaned; `None` when absent or blank.
+    pub ring: Option<String>,
 }
 
 /// Why the options can't be used; the text is shown to the invoker.
@@ -89,6 +109,9 @@ pub struct Options {
 pub enum OptionsError {
     #[error("The subject is too long (characters: {0}, at most: {SUBJECT_MAX}). Shorten it and run /meetnow again.")]
     SubjectTooLong(usize),
+    /// A `ring:` too long to be anyone (Discord enforces the length; a crafted request may not).
+    #[error("Nobody in the directory matches the ring: value.")]
+    RingNotAPerson(String),
 }
 
 impl OptionsError {
@@ -98,6 +121,7 @@ impl OptionsError {
             Self::SubjectTooLong(length) => {
                 lang.format(Msg::SUBJECT_TOO_LONG, &[("length", (*length).into()), ("max", SUBJECT_MAX.into())])
             }
+            Self::RingNotAPerson(query) => lang.format(Msg::RING_NOT_FOUND, &[("query", query.as_str().into())]),
         }
     }
 }
@@ -107,7 +131,7 @@ impl OptionsError {
 /// # Errors
 /// [`OptionsError`] with a sentence for the invoker.
 pub fn options(command: &CommandInteraction) -> Result<Options, OptionsError> {
-    let mut parsed = Options { subject: None, new: false };
+    let mut parsed = Options { subject: None, new: false, ring: None };
     for option in command.data.options() {
         match (option.name, option.value) {
             ("subject", ResolvedValue::String(text)) => {
@@ -119,8 +143,20 @@ pub fn options(command: &CommandInteraction) -> Result<Options, OptionsError> {
                 parsed.subject = (!cleaned.is_empty()).then_some(cleaned);
             }
             ("new", ResolvedValue::Boolean(new)) => parsed.new = new,
+            ("ring", ResolvedValue::String(text)) => {
+                let cleaned = clean_text(text);
+                if cleaned.chars().count() > RING_MAX {
+                    return Err(OptionsError::RingNotAPerson(inert_query(&cleaned)));
+                }
+                parsed.ring = (!cleaned.is_empty()).then_some(cleaned);
+            }
             _ => {}
         }
     }
     Ok(parsed)
+}
+
+/// What was typed in `ring:`, made safe to show: cut short, code-quoted (no mention or markdown survives).
+pub fn inert_query(query: &str) -> String {
+    super::render::text::code(&truncate(query, 80))
 }

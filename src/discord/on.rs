@@ -3,6 +3,7 @@
 //!
 //! - [`command`]: `/meetnow` typed (and [`stand_by`]: one another process acknowledged);
 //! - [`button`]: the **Attendance** button clicked;
+//! - [`suggest`]: `ring:` being typed (Discord's autocomplete), and [`ring`]: the ring `/meetnow ring:` asks for;
 //! - [`channel_created`]: a channel or thread created whose name asks for a bridge;
 //! - [`call_events`]: Graph's call events for a bridge, verified by `live`.
 
@@ -10,4 +11,6 @@ pub mod button;
 pub mod call_events;
 pub mod channel_created;
 pub mod command;
+pub mod ring;
 pub mod stand_by;
+pub mod suggest;

@@ -131,6 +131,19 @@ impl GraphClient {
         repeat: Repeat,
         read: impl Fn(&Answer) -> Result<T, MeetingShapeError>,
     ) -> Result<T, GraphError> {
+        self.send_with_headers(method, url, body, &[], repeat, read).await
+    }
+
+    /// [`GraphClient::send`] with request headers of its own (the directory's `ConsistencyLevel`).
+    pub(super) async fn send_with_headers<T>(
+        &self,
+        method: Method,
+        url: Url,
+        body: Option<&impl serde::Serialize>,
+        headers: &[(&'static str, &'static str)],
+        repeat: Repeat,
+        read: impl Fn(&Answer) -> Result<T, MeetingShapeError>,
+    ) -> Result<T, GraphError> {
         let policy = self.inner.policy;
         let deadline = Instant::now() + policy.budget;
         let body = body
@@ -143,64 +156,66 @@ impl GraphClient {
         loop {
             let remaining = deadline.saturating_duration_since(Instant::now());
             // What to report if time runs out now, and how long Graph asked us to wait.
-            let (failure, asked_wait): (GraphError, Option<Duration>) =
-                match self.attempt(&method, &url, &body, deadline, remaining.min(policy.attempt_timeout)).await {
-                    Err(Attempt::Token(unavailable @ TokenError::Unavailable { .. })) => {
-                        (GraphError::Token(unavailable), None)
+            let (failure, asked_wait): (GraphError, Option<Duration>) = match self
+                .attempt(&method, &url, &body, headers, deadline, remaining.min(policy.attempt_timeout))
+                .await
+            {
+                Err(Attempt::Token(unavailable @ TokenError::Unavailable { .. })) => {
+                    (GraphError::Token(unavailable), None)
+                }
+                Err(Attempt::Token(other)) => return Err(other.into()),
+                // Trust does not change by asking again: the fix is the host's CA store.
+                Err(Attempt::Untrusted { host, source }) => {
+                    return Err(GraphError::UntrustedCertificate { host, source })
+                }
+                Err(Attempt::Transport { detail, delivered, source }) => {
+                    let failure = GraphError::Unavailable { detail, api: None, source };
+                    if delivered && repeat == Repeat::OnlyIfNotDelivered {
+                        return Err(failure);
                     }
-                    Err(Attempt::Token(other)) => return Err(other.into()),
-                    // Trust does not change by asking again: the fix is the host's CA store.
-                    Err(Attempt::Untrusted { host, source }) => {
-                        return Err(GraphError::UntrustedCertificate { host, source })
-                    }
-                    Err(Attempt::Transport { detail, delivered, source }) => {
-                        let failure = GraphError::Unavailable { detail, api: None, source };
-                        if delivered && repeat == Repeat::OnlyIfNotDelivered {
-                            return Err(failure);
-                        }
-                        (failure, None)
-                    }
-                    Ok((answer, token)) => {
-                        let status = answer.status;
-                        tracing::debug!(
-                            %method, status = status.as_u16(), request_id = answer.request_id().as_deref(),
-                            client_request_id = %answer.client_request_id, "graph answered"
-                        );
-                        if status.is_success() {
-                            match read(&answer) {
-                                Ok(value) => return Ok(value),
-                                Err(problem) => {
-                                    let failure = GraphError::UnexpectedResponse {
-                                        status: status.as_u16(),
-                                        request_id: answer.request_id(),
-                                        problem,
-                                    };
-                                    if repeat == Repeat::OnlyIfNotDelivered {
-                                        return Err(failure);
-                                    }
-                                    (failure, None)
+                    (failure, None)
+                }
+                Ok((answer, token)) => {
+                    let status = answer.status;
+                    tracing::debug!(
+                        %method, status = status.as_u16(), request_id = answer.request_id().as_deref(),
+                        client_request_id = %answer.client_request_id, "graph answered"
+                    );
+                    if status.is_success() {
+                        match read(&answer) {
+                            Ok(value) => return Ok(value),
+                            Err(problem) => {
+                                let failure = GraphError::UnexpectedResponse {
+                                    status: status.as_u16(),
+                                    request_id: answer.request_id(),
+                                    problem,
+                                };
+                                if repeat == Repeat::OnlyIfNotDelivered {
+                                    return Err(failure);
                                 }
+                                (failure, None)
                             }
-                        } else if status == StatusCode::UNAUTHORIZED && !token_renewed {
-                            // The token may have been revoked or rotated: one fresh token, one more try.
-                            self.inner.tokens.invalidate(&token);
-                            token_renewed = true;
-                            continue;
-                        } else if status == StatusCode::TOO_MANY_REQUESTS {
-                            let wait = answer.retry_after();
-                            (GraphError::Throttled { retry_after: wait, last: answer.api_error() }, wait)
-                        } else if status == StatusCode::SERVICE_UNAVAILABLE
-                            || (repeat == Repeat::Safe
-                                && matches!(status, StatusCode::BAD_GATEWAY | StatusCode::GATEWAY_TIMEOUT))
-                        {
-                            let wait = answer.retry_after();
-                            let api = answer.api_error();
-                            (GraphError::Unavailable { detail: api.to_string(), api: Some(api), source: None }, wait)
-                        } else {
-                            return Err(self.classify(&answer));
                         }
+                    } else if status == StatusCode::UNAUTHORIZED && !token_renewed {
+                        // The token may have been revoked or rotated: one fresh token, one more try.
+                        self.inner.tokens.invalidate(&token);
+                        token_renewed = true;
+                        continue;
+                    } else if status == StatusCode::TOO_MANY_REQUESTS {
+                        let wait = answer.retry_after();
+                        (GraphError::Throttled { retry_after: wait, last: answer.api_error() }, wait)
+                    } else if status == StatusCode::SERVICE_UNAVAILABLE
+                        || (repeat == Repeat::Safe
+                            && matches!(status, StatusCode::BAD_GATEWAY | StatusCode::GATEWAY_TIMEOUT))
+                    {
+                        let wait = answer.retry_after();
+                        let api = answer.api_error();
+                        (GraphError::Unavailable { detail: api.to_string(), api: Some(api), source: None }, wait)
+                    } else {
+                        return Err(self.classify(&answer));
                     }
-                };
+                }
+            };
 
             retries += 1;
             let wait = asked_wait.unwrap_or_else(|| policy.backoff(retries));
@@ -229,6 +244,7 @@ impl GraphClient {
         method: &Method,
         url: &Url,
         body: &Option<Bytes>,
+        headers: &[(&'static str, &'static str)],
         deadline: Instant,
         timeout: Duration,
     ) -> Result<(Answer, Arc<auth::CachedToken>), Attempt> {
@@ -259,6 +275,9 @@ impl GraphClient {
             .header("client-request-id", &client_request_id)
             .header("Prefer", "include-unknown-enum-members")
             .timeout(timeout);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
         if let Some(body) = body {
             request = request.header(CONTENT_TYPE, "application/json").body(body.clone());
         }

@@ -247,7 +247,10 @@ fn no_count_renders_the_form_of_another_number() {
 }
 
 /// Every argument that is not a count.
-const TEXTS: [&str; 25] = [
+const TEXTS: [&str; 28] = [
+    "name",
+    "query",
+    "waited",
     "names",
     "since",
     "time",
@@ -388,7 +391,12 @@ mod limits {
     /// Where each message is shown, and Discord's limit there.
     fn limit_of(id: &str) -> usize {
         match id {
-            "command-description" | "option-subject-description" | "option-new-description" => 100,
+            "command-description"
+            | "option-subject-description"
+            | "option-new-description"
+            | "option-ring-description" => 100,
+            "ring-ringing" | "ring-joined" | "ring-declined" | "ring-no-answer" | "ring-unreachable"
+            | "ring-failed" => limits::EMBED_TITLE,
             _ if id.starts_with("button-") => 80,
             "live-title"
             | "live-title-empty"

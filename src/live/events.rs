@@ -54,11 +54,24 @@ const NUMBER_KINDS: [&str; 2] = ["phone", "assertedIdentity"];
 #[derive(Clone)]
 pub struct Keys {
     key: [u8; 32],
+    /// The bot's own application id: its participant (when it rings someone in) is not one of the people.
+    own_app: Option<String>,
 }
 
 impl Keys {
     pub fn new(key: [u8; 32]) -> Self {
-        Self { key }
+        Self { key, own_app: None }
+    }
+
+    /// These keys, skipping the participant that is the application `client_id` itself.
+    pub fn without_app(mut self, client_id: &str) -> Self {
+        self.own_app = Some(client_id.to_ascii_lowercase());
+        self
+    }
+
+    fn is_own_app(&self, kind: &str, id: Option<&str>) -> bool {
+        matches!(kind, "application" | "applicationInstance")
+            && self.own_app.as_deref().is_some_and(|own| id.is_some_and(|id| id.eq_ignore_ascii_case(own)))
     }
 
     fn mac(&self, domain: &[u8], value: &str, bytes: usize) -> String {
@@ -176,6 +189,10 @@ fn participant(entry: &Map<String, Value>, listed_as: Option<Presence>, keys: &K
     };
     let participant_id = get(entry, "id").and_then(Value::as_str).filter(|id| !id.is_empty());
     let identity_id = get(who, "id").and_then(Value::as_str).filter(|id| !id.is_empty());
+    if keys.is_own_app(kind, identity_id) {
+        // The bot itself, on the call to ring someone in: never shown, never counted.
+        return None;
+    }
     let person = keys.person(kind, identity_id.or(participant_id)?);
     let device = participant_id.map(|id| keys.device(id)).unwrap_or_default();
     let fallback = IDENTITY_KINDS.iter().find(|(k, _)| *k == kind).map_or("Teams user", |(_, shown)| shown);

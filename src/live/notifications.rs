@@ -76,7 +76,7 @@ struct Notification {
 }
 
 /// The first `N` elements of a JSON array; the rest are read past without being built.
-struct AtMost<T, const N: usize>(Vec<T>);
+pub(crate) struct AtMost<T, const N: usize>(pub(crate) Vec<T>);
 
 impl<T, const N: usize> Default for AtMost<T, N> {
     fn default() -> Self {
@@ -233,7 +233,7 @@ impl Served {
             tracing::debug!(%refusal, "a Graph notification's validation token was not accepted");
             return self.refuse(refusal.reason(), ours.len());
         }
-        let keys = certificates.keys();
+        let keys = certificates.keys().without_app(self.live.client_id());
         let mut found = Vec::new();
         for notification in ours {
             let Some(content) = notification.encrypted_content else {
@@ -289,7 +289,7 @@ fn join_url_of(resource: &str) -> Option<String> {
     Some(decoded)
 }
 
-fn plain(status: StatusCode, text: String) -> Response {
+pub(crate) fn plain(status: StatusCode, text: String) -> Response {
     let mut response = (status, text).into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));

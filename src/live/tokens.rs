@@ -71,17 +71,131 @@ struct Claims {
     appid: Option<String>,
 }
 
+/// Where a set of signing keys is published.
+#[derive(Debug, Clone)]
+pub enum KeysAt {
+    /// A JWK set at this URL (Entra's `{authority}/common/discovery/v2.0/keys`).
+    Jwks(Url),
+    /// An OpenID configuration whose `jwks_uri` names the set (the calling service's).
+    OpenIdConfiguration(Url),
+}
+
+/// Keys a service publishes, read at start and every twelve hours by [`PublishedKeys::keep`], and read again
+/// when a token names a key not among them, at most once a minute (see the module docs).
+pub struct PublishedKeys {
+    http: reqwest::Client,
+    at: KeysAt,
+    keys: tokio::sync::Mutex<Option<(JwkSet, Instant)>>,
+    last_read: Mutex<Option<Instant>>,
+}
+
+impl PublishedKeys {
+    pub fn new(http: reqwest::Client, at: KeysAt) -> Self {
+        Self { http, at, keys: tokio::sync::Mutex::new(None), last_read: Mutex::new(None) }
+    }
+
+    /// Reads the keys now and every [`KEYS_REFRESH`], a minute after a failure, forever.
+    pub async fn keep(&self) {
+        loop {
+            let wait = match self.refresh().await {
+                Ok(()) => KEYS_REFRESH,
+                Err(refusal) => {
+                    tracing::warn!(%refusal, "could not read the keys notifications are checked against; trying again in a minute");
+                    KEYS_REFRESH_RETRY
+                }
+            };
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// Reads the keys once.
+    ///
+    /// # Errors
+    /// [`TokenRefusal::KeysUnavailable`].
+    pub async fn refresh(&self) -> Result<(), TokenRefusal> {
+        let set = self.read_keys().await?;
+        *self.keys.lock().await = Some((set, Instant::now()));
+        Ok(())
+    }
+
+    /// The published key `kid`, reading the keys when they are old or (at most once a minute) when `kid` is
+    /// not among them.
+    ///
+    /// # Errors
+    /// [`TokenRefusal::Signature`] for a key not published; [`TokenRefusal::KeysUnavailable`].
+    pub async fn key(&self, kid: &str) -> Result<DecodingKey, TokenRefusal> {
+        let mut keys = self.keys.lock().await;
+        let fresh = keys.as_ref().is_some_and(|(_, read)| read.elapsed() < KEYS_LIFETIME);
+        let known = keys.as_ref().and_then(|(set, _)| set.find(kid).cloned());
+        let may_reread =
+            self.last_read.lock().map(|last| last.is_none_or(|at| at.elapsed() >= KEYS_REREAD_GAP)).unwrap_or(true);
+        let jwk = match known {
+            Some(jwk) if fresh => jwk,
+            _ if !may_reread => match known {
+                Some(jwk) => jwk,
+                None => return Err(TokenRefusal::Signature("a key Microsoft does not publish".into())),
+            },
+            _ => {
+                let set = self.read_keys().await?;
+                let found = set.find(kid).cloned();
+                *keys = Some((set, Instant::now()));
+                found.ok_or_else(|| TokenRefusal::Signature("a key Microsoft does not publish".into()))?
+            }
+        };
+        DecodingKey::from_jwk(&jwk).map_err(|e| TokenRefusal::Signature(e.to_string()))
+    }
+
+    async fn read_keys(&self) -> Result<JwkSet, TokenRefusal> {
+        if let Ok(mut last) = self.last_read.lock() {
+            *last = Some(Instant::now());
+        }
+        let keys_url = match &self.at {
+            KeysAt::Jwks(url) => url.clone(),
+            KeysAt::OpenIdConfiguration(url) => {
+                #[derive(serde::Deserialize)]
+                struct Configuration {
+                    jwks_uri: Url,
+                }
+                let body = self.read(url).await?;
+                let configuration: Configuration = serde_json::from_slice(&body)
+                    .map_err(|e| TokenRefusal::KeysUnavailable(format!("not an OpenID configuration: {e}")))?;
+                if configuration.jwks_uri.scheme() != url.scheme() {
+                    return Err(TokenRefusal::KeysUnavailable("the configuration names keys at another scheme".into()));
+                }
+                configuration.jwks_uri
+            }
+        };
+        let body = self.read(&keys_url).await?;
+        serde_json::from_slice(&body).map_err(|e| TokenRefusal::KeysUnavailable(format!("not a key set: {e}")))
+    }
+
+    async fn read(&self, url: &Url) -> Result<axum::body::Bytes, TokenRefusal> {
+        let unavailable = |detail: String| TokenRefusal::KeysUnavailable(detail);
+        let response = self
+            .http
+            .get(url.clone())
+            .timeout(KEYS_TIMEOUT)
+            .send()
+            .await
+            .map_err(|e| unavailable(crate::http::describe_transport_error(&e)))?;
+        if !response.status().is_success() {
+            return Err(unavailable(format!("HTTP {}", response.status().as_u16())));
+        }
+        read_capped(response, MAX_KEYS_BYTES).await.map_err(|e| match e {
+            TooLong::Transport(e) => unavailable(crate::http::describe_transport_error(&e)),
+            TooLong::Over(cap) => unavailable(format!("longer than {cap} bytes")),
+        })
+    }
+}
+
 /// Checks validation tokens against the authority's published keys.
 pub struct TokenChecker {
-    http: reqwest::Client,
-    keys_url: Url,
+    keys: PublishedKeys,
     client_id: String,
     authority: String,
     /// `AZURE_TENANT_ID`: a GUID, or a domain, when the GUID comes from the app's own token.
     tenant: String,
     graph: crate::graph::GraphClient,
-    keys: tokio::sync::Mutex<Option<(JwkSet, Instant)>>,
-    last_read: Mutex<Option<Instant>>,
     /// The tenant's GUID, once known.
     tenant_guid: std::sync::OnceLock<String>,
 }
@@ -99,14 +213,11 @@ impl TokenChecker {
         let base = authority.as_str().trim_end_matches('/');
         let keys_url = Url::parse(&format!("{base}/common/discovery/v2.0/keys")).unwrap_or_else(|_| authority.clone());
         Self {
-            http,
-            keys_url,
+            keys: PublishedKeys::new(http, KeysAt::Jwks(keys_url)),
             client_id: client_id.to_owned(),
             authority: base.to_owned(),
             tenant: tenant_id.to_owned(),
             graph,
-            keys: tokio::sync::Mutex::new(None),
-            last_read: Mutex::new(None),
             tenant_guid: std::sync::OnceLock::new(),
         }
     }
@@ -116,13 +227,7 @@ impl TokenChecker {
     pub async fn keep_keys(self: Arc<Self>) {
         loop {
             let tenant = self.tenant_guid().await;
-            let keys = match self.read_keys().await {
-                Ok(set) => {
-                    *self.keys.lock().await = Some((set, Instant::now()));
-                    Ok(())
-                }
-                Err(refusal) => Err(refusal),
-            };
+            let keys = self.keys.refresh().await;
             let wait = match (tenant, keys) {
                 (Ok(_), Ok(())) => KEYS_REFRESH,
                 (Err(refusal), _) | (_, Err(refusal)) => {
@@ -157,7 +262,7 @@ impl TokenChecker {
             return Err(TokenRefusal::Signature("signed with another algorithm".into()));
         }
         let kid = header.kid.ok_or_else(|| TokenRefusal::Signature("no key id".into()))?;
-        let key = self.key(&kid).await?;
+        let key = self.keys.key(&kid).await?;
         let tenant = self.tenant_guid().await?;
         let issuers = [format!("{}/{tenant}/v2.0", self.authority), format!("https://sts.windows.net/{tenant}/")];
         let mut validation = Validation::new(Algorithm::RS256);
@@ -195,52 +300,6 @@ impl TokenChecker {
             info.tenant_id.ok_or_else(|| TokenRefusal::KeysUnavailable("the app's token names no tenant".into()))?
         };
         Ok(self.tenant_guid.get_or_init(|| guid).clone())
-    }
-
-    /// The published key `kid`, reading the keys when they are old or (at most once a minute) when `kid` is
-    /// not among them.
-    async fn key(&self, kid: &str) -> Result<DecodingKey, TokenRefusal> {
-        let mut keys = self.keys.lock().await;
-        let fresh = keys.as_ref().is_some_and(|(_, read)| read.elapsed() < KEYS_LIFETIME);
-        let known = keys.as_ref().and_then(|(set, _)| set.find(kid).cloned());
-        let may_reread =
-            self.last_read.lock().map(|last| last.is_none_or(|at| at.elapsed() >= KEYS_REREAD_GAP)).unwrap_or(true);
-        let jwk = match known {
-            Some(jwk) if fresh => jwk,
-            _ if !may_reread => match known {
-                Some(jwk) => jwk,
-                None => return Err(TokenRefusal::Signature("a key Microsoft does not publish".into())),
-            },
-            _ => {
-                let set = self.read_keys().await?;
-                let found = set.find(kid).cloned();
-                *keys = Some((set, Instant::now()));
-                found.ok_or_else(|| TokenRefusal::Signature("a key Microsoft does not publish".into()))?
-            }
-        };
-        DecodingKey::from_jwk(&jwk).map_err(|e| TokenRefusal::Signature(e.to_string()))
-    }
-
-    async fn read_keys(&self) -> Result<JwkSet, TokenRefusal> {
-        if let Ok(mut last) = self.last_read.lock() {
-            *last = Some(Instant::now());
-        }
-        let unavailable = |detail: String| TokenRefusal::KeysUnavailable(detail);
-        let response = self
-            .http
-            .get(self.keys_url.clone())
-            .timeout(KEYS_TIMEOUT)
-            .send()
-            .await
-            .map_err(|e| unavailable(crate::http::describe_transport_error(&e)))?;
-        if !response.status().is_success() {
-            return Err(unavailable(format!("HTTP {}", response.status().as_u16())));
-        }
-        let body = read_capped(response, MAX_KEYS_BYTES).await.map_err(|e| match e {
-            TooLong::Transport(e) => unavailable(crate::http::describe_transport_error(&e)),
-            TooLong::Over(cap) => unavailable(format!("longer than {cap} bytes")),
-        })?;
-        serde_json::from_slice(&body).map_err(|e| unavailable(format!("not a key set: {e}")))
     }
 }
 

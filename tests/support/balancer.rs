@@ -83,6 +83,8 @@ async fn forward(State(inner): State<Arc<Mutex<Inner>>>, request: Request) -> Re
     let method = request.method().clone();
     let path_and_query = request.uri().path_and_query().map(|p| p.as_str().to_owned()).unwrap_or_default();
     let content_type = request.headers().get("content-type").cloned();
+    // As a load balancer does: Graph's call notifications carry their proof in `Authorization`.
+    let authorization = request.headers().get("authorization").cloned();
     let Ok(body) = axum::body::to_bytes(request.into_body(), 1 << 20).await else {
         return (StatusCode::BAD_REQUEST, "body too large").into_response();
     };
@@ -90,6 +92,9 @@ async fn forward(State(inner): State<Arc<Mutex<Inner>>>, request: Request) -> Re
     let mut outgoing = client.request(method, format!("http://{backend}{path_and_query}")).body(body);
     if let Some(content_type) = content_type {
         outgoing = outgoing.header("content-type", content_type);
+    }
+    if let Some(authorization) = authorization {
+        outgoing = outgoing.header("authorization", authorization);
     }
     match outgoing.send().await {
         Ok(answer) => {

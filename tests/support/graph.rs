@@ -24,6 +24,7 @@ use super::net::{Connections, Transport};
 use super::schema;
 
 pub mod attendance;
+pub mod calls;
 pub mod credentials;
 pub mod subscriptions;
 
@@ -153,6 +154,8 @@ struct Inner {
     credentials: credentials::Registered,
     /// Change-notification subscriptions and what was delivered (`subscriptions.rs`).
     subscriptions: subscriptions::Subscriptions,
+    /// The calls API and the directory (`calls.rs`).
+    calls: calls::Calls,
 }
 
 /// The running stand-in. Dropping it leaves the server running until the test's runtime ends.
@@ -206,6 +209,7 @@ impl GraphStandIn {
             list_ignores_filter: false,
             credentials: credentials::Registered::default(),
             subscriptions: subscriptions::Subscriptions::default(),
+            calls: calls::Calls::default(),
         }));
         let changed = Arc::new(tokio::sync::Notify::new());
         let state = AppState { inner: inner.clone(), changed: changed.clone() };
@@ -227,6 +231,15 @@ impl GraphStandIn {
             )
             .route("/v1.0/subscriptions", post(subscriptions::not_in_v1))
             .route("/common/discovery/v2.0/keys", get(subscriptions::keys))
+            .route("/v1.0/communications/calls", post(calls::create_call))
+            .route("/v1.0/communications/calls/{id}", get(calls::get_call).delete(calls::delete_call))
+            .route("/v1.0/communications/calls/{id}/participants/invite", post(calls::invite))
+            .route("/v1.0/communications/calls/{id}/participants", get(calls::list_participants))
+            .route("/v1.0/communications/calls/{id}/operations/{operation}", get(calls::get_operation))
+            .route("/v1.0/users", get(calls::list_users))
+            .route("/v1.0/users/{key}", get(calls::get_user))
+            .route("/calls/.well-known/OpenIdConfiguration", get(calls::openid_configuration))
+            .route("/calls/keys", get(calls::keys))
             .with_state(state);
         let connections = super::net::serve(listener, app, transport);
         Self { url, inner, changed, connections }

@@ -66,12 +66,17 @@ pub struct LiveBot {
 
 impl LiveBot {
     pub async fn start(extra: &[(&'static str, &str)]) -> Self {
+        Self::start_with(DiscordStandIn::start().await, GraphStandIn::start().await, extra).await
+    }
+
+    /// [`LiveBot::start`] on stand-ins the test made (and set up) first.
+    pub async fn start_with(discord: DiscordStandIn, graph: GraphStandIn, extra: &[(&'static str, &str)]) -> Self {
         let balancer = Balancer::start().await;
         let certificate = CertificateFile::notifications();
         let vars = live_vars(&balancer, &certificate);
         let mut env: Vec<(&'static str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
         env.extend_from_slice(extra);
-        let bot = RunningBot::start(&env).await;
+        let bot = RunningBot::start_with(discord, graph, &env).await;
         balancer.add(bot.interactions_addr.expect("the listener"));
         Self { bot, balancer, certificate }
     }

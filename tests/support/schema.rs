@@ -83,6 +83,33 @@ pub fn call_events_type(reference: &str) -> Arc<RequestSchema> {
     })
 }
 
+/// Microsoft's v1.0 calls types (the ringing subset), relaxed as [`call_events_doc`].
+fn calls_doc() -> &'static Value {
+    static DOC: OnceLock<Value> = OnceLock::new();
+    DOC.get_or_init(|| {
+        let mut doc: Value = serde_yaml_ng::from_str(include_str!("../specs/graph-calls-openapi.yaml"))
+            .expect("Graph calls OpenAPI is YAML");
+        relax(&mut doc);
+        doc
+    })
+}
+
+/// A type of the v1.0 calls document by its reference, e.g. `#/components/schemas/microsoft.graph.call` or
+/// `#/x-csdl-derived-schemas/microsoft.graph.commsNotifications`; or a path's request body, as
+/// `/communications/calls/{call-id}/participants/microsoft.graph.invite`.
+pub fn calls_type(reference: &str) -> Arc<RequestSchema> {
+    cached(format!("calls {reference}"), || {
+        if reference.starts_with('/') {
+            let schema =
+                calls_doc()["paths"][reference]["post"]["requestBody"]["content"]["application/json"]["schema"].clone();
+            assert!(!schema.is_null(), "no request body for {reference}");
+            return compile(calls_doc(), schema);
+        }
+        assert!(calls_doc().pointer(&reference.replacen('#', "", 1)).is_some(), "{reference} is in the document");
+        compile(calls_doc(), json!({"$ref": reference}))
+    })
+}
+
 /// A subscription's body (`POST /subscriptions`, `PATCH /subscriptions/{id}`): entity and subscription merged
 /// and closed, as Graph answers 400 to a property it does not know.
 pub fn graph_subscription() -> Arc<RequestSchema> {

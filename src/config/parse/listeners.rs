@@ -159,6 +159,60 @@ pub(in crate::config) fn parse_live(
     Ok(Some(LiveConfig { public_url: url, certificate: current, previous_certificate: previous }))
 }
 
+/// The longest and shortest wait for an answer a ring takes (`MEETNOW_RING_SECONDS`): the bot leaves every
+/// call at most 90 s after joining it (the wait plus 30 s), and Teams itself stops ringing after about a minute.
+pub const RING_SECONDS: std::ops::RangeInclusive<u64> = 5..=60;
+
+/// Ringing: on when `MEETNOW_RING` is true, which needs live status (`MEETNOW_PUBLIC_URL` and the listener:
+/// Graph posts call notifications below that URL, and the certificate keys the call addresses).
+pub(in crate::config) fn parse_ring(
+    ring: Option<String>,
+    seconds: Option<String>,
+    openid_configuration: Option<String>,
+    live: bool,
+) -> Result<Option<crate::config::RingConfig>, ConfigError> {
+    let on = ring.map_or(Ok(false), |v| super::parse_bool("MEETNOW_RING", &v))?;
+    if !on {
+        if let Some(variable) =
+            [("MEETNOW_RING_SECONDS", &seconds), ("MEETNOW_CALLS_OPENID_CONFIGURATION", &openid_configuration)]
+                .into_iter()
+                .find_map(|(variable, value)| value.is_some().then_some(variable))
+        {
+            return Err(ConfigError::new(
+                variable,
+                "is set, but MEETNOW_RING is not true; set MEETNOW_RING=true to ring people into the bridge, or unset it",
+            ));
+        }
+        return Ok(None);
+    }
+    if !live {
+        return Err(ConfigError::new(
+            "MEETNOW_RING",
+            "is true, but MEETNOW_PUBLIC_URL is not set; ringing needs live status's public URL and listener,              because Graph posts the call's notifications below it (MEETNOW_PUBLIC_URL, MEETNOW_LISTEN_ADDR and the              notification certificate: README, Live status), or set MEETNOW_RING=false",
+        ));
+    }
+    let answer_within = match seconds {
+        None => std::time::Duration::from_secs(*RING_SECONDS.end()),
+        Some(text) => match text.parse::<u64>() {
+            Ok(n) if RING_SECONDS.contains(&n) => std::time::Duration::from_secs(n),
+            _ => return Err(ConfigError::new(
+                "MEETNOW_RING_SECONDS",
+                format!(
+                    "must be a whole number of seconds from {} to {} (how long a ring waits for an answer), not \"{}\"",
+                    RING_SECONDS.start(),
+                    RING_SECONDS.end(),
+                    text.escape_debug()
+                ),
+            )),
+        },
+    };
+    let openid_configuration = super::parse_base_url(
+        "MEETNOW_CALLS_OPENID_CONFIGURATION",
+        openid_configuration.as_deref().unwrap_or(crate::ring::CALLS_OPENID_CONFIGURATION),
+    )?;
+    Ok(Some(crate::config::RingConfig { answer_within, openid_configuration }))
+}
+
 /// Why a key can't be used to verify Discord's signatures: serenity's verifier would take any key that
 /// decodes to a curve point, and under a small-order one any signature verifies.
 pub fn check_public_key(bytes: &[u8; 32]) -> Result<ed25519_dalek::VerifyingKey, &'static str> {

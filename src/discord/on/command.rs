@@ -26,8 +26,9 @@ use tokio::time::Instant;
 use tracing::Instrument as _;
 
 use crate::discord::access::Asker;
-use crate::discord::bot::{Bot, FirstResponse, Languages, PinJob};
+use crate::discord::bot::{Bot, FirstResponse, Languages, PinJob, Then};
 use crate::discord::meetnow;
+use crate::discord::on::ring::RingJob;
 use crate::discord::render::announcement::{self, Kind};
 use crate::discord::render::live_embed;
 use crate::graph::LobbyUpdate;
@@ -75,13 +76,13 @@ impl Bot {
         self.graph.retry_policy().budget + Duration::from_secs(2)
     }
 
-    /// Answers one `/meetnow` in its span, and returns the pin it still needs.
+    /// Answers one `/meetnow` in its span, and returns what it still needs: the pin, the ring.
     pub(in crate::discord) async fn answer_in_span(
         &self,
         http: &Http,
         command: &CommandInteraction,
         first: FirstResponse,
-    ) -> Option<PinJob> {
+    ) -> Then {
         let span = tracing::info_span!(
             "interaction",
             interaction_id = %command.id,
@@ -92,7 +93,7 @@ impl Bot {
         self.answer(http, command, first).instrument(span).await
     }
 
-    async fn answer(&self, http: &Http, command: &CommandInteraction, first: FirstResponse) -> Option<PinJob> {
+    async fn answer(&self, http: &Http, command: &CommandInteraction, first: FirstResponse) -> Then {
         let received = Instant::now();
         self.metrics.command_received();
         if !self.lifecycle.accepting() {
@@ -101,7 +102,7 @@ impl Bot {
             tokio::time::sleep(DRAINING_GRACE).await;
             let note = Languages::personal(command).text(Msg::RESTARTING);
             self.reply_privately(http, command, first, &note).await;
-            return None;
+            return Then::default();
         }
         let roles = command.member.as_ref().map(|m| m.roles.as_slice()).unwrap_or_default();
         let guild_id = match self.access.decide(command.guild_id, Asker::Member(roles)) {
@@ -110,16 +111,22 @@ impl Bot {
                 tracing::info!(reason = refusal.reason(), "refused a command");
                 self.metrics.command_failed(refusal.reason());
                 self.reply_privately(http, command, first, &refusal.sentence(Languages::personal(command))).await;
-                return None;
+                return Then::default();
             }
         };
         let options = match meetnow::options(command) {
             Ok(options) => options,
             Err(problem) => {
                 self.reply_privately(http, command, first, &problem.sentence(Languages::personal(command))).await;
-                return None;
+                return Then::default();
             }
         };
+
+        if options.ring.is_some() && self.ringer.is_none() {
+            self.metrics.ring_finished("refused");
+            self.reply_privately(http, command, first, &Languages::personal(command).text(Msg::RING_OFF)).await;
+            return Then::default();
+        }
 
         let kind = if options.new { Kind::Separate } else { Kind::Standing };
         let channel_name = command.channel.as_ref().and_then(|c| c.name.as_deref());
@@ -167,11 +174,12 @@ impl Bot {
                     Some(answer) => answer,
                     None => meeting_call.await,
                 };
-                return self.stand_by(http, command, refused, found, &fallback_subject).await;
+                let pin = self.stand_by(http, command, refused, found, &fallback_subject).await;
+                return Then { pin, ring: None };
             }
             Err(refused) => {
                 self.not_acknowledged(&refused);
-                return None;
+                return Then::default();
             }
         };
 
@@ -184,15 +192,22 @@ impl Bot {
                 );
                 self.metrics.command_failed(error.kind());
                 self.fail_privately(http, command, &error.user_message_in(Languages::personal(command))).await;
-                return None;
+                return Then::default();
             }
         };
-        self.announce_bridge(http, command, meeting, lobby, kind, &fallback_subject, received).await
+        let join_url = meeting.join_url.clone();
+        let Some(pin) = self.announce_bridge(http, command, meeting, lobby, kind, &fallback_subject, received).await
+        else {
+            return Then::default();
+        };
+        let ring = options.ring.map(|query| RingJob::new(command, query, join_url, self.languages.channel(command)));
+        Then { pin, ring }
     }
 
     /// Edits the reply to `command` into the announcement of `meeting` (new to the channel or not, by Graph's
-    /// times), applying `lobby` meanwhile, and returns the pin a new bridge's announcement still needs. Both
-    /// the process that acknowledged the command and one finishing it for a dead process come here.
+    /// times), applying `lobby` meanwhile, and returns the pin a new bridge's announcement still needs
+    /// (`None` when nothing was posted; `Some(None)` when no pin is). Both the process that acknowledged the
+    /// command and one finishing it for a dead process come here.
     #[allow(clippy::too_many_arguments)] // each is one fact about this announcement
     pub(in crate::discord) async fn announce_bridge(
         &self,
@@ -203,7 +218,7 @@ impl Bot {
         kind: Kind,
         fallback_subject: &str,
         received: Instant,
-    ) -> Option<PinJob> {
+    ) -> Option<Option<PinJob>> {
         let created_here = meeting.origin == Origin::Created;
         let new_to_the_channel = is_new_to_the_channel(&meeting, issued_at(command));
         if new_to_the_channel {
@@ -232,11 +247,11 @@ impl Bot {
         self.metrics.meeting_announced(new_to_the_channel);
         // Someone typed it: a call is about to start, so Graph is asked whether the subscription still exists.
         self.watch_bridge(command.guild_id, command.channel_id, &meeting.join_url, Ensure::Typed);
-        (self.pins.enabled() && new_to_the_channel).then_some(PinJob {
+        Some((self.pins.enabled() && new_to_the_channel).then_some(PinJob {
             posted,
             join_url: meeting.join_url,
             created_here,
-        })
+        }))
     }
 }
 

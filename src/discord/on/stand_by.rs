@@ -81,6 +81,8 @@ impl Bot {
         }
         tracing::warn!(meeting_id = %meeting.id, "the process that acknowledged this command did not announce it; finishing it");
         // The lobby was applied above.
-        self.announce_bridge(http, command, meeting, None, Kind::Standing, fallback_subject, Instant::now()).await
+        self.announce_bridge(http, command, meeting, None, Kind::Standing, fallback_subject, Instant::now())
+            .await
+            .flatten()
     }
 }

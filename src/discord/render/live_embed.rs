@@ -33,9 +33,10 @@ fn stamps(at: i64) -> (String, String) {
     (format!("<t:{seconds}:t>"), format!("<t:{seconds}:R>"))
 }
 
-/// The embed for `state` in `lang`, linking `carrier_url` (which holds the state), or `None` before any call.
+/// The embed for `state` in `lang`, linking `carrier_url` (which holds the state), or `None` before any call,
+/// and after a call nobody joined: one only the bot was on (it rang someone who did not come) did not happen.
 pub fn embed(state: &CallState, carrier_url: Option<String>, lang: Lang) -> Option<CreateEmbed> {
-    if state.is_empty() {
+    if state.is_empty() || (!state.is_live() && state.joined_count() == 0) {
         return None;
     }
     let mut lines = Vec::new();

@@ -106,6 +106,10 @@ impl Endpoint {
                 self.remember_application(command.application_id);
                 self.first_response(|first| self.bot.spawn(self.http.clone(), command, first)).await
             }
+            Interaction::Autocomplete(typing) if typing.data.name == crate::discord::meetnow::NAME => {
+                self.remember_application(typing.application_id);
+                self.first_response(|first| self.bot.spawn_suggestions(self.http.clone(), typing, first)).await
+            }
             Interaction::Component(click)
                 if click.data.custom_id == crate::discord::render::attendance_answer::BUTTON_ID =>
             {
@@ -114,7 +118,10 @@ impl Endpoint {
             }
             other => {
                 tracing::warn!(kind = ?other.kind(), "an interaction meetnow does not handle");
-                plain(StatusCode::BAD_REQUEST, "meetnow handles only /meetnow and its Attendance button\n")
+                plain(
+                    StatusCode::BAD_REQUEST,
+                    "meetnow handles only /meetnow (and its autocomplete) and its Attendance button\n",
+                )
             }
         }
     }
@@ -130,7 +137,7 @@ pub async fn prepare(http: &Http, bot: &Bot, guild_id: Option<serenity::all::Gui
     let application = http.get_current_application_info().await?;
     http.set_application_id(application.id);
     bot.set_own_id(http.get_current_user().await?.id);
-    super::gateway::register(http, guild_id).await;
+    super::gateway::register(http, guild_id, bot.ringer.is_some()).await;
     Ok(())
 }
 

@@ -96,10 +96,10 @@ pub async fn wait_for_session_starts(http: &Http, metrics: &Metrics, stop: &Canc
 }
 
 /// Registers `/meetnow` in the guild, or globally: a bulk overwrite, so repeating it is harmless.
-pub async fn register(http: &Http, guild_id: Option<GuildId>) {
+pub async fn register(http: &Http, guild_id: Option<GuildId>, ring: bool) {
     let registered = match guild_id {
-        Some(guild) => guild.set_commands(http, vec![command::register()]).await.map(|_| ()),
-        None => Command::set_global_commands(http, vec![command::register()]).await.map(|_| ()),
+        Some(guild) => guild.set_commands(http, vec![command::register(ring)]).await.map(|_| ()),
+        None => Command::set_global_commands(http, vec![command::register(ring)]).await.map(|_| ()),
     };
     match registered {
         Ok(()) => tracing::info!(guild_id = guild_id.map(|g| g.get()), "registered /meetnow"),
@@ -152,7 +152,7 @@ impl EventHandler for Events {
     async fn ready(&self, ctx: Context, ready: Ready) {
         tracing::info!(user = %ready.user.name, guilds = ready.guilds.len(), "connected to Discord");
         self.bot.set_own_id(ready.user.id);
-        register(&ctx.http, self.guild_id).await;
+        register(&ctx.http, self.guild_id, self.bot.ringer.is_some()).await;
     }
 
     /// A channel was created: its bridge, if its name matches `MEETNOW_AUTO_CHANNELS`.
@@ -170,6 +170,9 @@ impl EventHandler for Events {
         match interaction {
             Interaction::Command(command) if command.data.name == command::NAME => {
                 self.bot.spawn(ctx.http.clone(), command, FirstResponse::Rest);
+            }
+            Interaction::Autocomplete(typing) if typing.data.name == command::NAME => {
+                self.bot.spawn_suggestions(ctx.http.clone(), typing, FirstResponse::Rest);
             }
             Interaction::Component(click) if click.data.custom_id == attendance::BUTTON_ID => {
                 self.bot.spawn_attendance(ctx.http.clone(), click, FirstResponse::Rest);

@@ -14,6 +14,8 @@ pub struct Invocation {
     pub roles: Vec<u64>,
     pub subject: Option<String>,
     pub new: Option<bool>,
+    /// `ring:`, as picked from the suggestions (an object id) or typed.
+    pub ring: Option<String>,
     /// The member's Discord client language (`locale`).
     pub locale: String,
     /// The server's language (`guild_locale`).
@@ -31,6 +33,7 @@ impl Invocation {
             roles: Vec::new(),
             subject: None,
             new: None,
+            ring: None,
             locale: "en-US".into(),
             guild_locale: "en-US".into(),
         }
@@ -48,6 +51,17 @@ impl Invocation {
         self
     }
 
+    pub fn ring(mut self, who: &str) -> Self {
+        self.ring = Some(who.to_owned());
+        self
+    }
+
+    /// By a member with these roles.
+    pub fn roles(mut self, roles: &[u64]) -> Self {
+        self.roles = roles.to_vec();
+        self
+    }
+
     pub fn new_meeting(mut self) -> Self {
         self.new = Some(true);
         self
@@ -60,6 +74,9 @@ impl Invocation {
         }
         if let Some(new) = self.new {
             options.push(json!({"name": "new", "type": 5, "value": new}));
+        }
+        if let Some(ring) = &self.ring {
+            options.push(json!({"name": "ring", "type": 3, "value": ring}));
         }
         let user = json!({
             "id": self.user_id.to_string(), "username": "oncall", "discriminator": "0",

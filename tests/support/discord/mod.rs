@@ -790,6 +790,48 @@ impl DiscordStandIn {
         })
     }
 
+    /// Types `typed` into `ring:` as `by`'s member would: an autocomplete interaction (type 4), to every
+    /// session. Returns its token, the key to its record (its one callback is the choices).
+    pub async fn autocomplete(&self, by: Invocation, typed: &str) -> String {
+        let prepared = self.prepare_autocomplete(by, typed);
+        self.dispatch(vec![prepared]).await.remove(0)
+    }
+
+    /// The autocomplete [`Self::autocomplete`] sends, made and recorded but not delivered: (token, payload).
+    pub fn prepare_autocomplete(&self, by: Invocation, typed: &str) -> (String, Value) {
+        self.with(|s| {
+            let id = s.snowflake();
+            let token = format!("YXV0b2NvbXBsZXRl{id}.stand-in-interaction-token");
+            let mut payload = by.payload(id, &token);
+            payload["type"] = json!(4);
+            payload["data"]["options"] = json!([{"name": "ring", "type": 3, "value": typed, "focused": true}]);
+            serde_json::from_value::<serenity::all::Interaction>(payload.clone()).unwrap_or_else(|e| {
+                panic!("an autocomplete must deserialize into serenity's Interaction: {e}\n{payload:#}")
+            });
+            s.expect_interaction(id, &token, by.channel_id);
+            (token, payload)
+        })
+    }
+
+    /// The choices the bot answered autocomplete `token` with, once it has: (name, value) pairs.
+    pub async fn choices(&self, token: &str) -> Vec<(String, String)> {
+        let record = self
+            .wait_for("the autocomplete's choices", |d| {
+                let record = d.interaction(token);
+                (!record.callbacks.is_empty() || !record.errors.is_empty()).then_some(record)
+            })
+            .await;
+        assert!(record.errors.is_empty(), "Discord refused the answer: {:?}", record.errors);
+        let callback = &record.callbacks[0];
+        assert_eq!(callback["type"], 8, "an autocomplete is answered with its choices: {callback}");
+        callback["data"]["choices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| (c["name"].as_str().unwrap().to_owned(), c["value"].as_str().unwrap().to_owned()))
+            .collect()
+    }
+
     /// Acknowledges a command as another process on the same token would, one that then dies before it
     /// announces anything (a SIGKILL between the defer and the edit): the bot's own defer gets 40060.
     pub fn acknowledge_as_another_process(&self, token: &str) {

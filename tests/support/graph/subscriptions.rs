@@ -405,7 +405,7 @@ pub(super) async fn keys() -> Response {
 }
 
 /// An RSA private key from a PKCS#8 PEM fixture.
-fn rsa_key(pem: &str) -> rsa::RsaPrivateKey {
+pub(super) fn rsa_key(pem: &str) -> rsa::RsaPrivateKey {
     use rustls_pki_types::pem::PemObject as _;
     let der = rustls_pki_types::PrivatePkcs8KeyDer::from_pem_slice(pem.as_bytes()).unwrap();
     rsa::RsaPrivateKey::from_pkcs8_der(der.secret_pkcs8_der()).unwrap()
