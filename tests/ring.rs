@@ -11,7 +11,7 @@ use crate::support::discord::{DiscordStandIn, Invocation};
 use crate::support::graph::calls::{Answers, Colleague};
 use crate::support::graph::subscriptions::{Participant, Where};
 use crate::support::graph::GraphStandIn;
-use crate::support::live::{shows, Call, LiveBot};
+use crate::support::live::{shows, Call, CertificateFile, LiveBot, LiveProcesses};
 
 const ADA: &str = "4d1c7f00-0000-4000-8000-00000000ada0";
 const BO: &str = "4d1c7f00-0000-4000-8000-0000000000b0";
@@ -132,4 +132,71 @@ async fn the_bot_on_the_call_is_never_shown_and_a_call_only_it_was_on_never_happ
     call.roster("2026-12-02T04:00:01Z", &[bot(), Participant::user(ADA, "Ada Lovelace", Where::Joined)]).await;
     let status = shows(discord, message, &["Call in progress: 1 person", "Ada Lovelace"]).await;
     assert!(!status.contains("meetnow"), "{status}");
+}
+
+#[tokio::test]
+async fn a_double_click_across_two_processes_rings_once() {
+    let certificate = CertificateFile::notifications();
+    let all = LiveProcesses::start_ringing(2, &certificate).await;
+    directory(&all.graph);
+    let (discord, graph) = (&all.discord, &all.graph);
+    // The same member sends /meetnow ring:Cy twice at once (a double click); the load balancer gives one
+    // command to each process.
+    let click = || Invocation::in_channel(7220).ring(CY);
+    let ((first, to_first), (second, to_second)) = tokio::join!(all.client.invoke(click()), all.client.invoke(click()));
+    assert_ne!(to_first, to_second, "one command reached each process");
+    let repeat = discord
+        .wait_for("one of them told it was a repeat", |d| {
+            [&first, &second].into_iter().find_map(|token| d.interaction(token).ephemeral_text())
+        })
+        .await;
+    assert!(repeat.contains("Cy Okafor was rung on this bridge") && repeat.contains("Wait a minute"), "{repeat}");
+    // Cy never answers: the one ring ends after the bot's 5 s.
+    let line = ring_line(discord, 7220, CY, "No answer from Cy Okafor").await;
+    graph.wait_for("the call hung up", |g| (g.open_calls() == 0 && !g.calls().is_empty()).then_some(())).await;
+    assert_eq!(graph.rung(), [CY], "rung once");
+    assert_eq!(graph.calls().len(), 1, "one call joined: the repeat yielded before joining");
+    let lines: Vec<Value> = discord
+        .messages_in(7220)
+        .into_iter()
+        .filter(|m| m["embeds"][0]["url"].as_str().is_some_and(|u| u.contains("#meetnow-ring=")))
+        .collect();
+    assert_eq!(lines, [line], "one line: the repeat's was taken back");
+    assert!(discord.violations().is_empty() && graph.violations().is_empty());
+    all.stop().await;
+}
+
+#[tokio::test]
+async fn a_process_killed_mid_ring_leaves_no_call_behind() {
+    let certificate = CertificateFile::notifications();
+    let mut all = LiveProcesses::start_ringing(2, &certificate).await;
+    directory(&all.graph);
+    const EVE: &str = "4d1c7f00-0000-4000-8000-0000000000e0";
+    // Teams stops ringing Eve after 2 s and says so to the call's callback: by then the process that rang her
+    // is gone, and the other one hears of the call.
+    all.graph.add_colleague(Colleague::new(
+        EVE,
+        "Eve Adeyemi",
+        "eve",
+        Answers::TeamsStopsRinging(Duration::from_secs(2)),
+    ));
+    let (_, endpoint) = all.client.invoke(Invocation::in_channel(7230).ring(EVE)).await;
+    all.graph.wait_for("Eve's phone ringing", |g| (!g.rung().is_empty()).then_some(())).await;
+    let ringing = all.endpoints.iter().position(|e| *e == endpoint).unwrap();
+    let output = all.kill_one(ringing).await;
+    assert!(output.contains("ringing someone into the bridge"), "it was mid-ring: {output}");
+    assert_eq!(all.graph.open_calls(), 1, "the dead process's call is still up");
+    // Its callback address says until when it may live (the 5 s wait plus 30 s): the survivor hangs it up
+    // then, knowing nothing else of it.
+    let started = all.graph.calls()[0].created;
+    all.graph
+        .wait_for_within(Duration::from_secs(60), "the call left behind hung up", |g| {
+            (g.open_calls() == 0).then_some(())
+        })
+        .await;
+    let lived = all.graph.calls()[0].deleted.unwrap() - started;
+    assert!(lived <= Duration::from_secs(40), "never more than the wait plus 30 s (and the poll): {lived:?}");
+    all.metric(0, "meetnow_ring_calls_left_behind_hung_up_total 1").await;
+    assert!(all.graph.violations().is_empty(), "{:?}", all.graph.violations());
+    all.stop().await;
 }

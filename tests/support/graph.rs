@@ -250,6 +250,16 @@ impl GraphStandIn {
         super::wait_until(&self.changed, Duration::from_secs(30), what, || check(self)).await
     }
 
+    /// [`GraphStandIn::wait_for`] with another limit.
+    pub async fn wait_for_within<T>(
+        &self,
+        limit: Duration,
+        what: &str,
+        check: impl Fn(&GraphStandIn) -> Option<T>,
+    ) -> T {
+        super::wait_until(&self.changed, limit, what, || check(self)).await
+    }
+
     /// The variables a real deployment would set, pointing at this stand-in (at its public URL, when a relay
     /// stands in front of it).
     pub fn env(&self) -> Vec<(&'static str, String)> {

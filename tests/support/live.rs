@@ -184,6 +184,26 @@ impl LiveProcesses {
         metrics_with(&self.metrics[index], line).await
     }
 
+    /// [`LiveProcesses::start`] with ringing on too (`GraphStandIn::ring_env`).
+    pub async fn start_ringing(count: usize, certificate: &CertificateFile) -> Self {
+        let mut all = Self::start(0, certificate, &[]).await;
+        all.vars.extend(all.graph.ring_env());
+        for _ in 0..count {
+            all.add(&[]).await;
+        }
+        all
+    }
+
+    /// Kills process `index` with SIGKILL, as a crash or an OOM kill would, and takes it out of the turns.
+    pub async fn kill_one(&mut self, index: usize) -> String {
+        let process = self.processes.remove(index);
+        self.metrics.remove(index);
+        self.endpoints.remove(index);
+        self.balancer.remove(index);
+        self.client.set_endpoints(self.endpoints.clone());
+        process.kill().await
+    }
+
     /// Stops process `index` with SIGTERM (it must exit 0 without a panic) and takes it out of the turns.
     pub async fn stop_one(&mut self, index: usize) {
         let process = self.processes.remove(index);

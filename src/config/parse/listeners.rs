@@ -195,15 +195,17 @@ pub(in crate::config) fn parse_ring(
         None => std::time::Duration::from_secs(*RING_SECONDS.end()),
         Some(text) => match text.parse::<u64>() {
             Ok(n) if RING_SECONDS.contains(&n) => std::time::Duration::from_secs(n),
-            _ => return Err(ConfigError::new(
-                "MEETNOW_RING_SECONDS",
-                format!(
+            _ => {
+                return Err(ConfigError::new(
+                    "MEETNOW_RING_SECONDS",
+                    format!(
                     "must be a whole number of seconds from {} to {} (how long a ring waits for an answer), not \"{}\"",
                     RING_SECONDS.start(),
                     RING_SECONDS.end(),
                     text.escape_debug()
                 ),
-            )),
+                ))
+            }
         },
     };
     let openid_configuration = super::parse_base_url(
