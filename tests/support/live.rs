@@ -71,12 +71,18 @@ impl LiveBot {
 
     /// [`LiveBot::start`] on stand-ins the test made (and set up) first.
     pub async fn start_with(discord: DiscordStandIn, graph: GraphStandIn, extra: &[(&'static str, &str)]) -> Self {
+        Self::launch(discord, graph, super::bot::Options { env: extra, ..Default::default() }).await
+    }
+
+    /// [`LiveBot::start_with`] as `options` say (their `env` added to live status's).
+    pub async fn launch(discord: DiscordStandIn, graph: GraphStandIn, options: super::bot::Options<'_>) -> Self {
+        let extra = options.env;
         let balancer = Balancer::start().await;
         let certificate = CertificateFile::notifications();
         let vars = live_vars(&balancer, &certificate);
         let mut env: Vec<(&'static str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
         env.extend_from_slice(extra);
-        let bot = RunningBot::start_with(discord, graph, &env).await;
+        let bot = RunningBot::launch(discord, graph, super::bot::Options { env: &env, ..options }).await;
         balancer.add(bot.interactions_addr.expect("the listener"));
         Self { bot, balancer, certificate }
     }

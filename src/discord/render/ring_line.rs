@@ -16,10 +16,10 @@ use crate::ring::{Outcome, RingFailure};
 const MARKER: &str = "#meetnow-ring=";
 /// How much of a name is shown.
 const NAME_SHOWN: usize = 100;
-const RINGING_BLUE: u32 = 0x0078_D4;
-const JOINED_GREEN: u32 = 0x2E_A043;
-const NOT_JOINED_GREY: u32 = 0x95_A5A6;
-const FAILED_RED: u32 = 0xD1_3438;
+const RINGING_BLUE: u32 = 0x0000_78D4;
+const JOINED_GREEN: u32 = 0x002E_A043;
+const NOT_JOINED_GREY: u32 = 0x0095_A5A6;
+const FAILED_RED: u32 = 0x00D1_3438;
 
 /// The line's link: the bridge's join link, and after [`MARKER`] the person's object id.
 pub fn marker(join_url: &str, person_id: &str) -> String {
