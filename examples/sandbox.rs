@@ -7,7 +7,9 @@
 //! a call on it has ended, creates #inc-2042 to show a bridge posted with nobody typing
 //! (`MEETNOW_AUTO_CHANNELS=inc-*`), plays a call on #inc-2041's bridge through Graph's call events (started,
 //! three join, one of them through the lobby, one leaves, ended: encrypted notifications through a load
-//! balancer stand-in, as in production), printing the pinned announcement after each change, and exits.
+//! balancer stand-in, as in production), printing the pinned announcement after each change, then rings a
+//! colleague into the bridge (`/meetnow ring:`, suggested from the directory as it is typed: the bot joins
+//! through Graph's calls API, Teams rings her, she joins, the bot leaves), and exits.
 //!
 //! ```text
 //! cargo run --example sandbox
@@ -70,6 +72,17 @@ async fn sandbox(ca_file: Option<std::path::PathBuf>) -> ExitCode {
     vars.push(("MEETNOW_PUBLIC_URL", balancer.url.clone()));
     vars.push(("MEETNOW_NOTIFICATION_CERTIFICATE_PATH", certificate.path().display().to_string()));
     vars.push(("MEETNOW_LISTEN_ADDR", "127.0.0.1:0".into()));
+    // Ringing: Graph's calls API; the directory has a colleague to ring.
+    vars.extend(graph.ring_env());
+    graph.allow_ringing();
+    use support::graph::calls::{Answers, Colleague};
+    let ada = Colleague::new(
+        "4d1c7f00-0000-4000-8000-00000000ada0",
+        "Ada Lovelace",
+        "ada",
+        Answers::Joins(std::time::Duration::from_secs(2)),
+    );
+    graph.add_colleague(ada);
     println!("Local Discord stand-in: {} (gateway {})", discord.url, discord.gateway_url);
     println!("Local Microsoft Entra + Graph stand-in: {}", graph.url);
     println!("Configuration, as a real deployment would set it:");
@@ -124,7 +137,9 @@ async fn sandbox(ca_file: Option<std::path::PathBuf>) -> ExitCode {
 
     if let Some(announcement) = &first.original {
         println!("\n> (the call ends; later, @sre-lead clicks Attendance under the announcement)\n");
-        graph.set_roles(&[support::graph::ROLE, support::graph::attendance::ATTENDANCE_ROLE]);
+        let mut roles = vec![support::graph::ROLE, support::graph::attendance::ATTENDANCE_ROLE];
+        roles.extend(support::graph::calls::RING_ROLES);
+        graph.set_roles(&roles);
         if let Some(meeting) = announcement["embeds"][0]["url"].as_str().and_then(|url| graph.meeting_id_of(url)) {
             use support::graph::attendance::Attended;
             let started = time::OffsetDateTime::now_utc() - time::Duration::hours(2);
@@ -151,6 +166,7 @@ async fn sandbox(ca_file: Option<std::path::PathBuf>) -> ExitCode {
     if let Some(announcement) = &first.original {
         play_a_call(&graph, &discord, announcement).await;
     }
+    let rang = ring_someone(&graph, &discord).await;
 
     let _ = stop.send(());
     let stopped_cleanly = matches!(bot.await, Ok(Ok(())));
@@ -162,7 +178,7 @@ async fn sandbox(ca_file: Option<std::path::PathBuf>) -> ExitCode {
         discord.pins().len(),
         graph.token_requests()
     );
-    if problems.is_empty() && stopped_cleanly && first.original.is_some() {
+    if problems.is_empty() && stopped_cleanly && first.original.is_some() && rang {
         println!("Every request matched Discord's and Microsoft's published schemas; nothing pinged anyone.");
         ExitCode::SUCCESS
     } else {
@@ -236,6 +252,42 @@ async fn play_a_call(
         println!("\n> (the pinned announcement once the call is over)\n");
         print_announcement(&now, None);
     }
+}
+
+/// `/meetnow ring:` in #inc-2041: the suggestions as "ad" is typed, then the ring line as it changes.
+/// Whether Ada's phone rang and she joined.
+async fn ring_someone(graph: &support::graph::GraphStandIn, discord: &support::discord::DiscordStandIn) -> bool {
+    println!("\n> /meetnow ring:ad…   (@oncall starts typing a name; Discord asks the bot for suggestions)\n");
+    let typing = discord.autocomplete(typed_in(CHANNEL), "ad").await;
+    let choices = discord.choices(&typing).await;
+    for (name, _) in &choices {
+        println!("  ▸ {name}");
+    }
+    let Some((_, ada)) = choices.first() else { return false };
+    println!("\n> /meetnow ring:Ada Lovelace   (picked from the list, sent)\n");
+    let started = tokio::time::Instant::now();
+    discord.invoke(typed_in(CHANNEL).ring(ada)).await;
+    let rung = graph
+        .wait_for("Ada's phone ringing", |g| g.calls().iter().find_map(|c| c.invitations.first().map(|i| i.rung_at)))
+        .await;
+    println!("(Ada's Teams rang {} ms after the command was sent)", rung.duration_since(started).as_millis());
+    let ring_line = |m: &Value| m["embeds"][0]["url"].as_str().is_some_and(|u| u.contains("#meetnow-ring="));
+    let ringing = discord.wait_for("the ring line", |d| d.messages_in(CHANNEL).into_iter().find(ring_line)).await;
+    print_announcement(&ringing, None);
+    // The line changes once Ada answers (in whatever language the server has: the colour says it).
+    let joined = discord
+        .wait_for("Ada to join", |d| {
+            d.messages_in(CHANNEL).into_iter().find(|m| ring_line(m) && m["embeds"][0]["color"] == 0x002E_A043)
+        })
+        .await;
+    println!("\n> (Ada picks up in Teams and joins the bridge; the bot leaves the call)\n");
+    print_announcement(&joined, None);
+    graph.wait_for("the bot to hang up", |g| (g.open_calls() == 0).then_some(())).await;
+    println!("(the bot's own call lasted {} ms; it never shows in the live status)", {
+        let call = &graph.calls()[0];
+        call.deleted.map_or(0, |d| d.duration_since(call.created).as_millis())
+    });
+    true
 }
 
 /// The message as a Discord client renders it: markdown escapes resolved, timestamps in words, buttons.

@@ -28,7 +28,9 @@ use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 
 use crate::config::RingConfig;
-use crate::graph::{CallState, GraphClient, GraphError, Invitation, MeetingCoordinates, Person, ResultInfo};
+use crate::graph::{
+    CallState, GraphClient, GraphError, Invitation, InviteOperation, MeetingCoordinates, Person, ResultInfo,
+};
 use crate::live::Certificates;
 use crate::metrics::Metrics;
 use crate::telemetry::Chain;
@@ -116,12 +118,35 @@ pub struct Ringer {
     answer_within: Duration,
     pub(crate) tokens: callbacks::CallTokens,
     /// The calls this process is ringing on, by call id, with what wakes the ring.
-    ringing: Mutex<HashMap<String, Arc<Notify>>>,
+    ringing: Mutex<HashMap<String, Arc<Heard>>>,
     /// Permits for [`MAX_RINGS_IN_FLIGHT`].
     slots: Arc<Semaphore>,
     /// Calls of other processes this one will hang up if they are still there at their time.
     left_behind: Mutex<HashSet<String>>,
     metrics: Arc<Metrics>,
+}
+
+/// What the notifications of one call said, for the ring running it: it is woken, and reads what they carry
+/// instead of asking Graph again.
+#[derive(Default)]
+struct Heard {
+    wake: Notify,
+    /// The call's state, when a notification carried it.
+    state: Mutex<Option<CallState>>,
+    /// The invitation, when a notification carried it.
+    operation: Mutex<Option<InviteOperation>>,
+    /// Whether the person rung was seen among the call's participants: they joined.
+    joined: Mutex<Vec<String>>,
+}
+
+/// What a verified call notification said about its call.
+#[derive(Debug, Default)]
+pub(crate) struct News {
+    pub(crate) ended: bool,
+    pub(crate) state: Option<CallState>,
+    pub(crate) operation: Option<InviteOperation>,
+    /// The object ids of users a participants notification shows on the call.
+    pub(crate) participants: Vec<String>,
 }
 
 /// A ring's place among those in flight.
@@ -220,8 +245,13 @@ impl Ringer {
             if state == CallState::Ended {
                 return Outcome::Failed(RingFailure::NotJoined(result));
             }
-            if !call.wait_until(joining_ends.min(Instant::now() + POLL)).await && Instant::now() >= joining_ends {
+            let woken = call.wait_until(joining_ends.min(Instant::now() + POLL)).await;
+            if !woken && Instant::now() >= joining_ends {
                 return Outcome::Failed(RingFailure::NotJoined(None));
+            }
+            if let Some(told) = woken.then(|| call.heard.state.lock().ok().and_then(|mut s| s.take())).flatten() {
+                state = told;
+                continue;
             }
             match Box::pin(self.graph.call(&call.id)).await {
                 Ok(Some(now)) => (state, result) = (now.state, now.result),
@@ -244,9 +274,17 @@ impl Ringer {
                 Invitation::Failed(info) => return invitation_outcome(info, rung.elapsed()),
                 Invitation::Ringing => {}
             }
-            call.wait_until(answer_by.min(Instant::now() + POLL)).await;
+            let woken = call.wait_until(answer_by.min(Instant::now() + POLL)).await;
             if Instant::now() >= answer_by {
                 return Outcome::NoAnswer(self.answer_within);
+            }
+            if woken && call.heard.joined.lock().is_ok_and(|joined| joined.iter().any(|id| *id == person.id)) {
+                return Outcome::Joined;
+            }
+            let told = woken.then(|| call.heard.operation.lock().ok().and_then(|mut o| o.take())).flatten();
+            if let Some(told) = told.filter(|told| told.id == operation.id) {
+                status = told.status;
+                continue;
             }
             match Box::pin(self.graph.operation(&call.id, &operation.id)).await {
                 Ok(now) => status = now.status,
@@ -257,12 +295,21 @@ impl Ringer {
 
     /// A verified notification about call `call_id`, whose address says it may live until `until`: wakes the
     /// ring running it here, or, for another process's call, makes sure it is gone by then.
-    pub(crate) fn heard_of(self: &Arc<Self>, call_id: &str, until: i64, ended: bool) {
-        if let Some(wake) = self.ringing.lock().ok().and_then(|ringing| ringing.get(call_id).cloned()) {
-            wake.notify_one();
+    pub(crate) fn heard_of(self: &Arc<Self>, call_id: &str, until: i64, news: News) {
+        if let Some(heard) = self.ringing.lock().ok().and_then(|ringing| ringing.get(call_id).cloned()) {
+            if let (Some(state), Ok(mut known)) = (news.state, heard.state.lock()) {
+                *known = Some(state);
+            }
+            if let (Some(operation), Ok(mut known)) = (news.operation, heard.operation.lock()) {
+                *known = Some(operation);
+            }
+            if let Ok(mut joined) = heard.joined.lock() {
+                joined.extend(news.participants.into_iter().take(64));
+            }
+            heard.wake.notify_one();
             return;
         }
-        if ended {
+        if news.ended || news.state == Some(CallState::Ended) {
             return;
         }
         let fresh = self
@@ -302,23 +349,23 @@ impl Ringer {
 struct OnCall<'a> {
     ringer: &'a Ringer,
     id: String,
-    wake: Arc<Notify>,
+    heard: Arc<Heard>,
     hung_up: bool,
 }
 
 impl<'a> OnCall<'a> {
     fn new(ringer: &'a Ringer, id: String) -> Self {
-        let wake = Arc::new(Notify::new());
+        let heard = Arc::new(Heard::default());
         if let Ok(mut ringing) = ringer.ringing.lock() {
-            ringing.insert(id.clone(), wake.clone());
+            ringing.insert(id.clone(), heard.clone());
         }
-        Self { ringer, id, wake, hung_up: false }
+        Self { ringer, id, heard, hung_up: false }
     }
 
     /// Waits for a notification about this call, or `until`; whether one came.
     async fn wait_until(&self, until: Instant) -> bool {
         tokio::select! {
-            () = self.wake.notified() => true,
+            () = self.heard.wake.notified() => true,
             () = tokio::time::sleep_until(until) => false,
         }
     }

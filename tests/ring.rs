@@ -101,6 +101,11 @@ async fn a_colleague_who_joins_one_who_declines_one_who_never_answers_and_one_wi
         // Cy never answers: the bot waits its 5 s (MEETNOW_RING_SECONDS), then leaves.
         assert!(stayed < Duration::from_secs(8), "the bot left as soon as the invitation was settled: {stayed:?}");
         assert_eq!(call.participants.contains(&person.to_owned()), person == ADA, "only Ada joined");
+        if person == ADA || person == BO {
+            // Answered within a second: Graph's notifications said everything, so nothing was asked again.
+            let reads = graph.requests().into_iter().filter(|r| r.method == "GET" && r.path.contains(&call.id)).count();
+            assert_eq!(reads, 0, "{person}: the call's state and the invitation's outcome came by notification");
+        }
     }
     assert!(graph.violations().is_empty(), "{:?}", graph.violations());
     assert!(discord.violations().is_empty(), "{:?}", discord.violations());

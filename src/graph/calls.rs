@@ -297,6 +297,27 @@ fn read_operation(body: &[u8]) -> Result<InviteOperation, MeetingShapeError> {
     Ok(InviteOperation { id, status })
 }
 
+impl InviteOperation {
+    /// The operation a call notification's `resourceData` carries, when it is one.
+    pub fn from_notification(data: &serde_json::Value) -> Option<Self> {
+        let odata = data.get("@odata.type").and_then(serde_json::Value::as_str)?;
+        if !odata.eq_ignore_ascii_case("#microsoft.graph.inviteParticipantsOperation") {
+            return None;
+        }
+        read_operation(data.to_string().as_bytes()).ok()
+    }
+}
+
+impl CallState {
+    /// The state a call notification's `resourceData` carries, when it is a call.
+    pub fn from_notification(data: &serde_json::Value) -> Option<Self> {
+        let odata = data.get("@odata.type").and_then(serde_json::Value::as_str)?;
+        odata
+            .eq_ignore_ascii_case("#microsoft.graph.call")
+            .then(|| Self::from_wire(data.get("state").and_then(serde_json::Value::as_str)))
+    }
+}
+
 /// Whether a Graph error says the thing asked about does not exist (404).
 pub fn is_not_found(error: &GraphError) -> bool {
     error.api().is_some_and(|api| api.status == 404)

@@ -27,6 +27,7 @@ use reqwest::Url;
 use serde::Deserialize;
 
 use super::{Ringer, CALLS_PATH};
+use crate::graph::{CallState, InviteOperation};
 use crate::live::notifications::{plain, AtMost};
 use crate::live::tokens::{KeysAt, PublishedKeys, TokenRefusal};
 use crate::server::Refusals;
@@ -122,6 +123,25 @@ fn call_id_of(resource: &str) -> Option<&str> {
     ok.then_some(id)
 }
 
+/// The users a participants notification's `resourceData` (one participant, or a list) shows on the call;
+/// those who have left (`removedState`) are not.
+fn participants_of(data: &serde_json::Value) -> Vec<String> {
+    let one = |p: &serde_json::Value| {
+        let is_participant = p
+            .get("@odata.type")
+            .and_then(|t| t.as_str())
+            .is_none_or(|t| t.eq_ignore_ascii_case("#microsoft.graph.participant"));
+        let left = p.get("removedState").is_some_and(|r| !r.is_null());
+        let id = p.pointer("/info/identity/user/id").and_then(|id| id.as_str());
+        id.filter(|id| is_participant && !left && id.len() <= 64).map(str::to_owned)
+    };
+    match data {
+        serde_json::Value::Array(list) => list.iter().take(MAX_NOTIFICATIONS).filter_map(one).collect(),
+        serde_json::Value::Object(_) if data.get("info").is_some() => one(data).into_iter().collect(),
+        _ => Vec::new(),
+    }
+}
+
 struct Served {
     ringer: Arc<Ringer>,
     refusals: Refusals,
@@ -172,10 +192,14 @@ async fn receive(
     for notification in notifications.value.0 {
         let resource = notification.resource_url.as_deref().or(notification.resource.as_deref());
         let Some(call_id) = resource.and_then(call_id_of) else { continue };
-        let state = notification.resource_data.as_ref().and_then(|data| data.get("state")).and_then(|s| s.as_str());
-        let ended = notification.change_type.as_deref() == Some("deleted")
-            || matches!(state, Some("terminated" | "terminating"));
-        served.ringer.heard_of(call_id, until, ended);
+        let data = notification.resource_data.as_ref();
+        let news = super::News {
+            ended: notification.change_type.as_deref() == Some("deleted"),
+            state: data.and_then(CallState::from_notification),
+            operation: data.and_then(InviteOperation::from_notification),
+            participants: data.map(participants_of).unwrap_or_default(),
+        };
+        served.ringer.heard_of(call_id, until, news);
     }
     plain(StatusCode::ACCEPTED, "accepted\n".into())
 }

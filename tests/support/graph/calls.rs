@@ -385,6 +385,7 @@ fn create_call_answer(app: &AppState, headers: &HeaderMap, body: &Value) -> Resp
 }
 
 pub(super) async fn get_call(State(app): State<AppState>, Path(id): Path<String>, headers: HeaderMap) -> Response {
+    record(&app, "GET", format!("/v1.0/communications/calls/{id}"), Value::Null, 200);
     if !bearer_ok(&app, &headers) {
         return unauthorized();
     }
@@ -537,6 +538,7 @@ pub(super) async fn get_operation(
     Path((id, operation)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Response {
+    record(&app, "GET", format!("/v1.0/communications/calls/{id}/operations/{operation}"), Value::Null, 200);
     if !bearer_ok(&app, &headers) {
         return unauthorized();
     }
