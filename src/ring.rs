@@ -278,7 +278,7 @@ impl Ringer {
             if Instant::now() >= answer_by {
                 return Outcome::NoAnswer(self.answer_within);
             }
-            if woken && call.heard.joined.lock().is_ok_and(|joined| joined.iter().any(|id| *id == person.id)) {
+            if woken && call.heard.joined.lock().is_ok_and(|joined| joined.contains(&person.id)) {
                 return Outcome::Joined;
             }
             let told = woken.then(|| call.heard.operation.lock().ok().and_then(|mut o| o.take())).flatten();

@@ -162,11 +162,16 @@ impl Bot {
                 answer = &mut meeting_call, if ask_early && found.is_none() => found = Some(answer),
             }
         };
+        // The command is ours: who to ring is looked up while the bridge is found and announced.
+        let lookup;
         let found = match acknowledged {
-            Ok(()) => match found {
-                Some(answer) => answer,
-                None => meeting_call.await,
-            },
+            Ok(()) => {
+                lookup = options.ring.as_deref().map(|query| crate::discord::on::ring::look_up(&self.graph, query));
+                match found {
+                    Some(answer) => answer,
+                    None => meeting_call.await,
+                }
+            }
             Err(refused) if ask_early => {
                 // Not ours to announce, but the bridge's lobby settings must not depend on which process
                 // answered: finish the Graph call and apply them, then stand by in case the winner dies.
@@ -200,7 +205,10 @@ impl Bot {
         else {
             return Then::default();
         };
-        let ring = options.ring.map(|query| RingJob::new(command, query, join_url, self.languages.channel(command)));
+        let ring = options
+            .ring
+            .zip(lookup)
+            .map(|(query, lookup)| RingJob::new(command, query, lookup, join_url, self.languages.channel(command)));
         Then { pin, ring }
     }
 

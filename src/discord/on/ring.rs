@@ -22,7 +22,7 @@ use crate::discord::bot::{Bot, Languages};
 use crate::discord::meetnow::inert_query;
 use crate::discord::render::ring_line::{self, Stage};
 use crate::discord::render::text;
-use crate::graph::{GraphError, Person};
+use crate::graph::{GraphClient, GraphError, Person};
 use crate::l10n::{Lang, Msg};
 use crate::ring::Outcome;
 use crate::telemetry::Chain;
@@ -35,6 +35,8 @@ const RECENT_MESSAGES: u8 = 50;
 /// A ring the command asked for, with what it needs once the command itself is gone.
 pub struct RingJob {
     query: String,
+    /// The person's lookup, started as soon as the command was acknowledged.
+    lookup: tokio::task::JoinHandle<Result<Option<Person>, GraphError>>,
     channel_id: ChannelId,
     join_url: String,
     token: String,
@@ -44,9 +46,16 @@ pub struct RingJob {
 }
 
 impl RingJob {
-    pub(in crate::discord) fn new(command: &CommandInteraction, query: String, join_url: String, lang: Lang) -> Self {
+    pub(in crate::discord) fn new(
+        command: &CommandInteraction,
+        query: String,
+        lookup: tokio::task::JoinHandle<Result<Option<Person>, GraphError>>,
+        join_url: String,
+        lang: Lang,
+    ) -> Self {
         Self {
             query,
+            lookup,
             channel_id: command.channel_id,
             join_url,
             token: command.token.clone(),
@@ -66,16 +75,37 @@ fn made_at(id: MessageId) -> u64 {
     id.get() >> 22
 }
 
+/// Starts looking up the person `query` names, in a task of its own: an object id (a suggestion picked), an
+/// e-mail address or user principal name, or else a name the directory finds exactly one person for.
+pub(in crate::discord) fn look_up(
+    graph: &GraphClient,
+    query: &str,
+) -> tokio::task::JoinHandle<Result<Option<Person>, GraphError>> {
+    let (graph, query) = (graph.clone(), query.to_owned());
+    tokio::spawn(async move {
+        if is_object_id(&query) || query.contains('@') {
+            return graph.person(&query).await;
+        }
+        let mut found = graph.search_people(&query).await?;
+        Ok((found.len() == 1).then(|| found.remove(0)))
+    })
+}
+
 impl Bot {
     /// Rings as `job` says (see the module docs), in a span of its own.
-    pub(in crate::discord) async fn ring_in(&self, http: &Http, job: RingJob) {
+    pub(in crate::discord) async fn ring_in(&self, http: &Http, mut job: RingJob) {
         let span = tracing::info_span!("ring", channel_id = %job.channel_id);
-        self.ring_in_span(http, &job).instrument(span).await;
+        self.ring_in_span(http, &mut job).instrument(span).await;
     }
 
-    async fn ring_in_span(&self, http: &Http, job: &RingJob) {
+    async fn ring_in_span(&self, http: &Http, job: &mut RingJob) {
         let Some(ringer) = self.ringer.clone() else { return };
-        let person = match self.find_person(&job.query).await {
+        let found = match (&mut job.lookup).await {
+            Ok(found) => found,
+            Err(stopped) => Err(GraphError::unavailable(format!("the lookup stopped: {stopped}"))),
+        };
+        let job = &*job;
+        let person = match found {
             Ok(Some(person)) => person,
             Ok(None) => {
                 self.metrics.ring_finished("not_found");
@@ -142,16 +172,6 @@ impl Bot {
         if let Err(error) = self.discord(edit).await {
             tracing::warn!(%error, "could not show how the ring ended");
         }
-    }
-
-    /// The person `query` names: an object id (a suggestion picked), an e-mail address or user principal
-    /// name, or else a name the directory finds exactly one person for.
-    async fn find_person(&self, query: &str) -> Result<Option<Person>, GraphError> {
-        if is_object_id(query) || query.contains('@') {
-            return Box::pin(self.graph.person(query)).await;
-        }
-        let mut found = Box::pin(self.graph.search_people(query)).await?;
-        Ok((found.len() == 1).then(|| found.remove(0)))
     }
 
     /// The bot's own line for the same ring (`marker`) posted less than a minute before `line`, if any.

@@ -158,6 +158,14 @@ fn record(app: &AppState, method: &str, path: String, body: Value, status: u16) 
     app.changed.notify_waiters();
 }
 
+/// The stand-in's latency (`GraphStandIn::set_latency`), as every Graph request has it.
+async fn delay(app: &AppState) {
+    let latency = app.inner.lock().unwrap().latency;
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+}
+
 fn call_json(call: &StoredCall) -> Value {
     json!({
         "@odata.type": "#microsoft.graph.call",
@@ -314,6 +322,7 @@ pub(super) async fn keys() -> Response {
 }
 
 pub(super) async fn create_call(State(app): State<AppState>, headers: HeaderMap, raw: Bytes) -> Response {
+    delay(&app).await;
     let body: Value = serde_json::from_slice(&raw).unwrap_or(Value::Null);
     let answer = create_call_answer(&app, &headers, &body);
     record(&app, "POST", "/v1.0/communications/calls".into(), body, answer.status().as_u16());
@@ -385,6 +394,7 @@ fn create_call_answer(app: &AppState, headers: &HeaderMap, body: &Value) -> Resp
 }
 
 pub(super) async fn get_call(State(app): State<AppState>, Path(id): Path<String>, headers: HeaderMap) -> Response {
+    delay(&app).await;
     record(&app, "GET", format!("/v1.0/communications/calls/{id}"), Value::Null, 200);
     if !bearer_ok(&app, &headers) {
         return unauthorized();
@@ -397,6 +407,7 @@ pub(super) async fn get_call(State(app): State<AppState>, Path(id): Path<String>
 }
 
 pub(super) async fn delete_call(State(app): State<AppState>, Path(id): Path<String>, headers: HeaderMap) -> Response {
+    delay(&app).await;
     let answer = {
         if !bearer_ok(&app, &headers) {
             unauthorized()
@@ -428,6 +439,7 @@ pub(super) async fn invite(
     headers: HeaderMap,
     raw: Bytes,
 ) -> Response {
+    delay(&app).await;
     let body: Value = serde_json::from_slice(&raw).unwrap_or(Value::Null);
     let answer = invite_answer(&app, &id, &headers, &body);
     record(
@@ -614,6 +626,7 @@ pub(super) async fn list_users(State(app): State<AppState>, RawQuery(query): Raw
     let get = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
     let latency = app.inner.lock().unwrap().calls.directory_latency;
     tokio::time::sleep(latency).await;
+    delay(&app).await;
     record(
         &app,
         "GET",
@@ -656,6 +669,7 @@ pub(super) async fn get_user(State(app): State<AppState>, Path(key): Path<String
     }
     let latency = app.inner.lock().unwrap().calls.directory_latency;
     tokio::time::sleep(latency).await;
+    delay(&app).await;
     record(&app, "GET", format!("/v1.0/users/{key}"), Value::Null, 200);
     if !directory_allowed(&app) {
         return insufficient_privileges();
