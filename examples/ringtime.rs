@@ -12,8 +12,8 @@
 //!
 //! The physical limit is the chain no bot can shorten: the meeting (createOrGet), joining it (`POST
 //! /communications/calls`), its setting-up, and the invitation: three Graph round trips and the set-up. It
-//! prints the median, p90 and max, the limit, and what lies between (the Discord and Graph round trips the
-//! bot takes on the way, each named).
+//! prints the median, p90 and max, the limit, and what lies between (the Discord round trips the bot takes
+//! on the way, each named).
 
 #[path = "../tests/support/mod.rs"]
 mod support;
@@ -99,8 +99,8 @@ async fn measure(rings: usize, graph_latency: Duration, discord_latency: Duratio
         at(0.5).as_secs_f64() / limit.as_secs_f64()
     );
     println!(
-        "on the way, beyond the limit: the announcement's edit (Discord), the person's lookup (Graph), the ring's \
-         line and the read for an earlier ring (Discord, twice)"
+        "on the way, beyond the limit: the announcement's edit, the ring's line and the read for an earlier ring \
+         (three Discord round trips; the person's lookup runs beside the bridge's)"
     );
     println!(
         "{}",
