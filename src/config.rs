@@ -66,6 +66,10 @@ pub struct Config {
     pub ring: Option<RingConfig>,
 }
 
+/// Where the calling service publishes the keys that sign its notifications (Microsoft's samples read it):
+/// `MEETNOW_CALLS_OPENID_CONFIGURATION`'s default.
+pub const CALLS_OPENID_CONFIGURATION: &str = "https://api.aps.skype.com/v1/.well-known/OpenIdConfiguration";
+
 /// Ringing's settings (`MEETNOW_RING`, `MEETNOW_RING_SECONDS`, `MEETNOW_CALLS_OPENID_CONFIGURATION`).
 #[derive(Debug, Clone)]
 pub struct RingConfig {

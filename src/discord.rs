@@ -1,7 +1,7 @@
 //! The Discord side: how commands arrive (the gateway, or the interactions endpoint), REST within Discord's
 //! rate limits, `/meetnow`'s registration, the handler and what it posts.
 //!
-//! Uses `graph` for meetings and never builds a Graph URL or reads Graph JSON. The serenity `Http` shares
+//! Uses `graph` for meetings and people and `ring` for calls, and never builds a Graph URL or reads Graph JSON. The serenity `Http` shares
 //! the reqwest client with the Graph module (one connection pool, one TLS stack). Discord's rate limits are
 //! kept by [`ratelimit`] (`DISCORD_RATELIMIT=local`, whatever `DISCORD_API_URL` is), or left to a proxy at
 //! `DISCORD_API_URL` (`proxy`). What starts and stops the process is [`crate::app`]'s.
@@ -12,8 +12,10 @@
 //! - [`transport`]: how interactions arrive and REST leaves (gateway, endpoint and its signatures, REST,
 //!   the rate-limit forwarder);
 //! - [`bot`]: the bot and the parts it holds (lifecycle, Discord calls, languages, pins, identity, live
-//!   desks), and [`on`]: one file per entry point (a command, a button, a channel created, call events);
-//! - [`render`]: what it posts (the announcement, the attendance answer, the live status, text rules);
+//!   desks, the directory's recent answers), and [`on`]: one file per entry point (a command, its
+//!   autocomplete and the ring it asks for, a button, a channel created, call events);
+//! - [`render`]: what it posts (the announcement, the attendance answer, the live status, a ring's line, text
+//!   rules);
 //! - [`meetnow`]: the `/meetnow` command's registration and options; [`access`]: who may use the bot.
 
 pub mod access;

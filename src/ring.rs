@@ -35,8 +35,6 @@ use crate::live::Certificates;
 use crate::metrics::Metrics;
 use crate::telemetry::Chain;
 
-/// Where the calling service publishes the keys that sign its notifications (Microsoft's samples read it).
-pub const CALLS_OPENID_CONFIGURATION: &str = "https://api.aps.skype.com/v1/.well-known/OpenIdConfiguration";
 /// The path below `MEETNOW_PUBLIC_URL` where Graph posts call notifications: the Azure Bot's calling webhook.
 pub const CALLS_PATH: &str = "/graph/calls";
 /// Rings one process runs at once; past it a ring is refused with a sentence, not queued.

@@ -18,6 +18,7 @@ mod lifecycle;
 mod live_desks;
 mod pins;
 mod replies;
+mod rings;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -41,6 +42,7 @@ pub(super) use live_desks::MAX_HELD;
 pub(super) use pins::PinJob;
 pub use pins::Pins;
 pub(super) use replies::Posted;
+pub(super) use rings::RingJob;
 
 /// The bot's state: what every interaction needs.
 pub struct Bot {
@@ -66,7 +68,7 @@ pub struct Bot {
 #[derive(Default)]
 pub(in crate::discord) struct Then {
     pub(in crate::discord) pin: Option<PinJob>,
-    pub(in crate::discord) ring: Option<super::on::ring::RingJob>,
+    pub(in crate::discord) ring: Option<RingJob>,
 }
 
 /// How the first response to an interaction reaches Discord: the one difference between the gateway and

@@ -145,6 +145,44 @@ impl PublishedKeys {
         DecodingKey::from_jwk(&jwk).map_err(|e| TokenRefusal::Signature(e.to_string()))
     }
 
+    /// The claims of `token` once it passes: RS256 by a published key, within its lifetime (a minute's leeway),
+    /// for `audience`, from one of `issuers`.
+    ///
+    /// # Errors
+    /// The [`TokenRefusal`].
+    pub async fn verify<C: serde::de::DeserializeOwned>(
+        &self,
+        token: &str,
+        audience: &str,
+        issuers: &[impl ToString],
+    ) -> Result<C, TokenRefusal> {
+        if token.len() > 16 * 1024 {
+            return Err(TokenRefusal::Signature("too long".into()));
+        }
+        let header = jsonwebtoken::decode_header(token).map_err(|e| TokenRefusal::Signature(e.to_string()))?;
+        if header.alg != Algorithm::RS256 {
+            return Err(TokenRefusal::Signature("signed with another algorithm".into()));
+        }
+        let kid = header.kid.ok_or_else(|| TokenRefusal::Signature("no key id".into()))?;
+        let key = self.key(&kid).await?;
+        let mut validation = Validation::new(Algorithm::RS256);
+        validation.set_audience(&[audience]);
+        validation.set_issuer(issuers);
+        validation.set_required_spec_claims(&["exp", "aud", "iss"]);
+        validation.validate_nbf = true;
+        validation.leeway = LEEWAY_SECONDS;
+        jsonwebtoken::decode::<C>(token, &key, &validation).map(|data| data.claims).map_err(|e| {
+            use jsonwebtoken::errors::ErrorKind;
+            match e.kind() {
+                ErrorKind::ExpiredSignature | ErrorKind::ImmatureSignature => TokenRefusal::Expired,
+                ErrorKind::InvalidAudience => TokenRefusal::Claims("audience".into()),
+                ErrorKind::InvalidIssuer => TokenRefusal::Claims("issuer".into()),
+                ErrorKind::MissingRequiredClaim(claim) => TokenRefusal::Claims(format!("no {claim}")),
+                _ => TokenRefusal::Signature(e.to_string()),
+            }
+        })
+    }
+
     async fn read_keys(&self) -> Result<JwkSet, TokenRefusal> {
         if let Ok(mut last) = self.last_read.lock() {
             *last = Some(Instant::now());
@@ -254,34 +292,10 @@ impl TokenChecker {
     }
 
     async fn check(&self, token: &str) -> Result<(), TokenRefusal> {
-        if token.len() > 16 * 1024 {
-            return Err(TokenRefusal::Signature("too long".into()));
-        }
-        let header = jsonwebtoken::decode_header(token).map_err(|e| TokenRefusal::Signature(e.to_string()))?;
-        if header.alg != Algorithm::RS256 {
-            return Err(TokenRefusal::Signature("signed with another algorithm".into()));
-        }
-        let kid = header.kid.ok_or_else(|| TokenRefusal::Signature("no key id".into()))?;
-        let key = self.keys.key(&kid).await?;
         let tenant = self.tenant_guid().await?;
         let issuers = [format!("{}/{tenant}/v2.0", self.authority), format!("https://sts.windows.net/{tenant}/")];
-        let mut validation = Validation::new(Algorithm::RS256);
-        validation.set_audience(&[&self.client_id]);
-        validation.set_issuer(&issuers);
-        validation.set_required_spec_claims(&["exp", "aud", "iss"]);
-        validation.validate_nbf = true;
-        validation.leeway = LEEWAY_SECONDS;
-        let claims = jsonwebtoken::decode::<Claims>(token, &key, &validation).map_err(|e| {
-            use jsonwebtoken::errors::ErrorKind;
-            match e.kind() {
-                ErrorKind::ExpiredSignature | ErrorKind::ImmatureSignature => TokenRefusal::Expired,
-                ErrorKind::InvalidAudience => TokenRefusal::Claims("audience".into()),
-                ErrorKind::InvalidIssuer => TokenRefusal::Claims("issuer".into()),
-                ErrorKind::MissingRequiredClaim(claim) => TokenRefusal::Claims(format!("no {claim}")),
-                _ => TokenRefusal::Signature(e.to_string()),
-            }
-        })?;
-        let caller = claims.claims.azp.or(claims.claims.appid);
+        let claims: Claims = self.keys.verify(token, &self.client_id, &issuers).await?;
+        let caller = claims.azp.or(claims.appid);
         if caller.as_deref() != Some(CHANGE_TRACKING_APP_ID) {
             return Err(TokenRefusal::Claims("not obtained by Microsoft Graph Change Tracking".into()));
         }

@@ -210,7 +210,7 @@ pub(in crate::config) fn parse_ring(
     };
     let openid_configuration = super::parse_base_url(
         "MEETNOW_CALLS_OPENID_CONFIGURATION",
-        openid_configuration.as_deref().unwrap_or(crate::ring::CALLS_OPENID_CONFIGURATION),
+        openid_configuration.as_deref().unwrap_or(crate::config::CALLS_OPENID_CONFIGURATION),
     )?;
     Ok(Some(crate::config::RingConfig { answer_within, openid_configuration }))
 }

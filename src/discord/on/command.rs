@@ -26,9 +26,8 @@ use tokio::time::Instant;
 use tracing::Instrument as _;
 
 use crate::discord::access::Asker;
-use crate::discord::bot::{Bot, FirstResponse, Languages, PinJob, Then};
+use crate::discord::bot::{Bot, FirstResponse, Languages, PinJob, RingJob, Then};
 use crate::discord::meetnow;
-use crate::discord::on::ring::RingJob;
 use crate::discord::render::announcement::{self, Kind};
 use crate::discord::render::live_embed;
 use crate::graph::LobbyUpdate;

@@ -12,18 +12,18 @@
 //! token's life).
 
 use serenity::all::{
-    ChannelId, CommandInteraction, CreateAllowedMentions, CreateInteractionResponseFollowup, CreateMessage,
-    EditMessage, GetMessages, Http, MessageId,
+    ChannelId, CreateAllowedMentions, CreateInteractionResponseFollowup, CreateMessage, EditMessage, GetMessages, Http,
+    MessageId,
 };
 use serenity::builder::Builder as _;
 use tracing::Instrument as _;
 
-use crate::discord::bot::{Bot, Languages};
+use crate::discord::bot::{Bot, RingJob};
 use crate::discord::meetnow::inert_query;
 use crate::discord::render::ring_line::{self, Stage};
 use crate::discord::render::text;
 use crate::graph::{GraphClient, GraphError, Person};
-use crate::l10n::{Lang, Msg};
+use crate::l10n::Msg;
 use crate::ring::Outcome;
 use crate::telemetry::Chain;
 
@@ -31,39 +31,6 @@ use crate::telemetry::Chain;
 const REPEAT_WINDOW_MS: u64 = 60_000;
 /// How many of the channel's latest messages are read for an earlier ring: a minute of an incident channel.
 const RECENT_MESSAGES: u8 = 50;
-
-/// A ring the command asked for, with what it needs once the command itself is gone.
-pub struct RingJob {
-    query: String,
-    /// The person's lookup, started as soon as the command was acknowledged.
-    lookup: tokio::task::JoinHandle<Result<Option<Person>, GraphError>>,
-    channel_id: ChannelId,
-    join_url: String,
-    token: String,
-    /// The channel's language (the line) and the invoker's (what only they read).
-    lang: Lang,
-    personal: Lang,
-}
-
-impl RingJob {
-    pub(in crate::discord) fn new(
-        command: &CommandInteraction,
-        query: String,
-        lookup: tokio::task::JoinHandle<Result<Option<Person>, GraphError>>,
-        join_url: String,
-        lang: Lang,
-    ) -> Self {
-        Self {
-            query,
-            lookup,
-            channel_id: command.channel_id,
-            join_url,
-            token: command.token.clone(),
-            lang,
-            personal: Languages::personal(command),
-        }
-    }
-}
 
 /// Whether `text` is an Entra object id (a GUID).
 fn is_object_id(text: &str) -> bool {
