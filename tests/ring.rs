@@ -337,6 +337,16 @@ async fn every_ringing_mistake_at_run_time_is_one_sentence_with_its_fix() {
         "{fix}"
     );
 
+    // Graph throttles the invitation: it is sent again after the Retry-After, once.
+    let fresh = ringing_bot(&[]).await;
+    fresh.bot.graph.throttle_next_invite(1);
+    fresh.bot.discord.invoke(Invocation::in_channel(7273).ring(ADA)).await;
+    ring_line(&fresh.bot.discord, 7273, ADA, "Ada Lovelace joined").await;
+    let invites: Vec<_> =
+        fresh.bot.graph.requests().into_iter().filter(|r| r.path.ends_with("/participants/invite")).collect();
+    assert_eq!(invites.iter().map(|r| r.status).collect::<Vec<_>>(), [429, 200], "once refused, once rung");
+    assert_eq!(fresh.bot.graph.rung(), [ADA]);
+
     // No permission to read the directory.
     graph.set_roles(&[crate::support::graph::ROLE, "Calls.JoinGroupCall.All", "Calls.InitiateGroupCall.All"]);
     let token = discord.invoke(Invocation::in_channel(7272).ring(ADA)).await;

@@ -438,3 +438,21 @@ fn values_are_quoted_as_written_with_what_is_invisible_shown() {
     let error = error_for("LOG_FORMAT", "js\u{200b}on");
     assert_eq!(error.to_string(), "LOG_FORMAT: \"js\\u{200b}on\" is not pretty or json");
 }
+
+#[test]
+fn ringing_is_off_by_default_and_its_seconds_are_bounded() {
+    assert!(load(&valid()).unwrap().ring.is_none(), "MEETNOW_RING defaults to false");
+    // Live status itself needs a certificate file; the ring rules are checked on their own.
+    let on = |seconds: Option<&str>| parse_ring(Some("true".into()), seconds.map(str::to_owned), None, true);
+    let ring = on(None).unwrap().unwrap();
+    assert_eq!(ring.answer_within, Duration::from_secs(60));
+    assert_eq!(ring.openid_configuration.as_str(), CALLS_OPENID_CONFIGURATION);
+    assert_eq!(on(Some("5")).unwrap().unwrap().answer_within, Duration::from_secs(5));
+    for bad in ["4", "61", "sixty", "-1"] {
+        assert_eq!(on(Some(bad)).unwrap_err().variable, "MEETNOW_RING_SECONDS", "{bad}");
+    }
+    let without_live = parse_ring(Some("true".into()), None, None, false).unwrap_err();
+    assert_eq!(without_live.variable, "MEETNOW_RING");
+    assert!(without_live.problem.contains("MEETNOW_PUBLIC_URL"), "{}", without_live.problem);
+    assert_eq!(parse_ring(Some("false".into()), None, None, false).unwrap().map(|r| r.answer_within), None);
+}

@@ -114,6 +114,8 @@ pub struct Calls {
     directory: Vec<Colleague>,
     directory_latency: Duration,
     calling_disabled: bool,
+    /// The next invitation is answered 429 with this `Retry-After`.
+    throttle_next_invite: Option<u64>,
     serial: u64,
     /// Status of every notification posted to a callback.
     pub delivered: Vec<u16>,
@@ -238,6 +240,10 @@ impl GraphStandIn {
     /// Directory answers take this long.
     pub fn set_directory_latency(&self, latency: Duration) {
         self.with_calls(|c| c.directory_latency = latency);
+    }
+    /// Graph throttles the next invitation: 429 with `Retry-After: seconds`.
+    pub fn throttle_next_invite(&self, seconds: u64) {
+        self.with_calls(|c| c.throttle_next_invite = Some(seconds));
     }
     /// The app's bot registration has Teams calling off: every call is refused with 403.
     pub fn disable_calling(&self) {
@@ -474,6 +480,11 @@ fn invite_answer(app: &AppState, id: &str, headers: &HeaderMap, body: &Value) ->
     }
     if !has_role(app, "Calls.InitiateGroupCall.All") {
         return forbidden_calls();
+    }
+    if let Some(seconds) = app.inner.lock().unwrap().calls.throttle_next_invite.take() {
+        let mut response = graph_error(StatusCode::TOO_MANY_REQUESTS, "TooManyRequests", "Too many requests.", None);
+        response.headers_mut().insert("retry-after", seconds.to_string().parse().unwrap());
+        return response;
     }
     let person = people[0].to_owned();
     let mut s = app.inner.lock().unwrap();
