@@ -19,7 +19,7 @@
 
 pub mod callbacks;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -48,6 +48,8 @@ pub const POLL: Duration = Duration::from_secs(2);
 /// Calls of dead processes waiting for their time to be hung up, at most: a flood of forged-but-signed
 /// addresses can't grow memory.
 const MAX_LEFT_BEHIND: usize = 1024;
+/// This process's own finished calls remembered, for the notifications that arrive after the hang-up.
+const FINISHED_REMEMBERED: usize = 256;
 
 /// How a ring ended.
 #[derive(Debug)]
@@ -114,13 +116,15 @@ pub struct Ringer {
     certificates: Certificates,
     public_url: Url,
     answer_within: Duration,
-    pub(crate) tokens: callbacks::CallTokens,
+    tokens: callbacks::CallTokens,
     /// The calls this process is ringing on, by call id, with what wakes the ring.
     ringing: Mutex<HashMap<String, Arc<Heard>>>,
     /// Permits for [`MAX_RINGS_IN_FLIGHT`].
     slots: Arc<Semaphore>,
     /// Calls of other processes this one will hang up if they are still there at their time.
     left_behind: Mutex<HashSet<String>>,
+    /// The last calls this process hung up itself: news about them that comes late is not a call left behind.
+    finished: Mutex<VecDeque<String>>,
     metrics: Arc<Metrics>,
 }
 
@@ -129,12 +133,8 @@ pub struct Ringer {
 #[derive(Default)]
 struct Heard {
     wake: Notify,
-    /// The call's state, when a notification carried it.
-    state: Mutex<Option<CallState>>,
-    /// The invitation, when a notification carried it.
-    operation: Mutex<Option<InviteOperation>>,
-    /// Whether the person rung was seen among the call's participants: they joined.
-    joined: Mutex<Vec<String>>,
+    /// What arrived since the ring last looked.
+    news: Mutex<News>,
 }
 
 /// What a verified call notification said about its call.
@@ -145,6 +145,16 @@ pub(crate) struct News {
     pub(crate) operation: Option<InviteOperation>,
     /// The object ids of users a participants notification shows on the call.
     pub(crate) participants: Vec<String>,
+}
+
+impl News {
+    /// Adds what `later` says; the latest state and operation win, participants accumulate (a few dozen).
+    fn merge(&mut self, later: News) {
+        self.ended |= later.ended;
+        self.state = later.state.or(self.state.take());
+        self.operation = later.operation.or(self.operation.take());
+        self.participants.extend(later.participants.into_iter().take(64));
+    }
 }
 
 /// A ring's place among those in flight.
@@ -169,13 +179,9 @@ impl Ringer {
             ringing: Mutex::new(HashMap::new()),
             slots: Arc::new(Semaphore::new(MAX_RINGS_IN_FLIGHT)),
             left_behind: Mutex::new(HashSet::new()),
+            finished: Mutex::new(VecDeque::new()),
             metrics,
         }
-    }
-
-    /// How long a ring waits for an answer.
-    pub fn answer_within(&self) -> Duration {
-        self.answer_within
     }
 
     /// A place for one more ring, unless [`MAX_RINGS_IN_FLIGHT`] are running.
@@ -247,7 +253,8 @@ impl Ringer {
             if !woken && Instant::now() >= joining_ends {
                 return Outcome::Failed(RingFailure::NotJoined(None));
             }
-            if let Some(told) = woken.then(|| call.heard.state.lock().ok().and_then(|mut s| s.take())).flatten() {
+            let news = if woken { call.news() } else { News::default() };
+            if let Some(told) = news.state.or(news.ended.then_some(CallState::Ended)) {
                 state = told;
                 continue;
             }
@@ -276,11 +283,11 @@ impl Ringer {
             if Instant::now() >= answer_by {
                 return Outcome::NoAnswer(self.answer_within);
             }
-            if woken && call.heard.joined.lock().is_ok_and(|joined| joined.contains(&person.id)) {
+            let news = if woken { call.news() } else { News::default() };
+            if news.participants.contains(&person.id) {
                 return Outcome::Joined;
             }
-            let told = woken.then(|| call.heard.operation.lock().ok().and_then(|mut o| o.take())).flatten();
-            if let Some(told) = told.filter(|told| told.id == operation.id) {
+            if let Some(told) = news.operation.filter(|told| told.id == operation.id) {
                 status = told.status;
                 continue;
             }
@@ -295,19 +302,14 @@ impl Ringer {
     /// ring running it here, or, for another process's call, makes sure it is gone by then.
     pub(crate) fn heard_of(self: &Arc<Self>, call_id: &str, until: i64, news: News) {
         if let Some(heard) = self.ringing.lock().ok().and_then(|ringing| ringing.get(call_id).cloned()) {
-            if let (Some(state), Ok(mut known)) = (news.state, heard.state.lock()) {
-                *known = Some(state);
-            }
-            if let (Some(operation), Ok(mut known)) = (news.operation, heard.operation.lock()) {
-                *known = Some(operation);
-            }
-            if let Ok(mut joined) = heard.joined.lock() {
-                joined.extend(news.participants.into_iter().take(64));
+            if let Ok(mut known) = heard.news.lock() {
+                known.merge(news);
             }
             heard.wake.notify_one();
             return;
         }
-        if news.ended || news.state == Some(CallState::Ended) {
+        let ours = self.finished.lock().is_ok_and(|finished| finished.iter().any(|id| id == call_id));
+        if ours || news.ended || news.state == Some(CallState::Ended) {
             return;
         }
         let fresh = self
@@ -360,6 +362,11 @@ impl<'a> OnCall<'a> {
         Self { ringer, id, heard, hung_up: false }
     }
 
+    /// What the notifications said since the last look (taken: the next look starts afresh).
+    fn news(&self) -> News {
+        self.heard.news.lock().map(|mut news| std::mem::take(&mut *news)).unwrap_or_default()
+    }
+
     /// Waits for a notification about this call, or `until`; whether one came.
     async fn wait_until(&self, until: Instant) -> bool {
         tokio::select! {
@@ -380,6 +387,12 @@ impl Drop for OnCall<'_> {
     fn drop(&mut self) {
         if let Ok(mut ringing) = self.ringer.ringing.lock() {
             ringing.remove(&self.id);
+        }
+        if let Ok(mut finished) = self.ringer.finished.lock() {
+            if finished.len() >= FINISHED_REMEMBERED {
+                finished.pop_front();
+            }
+            finished.push_back(self.id.clone());
         }
         if !self.hung_up {
             let (graph, id) = (self.ringer.graph.clone(), std::mem::take(&mut self.id));

@@ -286,15 +286,22 @@ fn read_call(body: &[u8]) -> Result<Call, MeetingShapeError> {
 
 fn read_operation(body: &[u8]) -> Result<InviteOperation, MeetingShapeError> {
     let wire: OperationWire = serde_json::from_slice(body).map_err(|e| shape(format!("not an operation: {e}")))?;
-    let id = bounded_id(wire.id).ok_or_else(|| shape("an operation without an id"))?;
-    // Graph's metadata spells the members `NotStarted`, `Running`, `Completed`, `Failed`; its pages show them
-    // in camel case (`completed`). Either is read.
-    let status = match wire.status.as_deref().map(str::to_ascii_lowercase).as_deref() {
-        Some("completed") => Invitation::Joined,
-        Some("failed") => Invitation::Failed(wire.result_info.unwrap_or_default()),
-        _ => Invitation::Ringing,
-    };
-    Ok(InviteOperation { id, status })
+    wire.into_operation()
+}
+
+impl OperationWire {
+    fn into_operation(self) -> Result<InviteOperation, MeetingShapeError> {
+        let wire = self;
+        let id = bounded_id(wire.id).ok_or_else(|| shape("an operation without an id"))?;
+        // Graph's metadata spells the members `NotStarted`, `Running`, `Completed`, `Failed`; its pages show them
+        // in camel case (`completed`). Either is read.
+        let status = match wire.status.as_deref().map(str::to_ascii_lowercase).as_deref() {
+            Some("completed") => Invitation::Joined,
+            Some("failed") => Invitation::Failed(wire.result_info.unwrap_or_default()),
+            _ => Invitation::Ringing,
+        };
+        Ok(InviteOperation { id, status })
+    }
 }
 
 impl InviteOperation {
@@ -304,7 +311,7 @@ impl InviteOperation {
         if !odata.eq_ignore_ascii_case("#microsoft.graph.inviteParticipantsOperation") {
             return None;
         }
-        read_operation(data.to_string().as_bytes()).ok()
+        OperationWire::deserialize(data).ok()?.into_operation().ok()
     }
 }
 

@@ -47,12 +47,14 @@ fn graph_doc() -> &'static Value {
 /// `additionalProperties: {type: object}` allows any other property, and `nullable: true` allows null.
 fn call_events_doc() -> &'static Value {
     static DOC: OnceLock<Value> = OnceLock::new();
-    DOC.get_or_init(|| {
-        let mut doc: Value = serde_yaml_ng::from_str(include_str!("../specs/graph-callevents-beta-openapi.yaml"))
-            .expect("Graph beta OpenAPI is YAML");
-        relax(&mut doc);
-        doc
-    })
+    DOC.get_or_init(|| relaxed(include_str!("../specs/graph-callevents-beta-openapi.yaml")))
+}
+
+/// A Graph OpenAPI 3.0 document, read as JSON Schema with [`relax`].
+fn relaxed(yaml: &str) -> Value {
+    let mut doc: Value = serde_yaml_ng::from_str(yaml).expect("Graph OpenAPI is YAML");
+    relax(&mut doc);
+    doc
 }
 
 fn relax(value: &mut Value) {
@@ -86,12 +88,7 @@ pub fn call_events_type(reference: &str) -> Arc<RequestSchema> {
 /// Microsoft's v1.0 calls types (the ringing subset), relaxed as [`call_events_doc`].
 fn calls_doc() -> &'static Value {
     static DOC: OnceLock<Value> = OnceLock::new();
-    DOC.get_or_init(|| {
-        let mut doc: Value = serde_yaml_ng::from_str(include_str!("../specs/graph-calls-openapi.yaml"))
-            .expect("Graph calls OpenAPI is YAML");
-        relax(&mut doc);
-        doc
-    })
+    DOC.get_or_init(|| relaxed(include_str!("../specs/graph-calls-openapi.yaml")))
 }
 
 /// A type of the v1.0 calls document by its reference, e.g. `#/components/schemas/microsoft.graph.call` or

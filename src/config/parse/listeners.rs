@@ -199,11 +199,11 @@ pub(in crate::config) fn parse_ring(
                 return Err(ConfigError::new(
                     "MEETNOW_RING_SECONDS",
                     format!(
-                    "must be a whole number of seconds from {} to {} (how long a ring waits for an answer), not \"{}\"",
-                    RING_SECONDS.start(),
-                    RING_SECONDS.end(),
-                    text.escape_debug()
-                ),
+                        "must be a whole number of seconds from {} to {} (how long a ring waits for an answer), not {}",
+                        RING_SECONDS.start(),
+                        RING_SECONDS.end(),
+                        Quoted(&text)
+                    ),
                 ))
             }
         },

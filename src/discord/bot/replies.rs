@@ -10,6 +10,8 @@ use serenity::all::{
     CreateInteractionResponseMessage, CreateMessage, EditInteractionResponse, Http, Message, MessageId,
 };
 
+use serenity::builder::Builder as _;
+
 use super::calls::discord_code;
 use super::{Bot, FirstResponse, Unacknowledged};
 use crate::discord::render::announcement::Announcement;
@@ -199,16 +201,26 @@ impl Bot {
         if let Err(error) = self.interaction(|| command.delete_response(http)).await {
             tracing::warn!(%error, "could not remove the deferred reply");
         }
+        if let Err(error) = self.follow_up_privately(http, &command.token, text).await {
+            tracing::warn!(%error, "could not tell the user what went wrong");
+        }
+    }
+
+    /// An ephemeral follow-up to the interaction whose token is `token`, seen only by whoever sent it.
+    pub(in crate::discord) async fn follow_up_privately(
+        &self,
+        http: &Http,
+        token: &str,
+        text: &str,
+    ) -> serenity::Result<()> {
         let text = text::truncate(text, text::limits::CONTENT);
         let followup = || {
             let followup = CreateInteractionResponseFollowup::new()
                 .content(text.clone())
                 .ephemeral(true)
                 .allowed_mentions(CreateAllowedMentions::new());
-            async move { command.create_followup(http, followup).await.map(drop) }
+            async move { followup.execute(http, (None, token)).await.map(drop) }
         };
-        if let Err(error) = self.interaction(followup).await {
-            tracing::warn!(%error, "could not tell the user what went wrong");
-        }
+        self.interaction(followup).await
     }
 }

@@ -41,7 +41,7 @@ use crate::telemetry::Chain;
 const DRAINING_GRACE: Duration = Duration::from_millis(1500);
 
 /// Milliseconds from the Unix epoch to Discord's (2015-01-01), for the time inside a snowflake.
-const DISCORD_EPOCH_MS: i128 = 1_420_070_400_000;
+pub(in crate::discord) const DISCORD_EPOCH_MS: i128 = 1_420_070_400_000;
 
 /// When the command was issued: the time inside its snowflake id, Discord's own clock.
 pub(in crate::discord) fn issued_at(command: &CommandInteraction) -> Option<OffsetDateTime> {

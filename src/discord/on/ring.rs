@@ -11,11 +11,7 @@
 //! Refusals reach only the invoker, as a follow-up to their command (seconds after it, well within the
 //! token's life).
 
-use serenity::all::{
-    ChannelId, CreateAllowedMentions, CreateInteractionResponseFollowup, CreateMessage, EditMessage, GetMessages, Http,
-    MessageId,
-};
-use serenity::builder::Builder as _;
+use serenity::all::{ChannelId, CreateAllowedMentions, CreateMessage, EditMessage, GetMessages, Http, MessageId};
 use tracing::Instrument as _;
 
 use crate::discord::bot::{Bot, RingJob};
@@ -114,7 +110,7 @@ impl Bot {
         if let Some(earlier) = self.earlier_ring(http, channel, line, &marker).await {
             let _ = self.discord(|| channel.delete_message(http, line)).await;
             self.metrics.ring_finished("repeat");
-            let seconds = (made_at(earlier) + 1_420_070_400_000) / 1000;
+            let seconds = (i128::from(made_at(earlier)) + super::command::DISCORD_EPOCH_MS) / 1000;
             let ago = format!("<t:{seconds}:R>");
             let name = text::escape_markdown(&text::truncate(&text::clean_text(&person.display_name), 100));
             let args = [("name", name.as_str().into()), ("ago", ago.as_str().into())];
@@ -162,15 +158,7 @@ impl Bot {
 
     /// An ephemeral follow-up to the command that asked for the ring.
     async fn tell_invoker(&self, http: &Http, job: &RingJob, sentence: &str) {
-        let content = text::truncate(sentence, text::limits::CONTENT);
-        let followup = || {
-            let followup = CreateInteractionResponseFollowup::new()
-                .content(content.clone())
-                .ephemeral(true)
-                .allowed_mentions(CreateAllowedMentions::new());
-            async move { followup.execute(http, (None, &job.token)).await.map(drop) }
-        };
-        if let Err(error) = self.interaction(followup).await {
+        if let Err(error) = self.follow_up_privately(http, &job.token, sentence).await {
             tracing::warn!(%error, "could not tell the invoker about the ring");
         }
     }

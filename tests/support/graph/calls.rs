@@ -283,7 +283,8 @@ async fn notify(app: AppState, call_id: String, resource_url: String, change: &s
     }]});
     let mut violations =
         schema::calls_type("#/x-csdl-derived-schemas/microsoft.graph.commsNotifications").violations(&body);
-    let data_type = match data["@odata.type"].as_str() {
+    let first = if data.is_array() { &data[0] } else { &data };
+    let data_type = match first["@odata.type"].as_str() {
         Some("#microsoft.graph.call") => Some("#/components/schemas/microsoft.graph.call"),
         Some("#microsoft.graph.inviteParticipantsOperation") => {
             Some("#/components/schemas/microsoft.graph.inviteParticipantsOperation")
@@ -292,7 +293,10 @@ async fn notify(app: AppState, call_id: String, resource_url: String, change: &s
         _ => None,
     };
     if let Some(reference) = data_type {
-        violations.extend(schema::calls_type(reference).violations(&data));
+        let each = data.as_array().cloned().unwrap_or_else(|| vec![data.clone()]);
+        for one in &each {
+            violations.extend(schema::calls_type(reference).violations(one));
+        }
     }
     let token = call_token(CALLS_KID, CLIENT_ID, "https://graph.microsoft.com");
     let client = reqwest::Client::builder().timeout(Duration::from_secs(10)).no_proxy().build().unwrap();
@@ -535,18 +539,20 @@ fn invite_answer(app: &AppState, id: &str, headers: &HeaderMap, body: &Value) ->
                 data
             };
             if status == "Completed" {
-                let participant = json!({
-                    "@odata.type": "#microsoft.graph.participant", "id": format!("p-{person}"), "isInLobby": false, "isMuted": false,
-                    "info": {"@odata.type": "#microsoft.graph.participantInfo", "identity": {"@odata.type": "#microsoft.graph.identitySet", "user": {"@odata.type": "#microsoft.graph.identity", "id": person}}},
-                });
-                notify(
-                    app.clone(),
-                    id.clone(),
-                    format!("/communications/calls/{id}/participants/p-{person}"),
-                    "created",
-                    participant,
-                )
-                .await;
+                // As "Invite participants" shows it: the call's roster, the bot included, as an array of
+                // participants at `/participants`.
+                let participant = |id: String, kind: &str, who: &str| {
+                    json!({
+                        "@odata.type": "#microsoft.graph.participant", "id": id, "isInLobby": false, "isMuted": false,
+                        "info": {"@odata.type": "#microsoft.graph.participantInfo", "identity": {"@odata.type": "#microsoft.graph.identitySet", kind: {"@odata.type": "#microsoft.graph.identity", "id": who}}},
+                    })
+                };
+                let roster = json!([
+                    participant(format!("{id}-bot"), "application", CLIENT_ID),
+                    participant(format!("p-{person}"), "user", &person),
+                ]);
+                notify(app.clone(), id.clone(), format!("/communications/calls/{id}/participants"), "updated", roster)
+                    .await;
             }
             notify(app, id.clone(), format!("/communications/calls/{id}/operations/{operation}"), "updated", data)
                 .await;
